@@ -1,0 +1,29 @@
+//! Dialtone: a fast, secure web admin and a drop-in `non_agent_api.php` for VICIdial phone entries.
+//!
+//! Layout: `domain` holds the rules (pure, compiled for the browser and the server); `storage` the
+//! SQLite schema and queries; `service` the use cases both entry points share; `api` the legacy HTTP
+//! API; `app` the Leptos UI and its server functions; `server` and `cli` assemble the process.
+
+pub mod app;
+pub mod domain;
+
+#[cfg(feature = "ssr")]
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod cli;
+#[cfg(feature = "ssr")]
+pub mod server;
+#[cfg(feature = "ssr")]
+pub mod service;
+#[cfg(feature = "ssr")]
+pub mod state;
+#[cfg(feature = "ssr")]
+pub mod storage;
+
+/// Entry point of the browser bundle: hydrates the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,111 @@
+//! Process assembly for `dialtone serve`: first-start admin user, router (legacy API + Leptos pages
+//! and server functions + static files), listener, graceful shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use leptos::config::get_configuration;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+
+use crate::app::{shell, App};
+use crate::service::admin::{self, UserSpec};
+use crate::service::auth::Authenticator;
+use crate::service::Actor;
+use crate::state::AppState;
+use crate::storage::Db;
+
+/// The minimum user level for the legacy API (VICIdial: `user_level > 6`).
+pub const API_MIN_LEVEL: i64 = 7;
+
+/// Creates user `admin` (level 9, every flag) when there are no users: with `DIALTONE_ADMIN_PASSWORD`
+/// if set, else a random password printed once on standard output.
+pub async fn ensure_admin(db: &Db) -> anyhow::Result<()> {
+    if admin::count_users(db).await? > 0 {
+        return Ok(());
+    }
+    let (pass, generated) = match std::env::var("DIALTONE_ADMIN_PASSWORD") {
+        Ok(p) if !p.is_empty() => (p, false),
+        _ => (admin::random_password(), true),
+    };
+    let spec = UserSpec {
+        user: "admin",
+        pass: &pass,
+        level: 9,
+        api_access: true,
+        ast_admin: true,
+        delete_phones: true,
+        modify_phones: true,
+        api_functions: " ALL_FUNCTIONS ",
+        active: true,
+    };
+    admin::add_user(db, &Actor::cli(), &spec).await.context("could not create the first user")?;
+    if generated {
+        println!("Created user 'admin' with password: {pass}");
+        println!("This password is shown only once; store it now.");
+    } else {
+        println!("Created user 'admin' with the password from DIALTONE_ADMIN_PASSWORD.");
+    }
+    Ok(())
+}
+
+/// Builds the whole router for `state`.
+pub fn app(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let context_state = state.clone();
+    let shell_options = state.leptos_options.clone();
+    Router::new()
+        .merge(crate::api::router())
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_state.clone()),
+            move || shell(shell_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .with_state(state)
+}
+
+/// The state for `db` with Leptos options from the environment (`LEPTOS_SITE_ROOT`, ...).
+pub fn state(db: Db, listen: SocketAddr) -> anyhow::Result<AppState> {
+    let conf = get_configuration(None).context("could not read the Leptos configuration")?;
+    let mut leptos_options = conf.leptos_options;
+    leptos_options.site_addr = listen;
+    Ok(AppState { leptos_options, db, auth: Arc::new(Authenticator::new(API_MIN_LEVEL)) })
+}
+
+/// Serves until Ctrl-C or SIGTERM.
+pub async fn serve(db: Db, listen: SocketAddr) -> anyhow::Result<()> {
+    ensure_admin(&db).await?;
+    let router = app(state(db, listen)?);
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("could not listen on {listen}"))?;
+    tracing::info!("Dialtone listening on http://{listen}");
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server error")?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,262 @@
+//! Administration use cases the CLI (and later the web admin) share: servers, users, templates, the
+//! API call log, and the server refresh.
+
+use rand::distr::{Alphanumeric, SampleString};
+
+use crate::domain::phone_entry::{validate_server_ip, validate_template_id};
+use crate::domain::{canonical_gmt, FieldError};
+use crate::service::audit::simple_diff;
+use crate::service::auth::hash_password;
+use crate::service::Actor;
+use crate::storage::audit::{insert_audit, AuditEntry};
+use crate::storage::servers::{self, NewServer};
+use crate::storage::users::{self, NewUser};
+use crate::storage::{now_unix, templates, Db};
+
+/// Why an administrative change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// A value broke a rule; the message names the field and the rule.
+    #[error("{0}")]
+    Invalid(String),
+    /// The record exists already.
+    #[error("{0} already exists")]
+    Exists(String),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+impl From<FieldError> for AdminError {
+    fn from(e: FieldError) -> Self {
+        AdminError::Invalid(e.to_string())
+    }
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error().is_some_and(|d| d.is_unique_violation())
+}
+
+/// Adds a server.
+pub async fn add_server(
+    db: &Db,
+    actor: &Actor,
+    server_ip: &str,
+    server_id: &str,
+    description: &str,
+    generate_conf: bool,
+) -> Result<(), AdminError> {
+    validate_server_ip(server_ip)?;
+    if server_id.is_empty() || server_id.len() > 10 || !server_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return Err(AdminError::Invalid("server_id must be 1 to 10 characters of letters, digits, _ and -".into()));
+    }
+    if description.chars().count() > 255 || description.chars().any(char::is_control) {
+        return Err(AdminError::Invalid("description must be at most 255 characters with no control characters".into()));
+    }
+    let mut tx = db.write().await?;
+    let gmt = canonical_gmt("-5.00").unwrap_or("-5.00");
+    servers::insert_server(
+        &mut tx,
+        &NewServer { server_id, server_ip, description, generate_vicidial_conf: generate_conf, local_gmt: gmt },
+    )
+    .await
+    .map_err(|e| if is_unique_violation(&e) { AdminError::Exists(format!("server {server_ip} / {server_id}")) } else { e.into() })?;
+    insert_audit(
+        &mut tx,
+        &AuditEntry {
+            event_date: now_unix(),
+            user: &actor.user,
+            ip_address: &actor.ip,
+            event_section: "SERVERS",
+            event_type: "ADD",
+            record_id: server_id,
+            event_code: "ADMIN ADD SERVER",
+            event_diff: &simple_diff(&[
+                ("server_ip", None, Some(server_ip)),
+                ("server_description", None, Some(description)),
+                ("generate_vicidial_conf", None, Some(if generate_conf { "Y" } else { "N" })),
+            ]),
+            event_notes: "",
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A new user's settings.
+#[derive(Debug, Clone)]
+pub struct UserSpec<'a> {
+    /// User name.
+    pub user: &'a str,
+    /// Plain password (hashed here, never stored or logged).
+    pub pass: &'a str,
+    /// 1-9.
+    pub level: i64,
+    /// `vdc_agent_api_access`.
+    pub api_access: bool,
+    /// `ast_admin_access`.
+    pub ast_admin: bool,
+    /// `ast_delete_phones`.
+    pub delete_phones: bool,
+    /// `modify_phones`.
+    pub modify_phones: bool,
+    /// `api_allowed_functions`, e.g. ` add_phone version ` or ` ALL_FUNCTIONS `.
+    pub api_functions: &'a str,
+    /// `active`.
+    pub active: bool,
+}
+
+/// Adds a user with an argon2 hash of the password.
+pub async fn add_user(db: &Db, actor: &Actor, spec: &UserSpec<'_>) -> Result<(), AdminError> {
+    let u = spec.user;
+    if u.is_empty() || u.len() > 20 || !u.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return Err(AdminError::Invalid("user must be 1 to 20 characters of letters, digits, _ and -".into()));
+    }
+    if spec.pass.is_empty() || spec.pass.chars().count() > 100 || spec.pass.chars().any(char::is_control) {
+        return Err(AdminError::Invalid("pass must be 1 to 100 characters with no control characters".into()));
+    }
+    if !(1..=9).contains(&spec.level) {
+        return Err(AdminError::Invalid("level must be a whole number from 1 to 9".into()));
+    }
+    if spec.api_functions.chars().count() > 1000 || spec.api_functions.chars().any(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == ' ')) {
+        return Err(AdminError::Invalid("api-functions must be function names separated by spaces".into()));
+    }
+    // Space-delimited as VICIdial matches it (` add_phone `).
+    let functions = format!(" {} ", spec.api_functions.split_whitespace().collect::<Vec<_>>().join(" "));
+    let pass = spec.pass.to_string();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&pass))
+        .await
+        .map_err(|_| AdminError::Invalid("password hashing was interrupted".into()))?
+        .map_err(|_| AdminError::Invalid("password could not be hashed".into()))?;
+    let mut tx = db.write().await?;
+    users::insert_user(
+        &mut tx,
+        &NewUser {
+            user: u,
+            pass_hash: &hash,
+            user_level: spec.level,
+            active: spec.active,
+            api_access: spec.api_access,
+            ast_admin: spec.ast_admin,
+            delete_phones: spec.delete_phones,
+            modify_phones: spec.modify_phones,
+            api_functions: &functions,
+        },
+    )
+    .await
+    .map_err(|e| if is_unique_violation(&e) { AdminError::Exists(format!("user {u}")) } else { e.into() })?;
+    let level = spec.level.to_string();
+    insert_audit(
+        &mut tx,
+        &AuditEntry {
+            event_date: now_unix(),
+            user: &actor.user,
+            ip_address: &actor.ip,
+            event_section: "USERS",
+            event_type: "ADD",
+            record_id: u,
+            event_code: "ADMIN ADD USER",
+            event_diff: &simple_diff(&[("user_level", None, Some(&level)), ("pass", None, Some("[redacted]"))]),
+            event_notes: "",
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Number of users (first start creates `admin` when there are none).
+pub async fn count_users(db: &Db) -> Result<i64, sqlx::Error> {
+    let mut conn = db.reader().acquire().await?;
+    users::count_users(&mut conn).await
+}
+
+/// A random password of 20 letters and digits.
+pub fn random_password() -> String {
+    Alphanumeric.sample_string(&mut rand::rng(), 20)
+}
+
+/// Adds or replaces a conf template.
+pub async fn put_template(db: &Db, actor: &Actor, template_id: &str, contents: &str) -> Result<(), AdminError> {
+    let id = validate_template_id(template_id)?;
+    if id.is_empty() {
+        return Err(AdminError::Invalid("template_id is required".into()));
+    }
+    if contents.len() > 65_535 {
+        return Err(AdminError::Invalid("template contents must be at most 65535 bytes".into()));
+    }
+    let mut tx = db.write().await?;
+    templates::upsert_template(&mut tx, &id, &id, contents).await?;
+    insert_audit(
+        &mut tx,
+        &AuditEntry {
+            event_date: now_unix(),
+            user: &actor.user,
+            ip_address: &actor.ip,
+            event_section: "TEMPLATES",
+            event_type: "ADD",
+            record_id: &id,
+            event_code: "ADMIN ADD TEMPLATE",
+            event_diff: "{}",
+            event_notes: &format!("{} bytes", contents.len()),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Marks every server for a conf rebuild (`server_refresh`); returns how many servers changed.
+pub async fn refresh_servers(db: &Db, actor: &Actor) -> Result<u64, sqlx::Error> {
+    let mut tx = db.write().await?;
+    let now = now_unix();
+    servers::touch_reload_timestamp(&mut tx, now).await?;
+    let changed = servers::mark_all_rebuild(&mut tx).await?;
+    insert_audit(
+        &mut tx,
+        &AuditEntry {
+            event_date: now,
+            user: &actor.user,
+            ip_address: &actor.ip,
+            event_section: "SERVERS",
+            event_type: "OTHER",
+            record_id: "refresh",
+            event_code: "ADMIN API SERVERS REFRESH",
+            event_diff: "{}",
+            event_notes: &format!("servers: {changed}"),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(changed)
+}
+
+/// Records one legacy API call that changed nothing (errors, version): the function, the outcome's
+/// reason (never its data part, which can echo passwords) and the names of the parameters sent.
+pub async fn log_api_call(db: &Db, actor: &Actor, function: &str, reason: &str, params: &str) -> Result<(), sqlx::Error> {
+    let mut tx = db.write().await?;
+    insert_audit(
+        &mut tx,
+        &AuditEntry {
+            event_date: now_unix(),
+            user: &actor.user,
+            ip_address: &actor.ip,
+            event_section: "API",
+            event_type: "OTHER",
+            record_id: function,
+            event_code: "ADMIN API CALL",
+            event_diff: "{}",
+            event_notes: &format!("{reason} | params: {params}"),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The first active server's GMT offset (VICIdial's `version` TZ).
+pub async fn first_active_gmt(db: &Db) -> Result<Option<String>, sqlx::Error> {
+    let mut conn = db.reader().acquire().await?;
+    servers::first_active_gmt(&mut conn).await
+}

@@ -1,0 +1,172 @@
+//! User authentication with VICIdial's semantics (level > 6, active, 10 failures in 15 minutes lock
+//! the account) and argon2 password hashes, with a short-lived cache of successful verifications so
+//! the API stays fast.
+//!
+//! The cache is keyed by an HMAC (with a random per-process key) of the user id and the password, so
+//! the plain password is never kept; an entry is only used while the user's stored hash is the one it
+//! was verified against (a password change drops it) and for at most [`CACHE_TTL`].
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::storage::users::{self, UserRow};
+use crate::storage::{now_unix, Db};
+
+/// How long a successful verification is remembered.
+pub const CACHE_TTL: Duration = Duration::from_secs(300);
+/// Most entries kept; the cache is emptied when full.
+const CACHE_MAX: usize = 10_000;
+/// Failures that lock an account.
+pub const LOCK_ATTEMPTS: i64 = 10;
+/// How long a lock lasts, in seconds.
+pub const LOCK_SECONDS: i64 = 900;
+/// A successful login updates `last_login_date` at most this often (seconds), so the API does not
+/// write the user row on every call.
+const LOGIN_STAMP_INTERVAL: i64 = 60;
+
+/// The result of an authentication attempt.
+#[derive(Debug)]
+pub enum AuthOutcome {
+    /// Authenticated.
+    Good(UserRow),
+    /// Unknown user, wrong password, level too low or inactive.
+    Bad,
+    /// Too many failures in the last 15 minutes.
+    Locked,
+}
+
+struct CacheEntry {
+    user_id: i64,
+    pass_hash: String,
+    expires: Instant,
+}
+
+/// Verifies user passwords; one per process, shared by all requests.
+pub struct Authenticator {
+    key: [u8; 32],
+    cache: Mutex<HashMap<[u8; 32], CacheEntry>>,
+    min_level: i64,
+}
+
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticator").finish_non_exhaustive()
+    }
+}
+
+/// Hashes a password with argon2id (random salt, default parameters).
+pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
+    let salt = SaltString::generate(&mut OsRng);
+    Ok(Argon2::default().hash_password(password.as_bytes(), &salt)?.to_string())
+}
+
+fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+impl Authenticator {
+    /// A new authenticator accepting users above `min_level - 1` (VICIdial's API: level > 6, so 7).
+    pub fn new(min_level: i64) -> Authenticator {
+        let mut key = [0u8; 32];
+        rand::fill(&mut key);
+        Authenticator { key, cache: Mutex::new(HashMap::new()), min_level }
+    }
+
+    fn cache_key(&self, user_id: i64, password: &str) -> [u8; 32] {
+        // HMAC accepts keys of any length, so this cannot fail.
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).unwrap_or_else(|_| unreachable!("any key length"));
+        mac.update(&user_id.to_le_bytes());
+        mac.update(password.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    fn cached(&self, key: &[u8; 32], user: &UserRow) -> bool {
+        let Ok(cache) = self.cache.lock() else { return false };
+        cache.get(key).is_some_and(|e| e.user_id == user.user_id && e.pass_hash == user.pass_hash && e.expires > Instant::now())
+    }
+
+    fn remember(&self, key: [u8; 32], user: &UserRow) {
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.len() >= CACHE_MAX {
+                cache.clear();
+            }
+            cache.insert(key, CacheEntry { user_id: user.user_id, pass_hash: user.pass_hash.clone(), expires: Instant::now() + CACHE_TTL });
+        }
+    }
+
+    /// Drops every cached verification (after any change to users).
+    pub fn forget_all(&self) {
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.clear();
+        }
+    }
+
+    async fn password_matches(&self, user: &UserRow, password: &str) -> bool {
+        let key = self.cache_key(user.user_id, password);
+        if self.cached(&key, user) {
+            return true;
+        }
+        let (pw, phc) = (password.to_string(), user.pass_hash.clone());
+        let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &phc)).await.unwrap_or(false);
+        if ok {
+            self.remember(key, user);
+        }
+        ok
+    }
+
+    /// Authenticates `user`/`password` from `ip` as VICIdial's `user_authorization` does: the account
+    /// must exist, be active, have a level of at least `min_level`, and not be locked (10 failures with
+    /// the last stamp inside 15 minutes). A failure is counted; a success resets the count.
+    pub async fn authenticate(&self, db: &Db, user: &str, password: &str, ip: &str) -> Result<AuthOutcome, sqlx::Error> {
+        if user.is_empty() {
+            return Ok(AuthOutcome::Bad);
+        }
+        let row = {
+            let mut conn = db.reader().acquire().await?;
+            users::find_user(&mut conn, user).await?
+        };
+        let Some(row) = row else { return Ok(AuthOutcome::Bad) };
+        let now = now_unix();
+        let lock_over = now - LOCK_SECONDS;
+        let unlocked = row.failed_login_count < LOCK_ATTEMPTS || row.last_login_date < lock_over;
+        let eligible = row.user_level >= self.min_level && row.active == "Y" && unlocked;
+        if eligible && self.password_matches(&row, password).await {
+            if row.failed_login_count > 0 || row.last_login_date < now - LOGIN_STAMP_INTERVAL {
+                let mut tx = db.write().await?;
+                users::record_login(&mut tx, row.user_id, now, ip).await?;
+                tx.commit().await?;
+            }
+            return Ok(AuthOutcome::Good(row));
+        }
+        if !unlocked {
+            return Ok(AuthOutcome::Locked);
+        }
+        let mut tx = db.write().await?;
+        users::record_failed_login(&mut tx, row.user_id, now, lock_over).await?;
+        tx.commit().await?;
+        Ok(AuthOutcome::Bad)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_verify_and_differ() {
+        let a = hash_password("s3cret").expect("hash");
+        let b = hash_password("s3cret").expect("hash");
+        assert_ne!(a, b, "salted");
+        assert!(a.starts_with("$argon2id$"));
+        assert!(verify_password("s3cret", &a));
+        assert!(!verify_password("s3cret ", &a));
+        assert!(!verify_password("s3cret", "not a hash"));
+    }
+}

@@ -1,0 +1,241 @@
+//! Phone use cases: add, update, delete, with the database rules (server exists, extension and login
+//! unique, login not an alias id, template exists) checked inside the write transaction.
+
+use crate::domain::{validate_phone_entry, InvalidPhoneEntry, PhoneEntry, PhoneEntryInput, ProtocolSet};
+use crate::service::audit::phone_diff;
+use crate::service::Actor;
+use crate::storage::audit::{insert_audit, AuditEntry};
+use crate::storage::phones::{self, Conflicts, PhoneRow};
+use crate::storage::{now_unix, servers, templates, Db};
+
+/// Why a phone change was refused. Each variant is a rule; the entry points word it.
+#[derive(Debug, thiserror::Error)]
+pub enum PhoneError {
+    /// A field broke a domain rule.
+    #[error(transparent)]
+    Invalid(#[from] InvalidPhoneEntry),
+    /// No server has this IP.
+    #[error("server {0} does not exist")]
+    ServerNotFound(String),
+    /// Another phone has this extension on this server.
+    #[error("extension {extension} already exists on server {server_ip}")]
+    ExtensionTaken {
+        /// The extension.
+        extension: String,
+        /// The server.
+        server_ip: String,
+    },
+    /// Another phone has this login.
+    #[error("phone login {0} already exists")]
+    LoginTaken(String),
+    /// The login is a phone alias id (agents typing it would get the alias).
+    #[error("phone login {0} is already a phone alias id")]
+    LoginIsAlias(String),
+    /// The template does not exist.
+    #[error("template {0} does not exist")]
+    TemplateNotFound(String),
+    /// The phone to change does not exist.
+    #[error("phone {extension} does not exist on server {server_ip}")]
+    NotFound {
+        /// The extension.
+        extension: String,
+        /// The server.
+        server_ip: String,
+    },
+    /// The database failed; the message is logged, never shown.
+    #[error("database error")]
+    Db(#[from] sqlx::Error),
+}
+
+/// Maps the conflict flags to the first error, in VICIdial's order: server, extension, login, then
+/// (Dialtone's addition) alias collision.
+fn first_conflict(c: Conflicts, extension: &str, server_ip: &str, login: &str) -> Result<(), PhoneError> {
+    if !c.server_exists {
+        Err(PhoneError::ServerNotFound(server_ip.to_string()))
+    } else if c.extension_taken {
+        Err(PhoneError::ExtensionTaken { extension: extension.to_string(), server_ip: server_ip.to_string() })
+    } else if c.login_taken {
+        Err(PhoneError::LoginTaken(login.to_string()))
+    } else if c.login_is_alias {
+        Err(PhoneError::LoginIsAlias(login.to_string()))
+    } else {
+        Ok(())
+    }
+}
+
+/// Read-only pre-check of the database rules for a new phone, for entry points that must report a
+/// conflict before a later rule (the legacy API reports duplicates before an invalid GMT offset).
+pub async fn check_new_phone_conflicts(db: &Db, extension: &str, server_ip: &str, login: &str) -> Result<(), PhoneError> {
+    let mut conn = db.reader().acquire().await?;
+    let c = phones::find_conflicts(&mut conn, extension, server_ip, login, None).await?;
+    first_conflict(c, extension, server_ip, login)
+}
+
+/// Whether a server with this IP exists.
+pub async fn server_exists(db: &Db, server_ip: &str) -> Result<bool, sqlx::Error> {
+    let mut conn = db.reader().acquire().await?;
+    servers::server_exists(&mut conn, server_ip).await
+}
+
+/// Finds a phone.
+pub async fn find_phone(db: &Db, extension: &str, server_ip: &str) -> Result<Option<PhoneRow>, sqlx::Error> {
+    let mut conn = db.reader().acquire().await?;
+    phones::find_phone(&mut conn, extension, server_ip).await
+}
+
+/// The raw input of a stored phone, for editing.
+pub fn row_to_input(row: &PhoneRow) -> PhoneEntryInput {
+    PhoneEntryInput {
+        extension: row.extension.clone(),
+        dialplan_number: row.dialplan_number.clone(),
+        voicemail_id: row.voicemail_id.clone(),
+        phone_login: row.login.clone(),
+        phone_pass: row.pass.clone(),
+        server_ip: row.server_ip.clone(),
+        protocol: row.protocol.clone(),
+        registration_password: row.conf_secret.clone(),
+        phone_full_name: row.fullname.clone(),
+        local_gmt: row.local_gmt.clone(),
+        outbound_cid: row.outbound_cid.clone(),
+        email: row.email.clone(),
+        phone_context: row.phone_context.clone(),
+        admin_user_group: row.user_group.clone(),
+        is_webphone: row.is_webphone.clone(),
+        webphone_auto_answer: row.webphone_auto_answer.clone(),
+        use_external_server_ip: row.use_external_server_ip.clone(),
+        on_hook_agent: row.on_hook_agent.clone(),
+        template_id: row.template_id.clone(),
+        status: row.status.clone(),
+        active: row.active.clone(),
+        phone_type: row.phone_type.clone(),
+        phone_ring_timeout: row.phone_ring_timeout.to_string(),
+        outbound_alt_cid: row.outbound_alt_cid.clone(),
+        delete_vm_after_email: row.delete_vm_after_email.clone(),
+    }
+}
+
+/// Adds a validated phone: database rules, insert, audit entry and rebuild flag in one transaction.
+/// `event_code` is VICIdial's (`ADMIN API ADD PHONE` from the API, `ADMIN ADD PHONE` from the web).
+pub async fn add_phone(db: &Db, actor: &Actor, entry: &PhoneEntry, event_code: &str) -> Result<(), PhoneError> {
+    let mut tx = db.write().await?;
+    let c = phones::find_conflicts(&mut tx, &entry.extension, &entry.server_ip, &entry.phone_login, None).await?;
+    first_conflict(c, &entry.extension, &entry.server_ip, &entry.phone_login)?;
+    if !entry.template_id.is_empty() && !templates::template_exists(&mut tx, &entry.template_id).await? {
+        return Err(PhoneError::TemplateNotFound(entry.template_id.clone()));
+    }
+    phones::insert_phone(&mut tx, entry).await?;
+    insert_audit(
+        &mut tx,
+        &AuditEntry {
+            event_date: now_unix(),
+            user: &actor.user,
+            ip_address: &actor.ip,
+            event_section: "PHONES",
+            event_type: "ADD",
+            record_id: &entry.extension,
+            event_code,
+            event_diff: &phone_diff(None, Some(entry)),
+            event_notes: &format!("phone: {}|{}", entry.extension, entry.server_ip),
+        },
+    )
+    .await?;
+    servers::mark_rebuild(&mut tx, &entry.server_ip).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Validates `input` and adds it (the one call the web admin's server function makes).
+pub async fn add_phone_input(db: &Db, actor: &Actor, input: &PhoneEntryInput, protocols: ProtocolSet) -> Result<PhoneEntry, PhoneError> {
+    let entry = validate_phone_entry(input, protocols)?;
+    add_phone(db, actor, &entry, "ADMIN ADD PHONE").await?;
+    Ok(entry)
+}
+
+/// Updates the phone `(extension, server_ip)`: loads it, applies `change` to its input, validates the
+/// whole result (so a protocol change re-checks the extension), checks the database rules, stores,
+/// audits the field diff and marks the old and new servers for a rebuild. Returns the new entry.
+pub async fn update_phone(
+    db: &Db,
+    actor: &Actor,
+    extension: &str,
+    server_ip: &str,
+    change: impl FnOnce(&mut PhoneEntryInput),
+    event_code: &str,
+) -> Result<PhoneEntry, PhoneError> {
+    let mut tx = db.write().await?;
+    let Some(row) = phones::find_phone(&mut tx, extension, server_ip).await? else {
+        return Err(PhoneError::NotFound { extension: extension.to_string(), server_ip: server_ip.to_string() });
+    };
+    let before_input = row_to_input(&row);
+    // The stored row passed these rules when written; a row that no longer does (e.g. imported from
+    // VICIdial) is compared as-is and must be fixed by this very update.
+    let before = validate_phone_entry(&before_input, ProtocolSet::WebAdmin).ok();
+    let mut input = before_input;
+    change(&mut input);
+    let after = validate_phone_entry(&input, ProtocolSet::WebAdmin)?;
+    let c = phones::find_conflicts(
+        &mut tx,
+        &after.extension,
+        &after.server_ip,
+        &after.phone_login,
+        Some((&row.extension, &row.server_ip)),
+    )
+    .await?;
+    first_conflict(c, &after.extension, &after.server_ip, &after.phone_login)?;
+    if !after.template_id.is_empty()
+        && !after.template_id.eq_ignore_ascii_case(&row.template_id)
+        && !templates::template_exists(&mut tx, &after.template_id).await?
+    {
+        return Err(PhoneError::TemplateNotFound(after.template_id.clone()));
+    }
+    phones::update_phone(&mut tx, &row.extension, &row.server_ip, &after).await?;
+    insert_audit(
+        &mut tx,
+        &AuditEntry {
+            event_date: now_unix(),
+            user: &actor.user,
+            ip_address: &actor.ip,
+            event_section: "PHONES",
+            event_type: "MODIFY",
+            record_id: &after.extension,
+            event_code,
+            event_diff: &phone_diff(before.as_ref(), Some(&after)),
+            event_notes: &format!("phone: {}|{}", after.extension, after.server_ip),
+        },
+    )
+    .await?;
+    servers::mark_rebuild(&mut tx, &row.server_ip).await?;
+    if after.server_ip != row.server_ip {
+        servers::mark_rebuild(&mut tx, &after.server_ip).await?;
+    }
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Deletes the phone `(extension, server_ip)`, audits it and marks its server for a rebuild.
+pub async fn delete_phone(db: &Db, actor: &Actor, extension: &str, server_ip: &str, event_code: &str) -> Result<(), PhoneError> {
+    let mut tx = db.write().await?;
+    let Some(row) = phones::find_phone(&mut tx, extension, server_ip).await? else {
+        return Err(PhoneError::NotFound { extension: extension.to_string(), server_ip: server_ip.to_string() });
+    };
+    let before = validate_phone_entry(&row_to_input(&row), ProtocolSet::WebAdmin).ok();
+    phones::delete_phone(&mut tx, &row.extension, &row.server_ip).await?;
+    insert_audit(
+        &mut tx,
+        &AuditEntry {
+            event_date: now_unix(),
+            user: &actor.user,
+            ip_address: &actor.ip,
+            event_section: "PHONES",
+            event_type: "DELETE",
+            record_id: &row.extension,
+            event_code,
+            event_diff: &phone_diff(before.as_ref(), None),
+            event_notes: &format!("phone: {}|{}", row.extension, row.server_ip),
+        },
+    )
+    .await?;
+    servers::mark_rebuild(&mut tx, &row.server_ip).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,20 @@
+//! The state every request handler and server function shares.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use crate::service::auth::Authenticator;
+use crate::storage::Db;
+
+/// Shared application state.
+#[derive(Clone, Debug, FromRef)]
+pub struct AppState {
+    /// Leptos rendering options.
+    pub leptos_options: LeptosOptions,
+    /// The database.
+    pub db: Db,
+    /// Password verification with its cache.
+    pub auth: Arc<Authenticator>,
+}

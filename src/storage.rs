@@ -1,0 +1,102 @@
+//! Storage: the SQLite database (VICIdial's schema), its connection pools, and one function per query.
+//!
+//! Knows SQL and nothing of HTTP, the UI or the rules' wording: functions take a connection or an
+//! executor and return `sqlx::Result`. The service layer composes them into transactions.
+
+pub mod aliases;
+pub mod audit;
+pub mod phones;
+pub mod servers;
+pub mod templates;
+pub mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+
+/// How hard a commit is made durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// WAL + `synchronous=NORMAL`: a committed change survives the process being killed (`kill -9`);
+    /// the last commits before an operating-system crash or power loss may be lost.
+    #[default]
+    Process,
+    /// WAL + `synchronous=FULL`: the WAL is fsynced at every commit, so a commit also survives power loss.
+    PowerLoss,
+}
+
+/// The database: a single-connection writer pool (SQLite has one writer; serialising writes in the
+/// pool avoids lock contention and busy retries) and a pool of read-only connections.
+#[derive(Clone, Debug)]
+pub struct Db {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl Db {
+    /// Opens (creating if missing) the database at `url` (`sqlite://path`, a plain path, or
+    /// `sqlite::memory:`), applies the pragmas and runs the embedded migrations.
+    pub async fn open(url: &str, durability: Durability) -> Result<Db, sqlx::Error> {
+        let url = if url.starts_with("sqlite:") { url.to_string() } else { format!("sqlite://{url}") };
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        let base = SqliteConnectOptions::from_str(&url)?
+            .create_if_missing(true)
+            .journal_mode(if memory { SqliteJournalMode::Memory } else { SqliteJournalMode::Wal })
+            .synchronous(match durability {
+                Durability::Process => SqliteSynchronous::Normal,
+                Durability::PowerLoss => SqliteSynchronous::Full,
+            })
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-16000")
+            .pragma("temp_store", "memory");
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(base.clone())
+            .await?;
+        sqlx::migrate!("./migrations").run(&writer).await?;
+        // An in-memory database exists per connection, so it is served by the writer alone.
+        let reader = if memory {
+            writer.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(4)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(base.read_only(true))
+                .await?
+        };
+        Ok(Db { writer, reader })
+    }
+
+    /// The read-only pool (any number of concurrent readers).
+    pub fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+
+    /// Begins a write transaction. `BEGIN IMMEDIATE` takes the write lock up front, so a transaction
+    /// that reads (duplicate checks) and then writes cannot fail on a stale snapshot.
+    pub async fn write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+        self.writer.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    /// Closes both pools, flushing the WAL.
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}
+
+/// Current Unix time in seconds.
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,122 @@
+//! `servers` rows: Asterisk servers phones belong to.
+
+use sqlx::SqliteConnection;
+
+/// A server row (the columns Dialtone uses).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ServerRow {
+    /// `server_id`
+    pub server_id: String,
+    /// `server_description`
+    pub server_description: String,
+    /// `server_ip`
+    pub server_ip: String,
+    /// `active`
+    pub active: String,
+    /// `local_gmt`
+    pub local_gmt: String,
+    /// `generate_vicidial_conf`
+    pub generate_vicidial_conf: String,
+    /// `active_asterisk_server`
+    pub active_asterisk_server: String,
+    /// `rebuild_conf_files`
+    pub rebuild_conf_files: String,
+    /// `active_agent_login_server`
+    pub active_agent_login_server: String,
+}
+
+/// Values for a new server.
+#[derive(Debug, Clone)]
+pub struct NewServer<'a> {
+    /// `server_id`
+    pub server_id: &'a str,
+    /// `server_ip`
+    pub server_ip: &'a str,
+    /// `server_description`
+    pub description: &'a str,
+    /// `generate_vicidial_conf`
+    pub generate_vicidial_conf: bool,
+    /// `local_gmt` (canonical)
+    pub local_gmt: &'a str,
+}
+
+/// Inserts a server.
+pub async fn insert_server(conn: &mut SqliteConnection, s: &NewServer<'_>) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO servers (server_id, server_ip, server_description, generate_vicidial_conf, local_gmt) \
+         VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(s.server_id)
+    .bind(s.server_ip)
+    .bind(s.description)
+    .bind(if s.generate_vicidial_conf { "Y" } else { "N" })
+    .bind(s.local_gmt)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Whether a server with this IP exists (VICIdial ignores `active` here).
+pub async fn server_exists(conn: &mut SqliteConnection, server_ip: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar::<_, i64>("SELECT count(*) FROM servers WHERE server_ip = ?")
+        .bind(server_ip)
+        .fetch_one(conn)
+        .await
+        .map(|n| n > 0)
+}
+
+/// Finds a server by IP.
+pub async fn find_server(conn: &mut SqliteConnection, server_ip: &str) -> sqlx::Result<Option<ServerRow>> {
+    sqlx::query_as::<_, ServerRow>(
+        "SELECT server_id, server_description, server_ip, active, local_gmt, generate_vicidial_conf, \
+         active_asterisk_server, rebuild_conf_files, active_agent_login_server FROM servers WHERE server_ip = ?",
+    )
+    .bind(server_ip)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Lists every server, by IP.
+pub async fn list_servers(conn: &mut SqliteConnection) -> sqlx::Result<Vec<ServerRow>> {
+    sqlx::query_as::<_, ServerRow>(
+        "SELECT server_id, server_description, server_ip, active, local_gmt, generate_vicidial_conf, \
+         active_asterisk_server, rebuild_conf_files, active_agent_login_server FROM servers ORDER BY server_ip",
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Marks one server for a conf rebuild, as VICIdial does after a phone change: only servers that
+/// generate conf files and run Asterisk.
+pub async fn mark_rebuild(conn: &mut SqliteConnection, server_ip: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE servers SET rebuild_conf_files = 'Y' WHERE generate_vicidial_conf = 'Y' \
+         AND active_asterisk_server = 'Y' AND server_ip = ? AND rebuild_conf_files != 'Y'",
+    )
+    .bind(server_ip)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks every server for a rebuild (`server_refresh`); returns the number of rows VICIdial would
+/// report as affected (servers whose flag changed).
+pub async fn mark_all_rebuild(conn: &mut SqliteConnection) -> sqlx::Result<u64> {
+    Ok(sqlx::query("UPDATE servers SET rebuild_conf_files = 'Y' WHERE rebuild_conf_files != 'Y'")
+        .execute(conn)
+        .await?
+        .rows_affected())
+}
+
+/// The GMT offset of the first active server (VICIdial's `version` TZ).
+pub async fn first_active_gmt(conn: &mut SqliteConnection) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT local_gmt FROM servers WHERE active = 'Y' ORDER BY rowid LIMIT 1")
+        .fetch_optional(conn)
+        .await
+}
+
+/// Sets `system_settings.reload_timestamp`.
+pub async fn touch_reload_timestamp(conn: &mut SqliteConnection, now: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE system_settings SET reload_timestamp = ? WHERE id = 1").bind(now).execute(conn).await?;
+    Ok(())
+}

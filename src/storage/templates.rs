@@ -1,0 +1,27 @@
+//! `vicidial_conf_templates` rows: peer configuration blocks phones reference by `template_id`.
+
+use sqlx::SqliteConnection;
+
+/// Inserts or replaces a template.
+pub async fn upsert_template(conn: &mut SqliteConnection, template_id: &str, name: &str, contents: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO vicidial_conf_templates (template_id, template_name, template_contents) VALUES (?, ?, ?) \
+         ON CONFLICT (template_id) DO UPDATE SET template_name = excluded.template_name, \
+         template_contents = excluded.template_contents",
+    )
+    .bind(template_id)
+    .bind(name)
+    .bind(contents)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Whether a template with this id exists.
+pub async fn template_exists(conn: &mut SqliteConnection, template_id: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar::<_, i64>("SELECT count(*) FROM vicidial_conf_templates WHERE template_id = ?")
+        .bind(template_id)
+        .fetch_one(conn)
+        .await
+        .map(|n| n > 0)
+}
