@@ -260,3 +260,11 @@ pub async fn first_active_gmt(db: &Db) -> Result<Option<String>, sqlx::Error> {
     let mut conn = db.reader().acquire().await?;
     servers::first_active_gmt(&mut conn).await
 }
+
+/// Records that a server's conf files are current: clears `rebuild_conf_files` (what the conf
+/// generator does after writing the files).
+pub async fn conf_files_built(db: &Db, server_ip: &str) -> Result<(), sqlx::Error> {
+    let mut tx = db.write().await?;
+    servers::clear_rebuild(&mut tx, server_ip).await?;
+    tx.commit().await
+}
