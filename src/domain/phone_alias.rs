@@ -21,7 +21,7 @@ pub enum InvalidAlias {
     #[error("alias_id must be 2 to 20 characters of letters, digits, _ and -")]
     AliasId,
     /// The alias name is empty, too long, or holds a forbidden character.
-    #[error("alias_name must be 1 to 50 characters with no control characters and none of \" ; < > [ ] \\")]
+    #[error("alias_name must be 1 to 50 characters with no control characters, double quotes, semicolons, angle brackets, square brackets or backslashes")]
     AliasName,
     /// The logins list is empty, too long, has an empty or repeated element.
     #[error("phone_logins must be a comma-separated list of phone logins with no empty or repeated entries, at most 255 characters")]

@@ -379,7 +379,10 @@ impl fmt::Display for Rule {
             Rule::Length { min, max, actual } => write!(f, "must be {min} to {max} characters long (got {actual})"),
             Rule::Charset(allowed) => write!(f, "may contain only {allowed}"),
             Rule::ForbiddenChar(c) if c.is_control() => write!(f, "may not contain control characters (found U+{:04X})", *c as u32),
-            Rule::ForbiddenChar(c) => write!(f, "may not contain the character {c}"),
+            Rule::ForbiddenChar(c) => match char_name(*c) {
+                Some(name) => write!(f, "may not contain {name}"),
+                None => write!(f, "may not contain the character {c}"),
+            },
             Rule::NotIpv4 => f.write_str("must be a dotted IPv4 address such as 10.10.10.15"),
             Rule::Protocol(set) => write!(f, "must be exactly one of {}", set.describe()),
             Rule::Timezone => f.write_str("must be one of the 33 GMT offsets from -12.00 to 12.75, such as -5.00 or 5.50"),
@@ -389,6 +392,21 @@ impl fmt::Display for Rule {
             Rule::Blank => f.write_str("may not be blank"),
         }
     }
+}
+
+/// A spoken name for characters that are easy to miss or that must not be echoed raw into a page.
+fn char_name(c: char) -> Option<&'static str> {
+    Some(match c {
+        '"' => "a double quote",
+        ';' => "a semicolon",
+        '<' => "a less-than sign",
+        '>' => "a greater-than sign",
+        '[' => "an opening bracket",
+        ']' => "a closing bracket",
+        '\\' => "a backslash",
+        '&' => "an ampersand",
+        _ => return None,
+    })
 }
 
 /// One field that failed one rule.
