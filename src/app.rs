@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::StaticSegment;
+use leptos_router::{SsrMode, StaticSegment};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::phone_entry::validate_extension;
@@ -30,7 +30,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The application: layout and routes.
+/// The application: layout and routes. Pages render with `SsrMode::Async` (the HTML is sent once
+/// every resource has loaded) so they are complete without JavaScript.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -46,7 +47,7 @@ pub fn App() -> impl IntoView {
             </header>
             <main>
                 <Routes fallback=|| view! { <p>"Page not found."</p> }>
-                    <Route path=StaticSegment("") view=HomePage />
+                    <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
