@@ -7,7 +7,7 @@
 //!
 //! # Known quirks (where Dialtone deliberately differs from VICIdial 2.14-202)
 //! Do not "fix" these back without reading the reason.
-//! 1. VICIdial silently strips characters outside each parameter's filter and MySQL silently
+//! 1. VICIdial silently strips characters outside each parameter's filter and `MySQL` silently
 //!    truncates over-long values. Dialtone stores nothing altered: such a request gets
 //!    `ERROR: <function> INVALID <FIELD>, <field> <rule>: |<user>|<field>` (HTTP 200) naming the field
 //!    and the rule, and the hostile value itself is never echoed.
@@ -19,7 +19,7 @@
 //! 3. A phone login may not equal a phone alias id, and an alias id may not equal a phone login
 //!    (`PHONE LOGIN IS A PHONE ALIAS ID`, `ALIAS ID IS A PHONE LOGIN`): VICIdial's API allows both,
 //!    and the agent then can never log in with that phone.
-//! 4. Phone logins are unique in the database (VICIdial's update_phone misses duplicates that share
+//! 4. Phone logins are unique in the database (VICIdial's `update_phone` misses duplicates that share
 //!    the extension or the server, and truncation can create them). `update_phone` answers
 //!    `ERROR: update_phone LOGIN ALREADY EXISTS` for every duplicate.
 //! 5. A `template_id` of one character is looked up (VICIdial ignores it silently).
@@ -35,11 +35,11 @@
 //!    as `apipass1`). The failed-login line echoes the user and password with VICIdial's filter
 //!    applied, as VICIdial does, so no markup is ever echoed.
 //! 10. The call log (`vicidial_admin_log`, section `API`) records the function, the outcome's reason
-//!    and the parameter *names*; VICIdial's `vicidial_api_urls` stores the full URL with the password.
+//!     and the parameter *names*; VICIdial's `vicidial_api_urls` stores the full URL with the password.
 //! 11. `version`'s BUILD is Dialtone's version (`<version>-dialtone`), VERSION is the API level matched.
 //! 12. VICIdial functions Dialtone does not implement answer
-//!    `ERROR: <function> IS NOT AVAILABLE IN DIALTONE: |<user>|<function>` instead of
-//!    `ERROR: NO FUNCTION SPECIFIED`, which is kept for unknown names.
+//!     `ERROR: <function> IS NOT AVAILABLE IN DIALTONE: |<user>|<function>` instead of
+//!     `ERROR: NO FUNCTION SPECIFIED`, which is kept for unknown names.
 
 mod add_phone;
 mod aliases;
@@ -77,12 +77,42 @@ const MAX_BODY: usize = 64 * 1024;
 
 /// VICIdial non-agent functions that exist but are not phone functions Dialtone implements.
 const OTHER_VICIDIAL_FUNCTIONS: &[&str] = &[
-    "add_lead", "update_lead", "add_user", "update_user", "copy_user", "add_group_alias", "agent_stats_export",
-    "blind_monitor", "callid_info", "campaigns_list", "did_log_export", "in_groups_list", "lead_callback_info",
-    "lead_field_info", "lead_search", "lead_status_search", "list_info", "logged_in_agents", "moh_list",
-    "phone_number_log", "recording_lookup", "sounds_list", "update_campaign", "update_did", "update_list",
-    "user_group_status", "vm_list", "add_list", "batch_update_lead", "check_phone_number", "user_details",
-    "update_remote_agent", "update_log_entry", "update_cid_group_entry", "container_list", "call_status_stats",
+    "add_lead",
+    "update_lead",
+    "add_user",
+    "update_user",
+    "copy_user",
+    "add_group_alias",
+    "agent_stats_export",
+    "blind_monitor",
+    "callid_info",
+    "campaigns_list",
+    "did_log_export",
+    "in_groups_list",
+    "lead_callback_info",
+    "lead_field_info",
+    "lead_search",
+    "lead_status_search",
+    "list_info",
+    "logged_in_agents",
+    "moh_list",
+    "phone_number_log",
+    "recording_lookup",
+    "sounds_list",
+    "update_campaign",
+    "update_did",
+    "update_list",
+    "user_group_status",
+    "vm_list",
+    "add_list",
+    "batch_update_lead",
+    "check_phone_number",
+    "user_details",
+    "update_remote_agent",
+    "update_log_entry",
+    "update_cid_group_entry",
+    "container_list",
+    "call_status_stats",
 ];
 
 /// The router for the legacy API (GET and POST, like PHP).
@@ -106,7 +136,8 @@ impl Call<'_> {
         let source = self.params.get("source");
         if !kept_unchanged("source", source) || source.chars().count() > 20 {
             return Err(Reply::raw(
-                "ERROR: Invalid Source - source must be 2 to 20 letters or digits: |source|\n".to_string(),
+                "ERROR: Invalid Source - source must be 2 to 20 letters or digits: |source|\n"
+                    .to_string(),
                 "Invalid Source",
             ));
         }
@@ -125,7 +156,11 @@ impl Call<'_> {
             ));
         }
         if !self.has_api_permission(false) {
-            return Err(Reply::error(&format!("{function} USER DOES NOT HAVE PERMISSION TO {permission}"), self.user_echo, "0"));
+            return Err(Reply::error(
+                &format!("{function} USER DOES NOT HAVE PERMISSION TO {permission}"),
+                self.user_echo,
+                "0",
+            ));
         }
         Ok(())
     }
@@ -133,14 +168,21 @@ impl Call<'_> {
     /// VICIdial's permission query: API access, Asterisk admin (or delete-phones), level 8+, active.
     fn has_api_permission(&self, delete: bool) -> bool {
         let u = self.user;
-        let flag = if delete { &u.ast_delete_phones } else { &u.ast_admin_access };
+        let flag = if delete {
+            &u.ast_delete_phones
+        } else {
+            &u.ast_admin_access
+        };
         u.vdc_agent_api_access == "1" && flag == "1" && u.user_level >= 8 && u.active == "Y"
     }
 
     /// `ERROR: <function> INVALID <FIELD>, <field> <rule>: |<user>|<field>`.
     fn invalid(&self, function: &str, field: &str, rule: &dyn std::fmt::Display) -> Reply {
         Reply::error(
-            &format!("{function} INVALID {}, {field} {rule}", field.to_ascii_uppercase()),
+            &format!(
+                "{function} INVALID {}, {field} {rule}",
+                field.to_ascii_uppercase()
+            ),
             self.user_echo,
             field,
         )
@@ -149,12 +191,18 @@ impl Call<'_> {
     /// A database failure: logged here (without parameters), answered without detail.
     fn db_error(&self, function: &str, e: &dyn std::fmt::Display) -> Reply {
         tracing::error!(function, error = %e, "database error in legacy API");
-        Reply::error(&format!("{function} DATABASE ERROR, PLEASE RETRY"), self.user_echo, "")
+        Reply::error(
+            &format!("{function} DATABASE ERROR, PLEASE RETRY"),
+            self.user_echo,
+            "",
+        )
     }
 }
 
 fn client_ip(req: &Request) -> String {
-    req.extensions().get::<ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string())
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string())
 }
 
 async fn handle(State(state): State<AppState>, req: Request) -> Response {
@@ -164,11 +212,22 @@ async fn handle(State(state): State<AppState>, req: Request) -> Response {
         match to_bytes(req.into_body(), MAX_BODY).await {
             Ok(b) => match String::from_utf8(b.to_vec()) {
                 Ok(s) => Some(s),
-                Err(_) => return Reply::raw("ERROR: INVALID REQUEST, the body must be valid UTF-8: ||\n".into(), "bad body").into_response(),
+                Err(_) => {
+                    return Reply::raw(
+                        "ERROR: INVALID REQUEST, the body must be valid UTF-8: ||\n".into(),
+                        "bad body",
+                    )
+                    .into_response()
+                }
             },
             Err(_) => {
-                return Reply::raw(format!("ERROR: INVALID REQUEST, the body must be at most {MAX_BODY} bytes: ||\n"), "bad body")
-                    .into_response()
+                return Reply::raw(
+                    format!(
+                        "ERROR: INVALID REQUEST, the body must be at most {MAX_BODY} bytes: ||\n"
+                    ),
+                    "bad body",
+                )
+                .into_response()
             }
         }
     } else {
@@ -178,19 +237,39 @@ async fn handle(State(state): State<AppState>, req: Request) -> Response {
     let params = match Params::parse(query.as_deref(), body.as_deref()) {
         Ok(p) => p,
         Err(bad) => {
-            let name = if kept_unchanged("function", &bad.name) { bad.name } else { "(parameter)".into() };
-            return Reply::raw(format!("ERROR: INVALID REQUEST, {name} must be valid UTF-8 after decoding: ||\n"), "bad encoding")
-                .into_response();
+            let name = if kept_unchanged("function", &bad.name) {
+                bad.name
+            } else {
+                "(parameter)".into()
+            };
+            return Reply::raw(
+                format!("ERROR: INVALID REQUEST, {name} must be valid UTF-8 after decoding: ||\n"),
+                "bad encoding",
+            )
+            .into_response();
         }
     };
     let reply = dispatch(&state, &params, &ip).await;
     if !reply.logged {
         let user = params.get("user");
-        let who = if kept_unchanged("user", user) && user.len() <= 20 { user } else { "(invalid)" };
+        let who = if kept_unchanged("user", user) && user.len() <= 20 {
+            user
+        } else {
+            "(invalid)"
+        };
         let function = params.get("function");
-        let function = if kept_unchanged("function", function) && function.len() <= 40 { function } else { "(invalid)" };
-        let actor = Actor { user: who.to_string(), ip: ip.clone() };
-        if let Err(e) = log_api_call(&state.db, &actor, function, &reply.reason, &params.names()).await {
+        let function = if kept_unchanged("function", function) && function.len() <= 40 {
+            function
+        } else {
+            "(invalid)"
+        };
+        let actor = Actor {
+            user: who.to_string(),
+            ip: ip.clone(),
+        };
+        if let Err(e) =
+            log_api_call(&state.db, &actor, function, &reply.reason, &params.names()).await
+        {
             tracing::error!(error = %e, "could not write the API call log");
         }
     }
@@ -201,7 +280,9 @@ async fn dispatch(state: &AppState, params: &Params, ip: &str) -> Reply {
     let function = params.get("function");
     match function {
         "version" => return version::reply(state).await,
-        "coffee" | "start_coffee" | "make_coffee" | "brew_coffee" => return Reply::teapot(function),
+        "coffee" | "start_coffee" | "make_coffee" | "brew_coffee" => {
+            return Reply::teapot(function)
+        }
         _ => {}
     }
     let (user, pass) = (params.get("user"), params.get("pass"));
@@ -210,7 +291,10 @@ async fn dispatch(state: &AppState, params: &Params, ip: &str) -> Reply {
         Ok(AuthOutcome::Good(row)) => row,
         Ok(AuthOutcome::Locked) => {
             return Reply::raw(
-                format!("ERROR: Too many login attempts, try again in 15 minutes: |{}|LOCK|\n", vicidial_filtered("user", user)),
+                format!(
+                    "ERROR: Too many login attempts, try again in 15 minutes: |{}|LOCK|\n",
+                    vicidial_filtered("user", user)
+                ),
                 "Too many login attempts",
             )
         }
@@ -226,20 +310,37 @@ async fn dispatch(state: &AppState, params: &Params, ip: &str) -> Reply {
         }
         Err(e) => {
             tracing::error!(error = %e, "database error during API authentication");
-            return Reply::raw("ERROR: DATABASE ERROR, PLEASE RETRY: ||\n".into(), "database error");
+            return Reply::raw(
+                "ERROR: DATABASE ERROR, PLEASE RETRY: ||\n".into(),
+                "database error",
+            );
         }
     };
-    let call = Call { state, params, user: &user_row, user_echo: user, actor: Actor { user: user_row.user.clone(), ip: ip.to_string() } };
+    let call = Call {
+        state,
+        params,
+        user: &user_row,
+        user_echo: user,
+        actor: Actor {
+            user: user_row.user.clone(),
+            ip: ip.to_string(),
+        },
+    };
     match function {
         "add_phone" => add_phone::handle(&call).await,
         "update_phone" => update_phone::handle(&call).await,
         "add_phone_alias" => aliases::add(&call).await,
         "update_phone_alias" => aliases::update(&call).await,
         "server_refresh" => server_refresh::handle(&call).await,
-        f if OTHER_VICIDIAL_FUNCTIONS.contains(&f) => {
-            Reply::error(&format!("{f} IS NOT AVAILABLE IN DIALTONE"), call.user_echo, f)
-        }
-        _ => Reply::raw("ERROR: NO FUNCTION SPECIFIED\n".into(), "NO FUNCTION SPECIFIED"),
+        f if OTHER_VICIDIAL_FUNCTIONS.contains(&f) => Reply::error(
+            &format!("{f} IS NOT AVAILABLE IN DIALTONE"),
+            call.user_echo,
+            f,
+        ),
+        _ => Reply::raw(
+            "ERROR: NO FUNCTION SPECIFIED\n".into(),
+            "NO FUNCTION SPECIFIED",
+        ),
     }
 }
 
@@ -247,8 +348,13 @@ async fn dispatch(state: &AppState, params: &Params, ip: &str) -> Reply {
 pub fn encode_query(pairs: &[(&str, &str)]) -> String {
     pairs
         .iter()
-        .map(|(k, v)| format!("{}={}", k, percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)))
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                k,
+                percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
+            )
+        })
         .collect::<Vec<_>>()
         .join("&")
 }
-

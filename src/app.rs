@@ -81,15 +81,29 @@ pub struct Overview {
 pub async fn get_overview() -> Result<Overview, ServerFnError> {
     use crate::state::AppState;
     use crate::storage::{phones, servers};
-    let state = use_context::<AppState>().ok_or_else(|| ServerFnError::new("server state missing"))?;
-    let mut conn = state.db.reader().acquire().await.map_err(|_| ServerFnError::new("database unavailable"))?;
-    let count = phones::count_phones(&mut conn).await.map_err(|_| ServerFnError::new("database error"))?;
-    let rows = servers::list_servers(&mut conn).await.map_err(|_| ServerFnError::new("database error"))?;
+    let state =
+        use_context::<AppState>().ok_or_else(|| ServerFnError::new("server state missing"))?;
+    let mut conn = state
+        .db
+        .reader()
+        .acquire()
+        .await
+        .map_err(|_| ServerFnError::new("database unavailable"))?;
+    let count = phones::count_phones(&mut conn)
+        .await
+        .map_err(|_| ServerFnError::new("database error"))?;
+    let rows = servers::list_servers(&mut conn)
+        .await
+        .map_err(|_| ServerFnError::new("database error"))?;
     Ok(Overview {
         phones: count,
         servers: rows
             .into_iter()
-            .map(|s| ServerSummary { server_id: s.server_id, server_ip: s.server_ip, rebuild_pending: s.rebuild_conf_files == "Y" })
+            .map(|s| ServerSummary {
+                server_id: s.server_id,
+                server_ip: s.server_ip,
+                rebuild_pending: s.rebuild_conf_files == "Y",
+            })
             .collect(),
         api_version: crate::api::API_VERSION.to_string(),
     })

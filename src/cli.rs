@@ -13,12 +13,17 @@ use crate::service::admin::{self, UserSpec};
 use crate::service::Actor;
 use crate::storage::{Db, Durability};
 
-/// Dialtone: web admin and drop-in non_agent_api.php for VICIdial phone entries.
+/// Dialtone: web admin and drop-in `non_agent_api.php` for VICIdial phone entries.
 #[derive(Debug, Parser)]
 #[command(name = "dialtone", version, about)]
 pub struct Cli {
     /// SQLite database: a path or a `sqlite://` URL (created if missing).
-    #[arg(long, global = true, env = "DATABASE_URL", default_value = "dialtone.db")]
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        default_value = "dialtone.db"
+    )]
     pub database: String,
     /// Commit durability: `process` survives a killed process (WAL, synchronous=NORMAL); `power-loss`
     /// also survives an OS crash (synchronous=FULL, slower).
@@ -75,13 +80,13 @@ pub enum ServerAction {
         /// Its IP address (dotted IPv4).
         #[arg(long)]
         ip: String,
-        /// Its server_id (1-10 letters, digits, _ or -).
+        /// Its `server_id` (1-10 letters, digits, _ or -).
         #[arg(long)]
         id: String,
         /// A description.
         #[arg(long, default_value = "")]
         description: String,
-        /// Do not generate Asterisk conf files for it (generate_vicidial_conf=N).
+        /// Do not generate Asterisk conf files for it (`generate_vicidial_conf=N`).
         #[arg(long)]
         no_conf_gen: bool,
     },
@@ -106,19 +111,19 @@ pub struct UserAddArgs {
     /// User level 1-9 (the API needs 8 or more; 7 can only authenticate).
     #[arg(long)]
     pub level: i64,
-    /// vdc_agent_api_access=1.
+    /// `vdc_agent_api_access=1`.
     #[arg(long)]
     pub api_access: bool,
-    /// ast_admin_access=1.
+    /// `ast_admin_access=1`.
     #[arg(long)]
     pub ast_admin: bool,
-    /// ast_delete_phones=1.
+    /// `ast_delete_phones=1`.
     #[arg(long)]
     pub delete_phones: bool,
-    /// modify_phones=1.
+    /// `modify_phones=1`.
     #[arg(long)]
     pub modify_phones: bool,
-    /// api_allowed_functions, space-separated (default: ALL_FUNCTIONS).
+    /// `api_allowed_functions`, space-separated (default: `ALL_FUNCTIONS`).
     #[arg(long, default_value = " ALL_FUNCTIONS ")]
     pub api_functions: String,
     /// Create the user inactive (active=N).
@@ -131,7 +136,7 @@ pub struct UserAddArgs {
 pub enum TemplateAction {
     /// Add (or replace) a template from a file.
     Add {
-        /// template_id (1-15 letters, digits, _ or -).
+        /// `template_id` (1-15 letters, digits, _ or -).
         #[arg(long)]
         id: String,
         /// File with the template contents.
@@ -156,7 +161,10 @@ pub async fn main() -> ExitCode {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("DIALTONE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 async fn open(cli: &Cli) -> anyhow::Result<Db> {
@@ -164,9 +172,12 @@ async fn open(cli: &Cli) -> anyhow::Result<Db> {
         DurabilityArg::Process => Durability::Process,
         DurabilityArg::PowerLoss => Durability::PowerLoss,
     };
-    Db::open(&cli.database, durability)
-        .await
-        .with_context(|| format!("could not open the database {} (or run its migrations)", cli.database))
+    Db::open(&cli.database, durability).await.with_context(|| {
+        format!(
+            "could not open the database {} (or run its migrations)",
+            cli.database
+        )
+    })
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -174,15 +185,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let actor = Actor::cli();
     let result = match cli.command {
         Command::Serve { listen } => crate::server::serve(db.clone(), listen).await,
-        Command::Server { action: ServerAction::Add { ip, id, description, no_conf_gen } } => {
+        Command::Server {
+            action:
+                ServerAction::Add {
+                    ip,
+                    id,
+                    description,
+                    no_conf_gen,
+                },
+        } => {
             admin::add_server(&db, &actor, &ip, &id, &description, !no_conf_gen).await?;
             println!("server {id} ({ip}) added");
             Ok(())
         }
-        Command::User { action: UserAction::Add(a) } => {
+        Command::User {
+            action: UserAction::Add(a),
+        } => {
             let pass = if a.pass == "-" {
                 let mut line = String::new();
-                std::io::stdin().lock().read_line(&mut line).context("could not read the password from standard input")?;
+                std::io::stdin()
+                    .lock()
+                    .read_line(&mut line)
+                    .context("could not read the password from standard input")?;
                 line.trim_end_matches(['\r', '\n']).to_string()
             } else {
                 a.pass.clone()
@@ -202,8 +226,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("user {} added", a.user);
             Ok(())
         }
-        Command::Template { action: TemplateAction::Add { id, file } } => {
-            let contents = std::fs::read_to_string(&file).with_context(|| format!("could not read {}", file.display()))?;
+        Command::Template {
+            action: TemplateAction::Add { id, file },
+        } => {
+            let contents = std::fs::read_to_string(&file)
+                .with_context(|| format!("could not read {}", file.display()))?;
             admin::put_template(&db, &actor, &id, &contents).await?;
             println!("template {id} saved");
             Ok(())

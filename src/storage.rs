@@ -39,11 +39,19 @@ impl Db {
     /// Opens (creating if missing) the database at `url` (`sqlite://path`, a plain path, or
     /// `sqlite::memory:`), applies the pragmas and runs the embedded migrations.
     pub async fn open(url: &str, durability: Durability) -> Result<Db, sqlx::Error> {
-        let url = if url.starts_with("sqlite:") { url.to_string() } else { format!("sqlite://{url}") };
+        let url = if url.starts_with("sqlite:") {
+            url.to_string()
+        } else {
+            format!("sqlite://{url}")
+        };
         let memory = url.contains(":memory:") || url.contains("mode=memory");
         let base = SqliteConnectOptions::from_str(&url)?
             .create_if_missing(true)
-            .journal_mode(if memory { SqliteJournalMode::Memory } else { SqliteJournalMode::Wal })
+            .journal_mode(if memory {
+                SqliteJournalMode::Memory
+            } else {
+                SqliteJournalMode::Wal
+            })
             .synchronous(match durability {
                 Durability::Process => SqliteSynchronous::Normal,
                 Durability::PowerLoss => SqliteSynchronous::Full,

@@ -10,51 +10,110 @@ use dialtone::storage::{Db, Durability};
 
 fn dialtone(db: &std::path::Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_dialtone"));
-    c.arg("--database").arg(db).env_remove("DATABASE_URL").env_remove("DIALTONE_ADMIN_PASSWORD");
+    c.arg("--database")
+        .arg(db)
+        .env_remove("DATABASE_URL")
+        .env_remove("DIALTONE_ADMIN_PASSWORD");
     c
 }
 
 fn run(cmd: &mut Command) -> (bool, String, String) {
     let out = cmd.output().expect("run dialtone");
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
 fn admin_commands_succeed_and_bad_arguments_fail_clearly() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("cli.db");
-    let (ok, out, _) = run(dialtone(&db).args(["server", "add", "--ip", "10.0.0.5", "--id", "ast1", "--description", "main"]));
+    let (ok, out, _) = run(dialtone(&db).args([
+        "server",
+        "add",
+        "--ip",
+        "10.0.0.5",
+        "--id",
+        "ast1",
+        "--description",
+        "main",
+    ]));
     assert!(ok && out.contains("server ast1 (10.0.0.5) added"), "{out}");
-    let (ok, _, err) = run(dialtone(&db).args(["server", "add", "--ip", "10.0.0.5", "--id", "ast2"]));
+    let (ok, _, err) =
+        run(dialtone(&db).args(["server", "add", "--ip", "10.0.0.5", "--id", "ast2"]));
     assert!(!ok && err.contains("already exists"), "{err}");
-    let (ok, _, err) = run(dialtone(&db).args(["server", "add", "--ip", "10.0.0.256", "--id", "ast3"]));
-    assert!(!ok && err.contains("server_ip must be a dotted IPv4 address"), "{err}");
+    let (ok, _, err) =
+        run(dialtone(&db).args(["server", "add", "--ip", "10.0.0.256", "--id", "ast3"]));
+    assert!(
+        !ok && err.contains("server_ip must be a dotted IPv4 address"),
+        "{err}"
+    );
     let (ok, _, err) = run(dialtone(&db).args(["server", "add", "--id", "ast3"]));
     assert!(!ok && err.contains("--ip"), "{err}");
     let (ok, out, _) = run(dialtone(&db).args([
-        "user", "add", "--user", "api1", "--pass", "pw-1", "--level", "9", "--api-access", "--ast-admin",
-        "--api-functions", " add_phone version ",
+        "user",
+        "add",
+        "--user",
+        "api1",
+        "--pass",
+        "pw-1",
+        "--level",
+        "9",
+        "--api-access",
+        "--ast-admin",
+        "--api-functions",
+        " add_phone version ",
     ]));
     assert!(ok && out.contains("user api1 added"), "{out}");
-    let (ok, _, err) = run(dialtone(&db).args(["user", "add", "--user", "api2", "--pass", "x", "--level", "12"]));
-    assert!(!ok && err.contains("level must be a whole number from 1 to 9"), "{err}");
-    let (ok, _, err) = run(dialtone(&db).args(["user", "add", "--user", "bad user", "--pass", "x", "--level", "9"]));
-    assert!(!ok && err.contains("user must be 1 to 20 characters"), "{err}");
-    let (ok, _, err) = run(dialtone(&db).args(["user", "add", "--user", "api1", "--pass", "x", "--level", "9"]));
+    let (ok, _, err) = run(dialtone(&db).args([
+        "user", "add", "--user", "api2", "--pass", "x", "--level", "12",
+    ]));
+    assert!(
+        !ok && err.contains("level must be a whole number from 1 to 9"),
+        "{err}"
+    );
+    let (ok, _, err) = run(dialtone(&db).args([
+        "user", "add", "--user", "bad user", "--pass", "x", "--level", "9",
+    ]));
+    assert!(
+        !ok && err.contains("user must be 1 to 20 characters"),
+        "{err}"
+    );
+    let (ok, _, err) = run(dialtone(&db).args([
+        "user", "add", "--user", "api1", "--pass", "x", "--level", "9",
+    ]));
     assert!(!ok && err.contains("already exists"), "{err}");
     let tmpl = dir.path().join("t.conf");
     std::fs::write(&tmpl, "type=friend\nhost=dynamic\n").expect("write");
-    let (ok, out, _) = run(dialtone(&db).args(["template", "add", "--id", "WEBRTC"]).arg("--file").arg(&tmpl));
+    let (ok, out, _) = run(dialtone(&db)
+        .args(["template", "add", "--id", "WEBRTC"])
+        .arg("--file")
+        .arg(&tmpl));
     assert!(ok && out.contains("template WEBRTC saved"), "{out}");
-    let (ok, _, err) = run(dialtone(&db).args(["template", "add", "--id", "WEB RTC"]).arg("--file").arg(&tmpl));
+    let (ok, _, err) = run(dialtone(&db)
+        .args(["template", "add", "--id", "WEB RTC"])
+        .arg("--file")
+        .arg(&tmpl));
     assert!(!ok && err.contains("template_id"), "{err}");
-    let (ok, _, err) = run(dialtone(&db).args(["template", "add", "--id", "X2", "--file", "/nonexistent/file"]));
+    let (ok, _, err) = run(dialtone(&db).args([
+        "template",
+        "add",
+        "--id",
+        "X2",
+        "--file",
+        "/nonexistent/file",
+    ]));
     assert!(!ok && err.contains("could not read"), "{err}");
     let (ok, _, err) = run(dialtone(&db).args(["frobnicate"]));
     assert!(!ok && err.contains("unrecognized subcommand"), "{err}");
     // The password is hashed, never stored.
     let raw = std::fs::read(&db).expect("db bytes");
-    assert!(!raw.windows(4).any(|w| w == b"pw-1"), "plain password in the database file");
+    assert!(
+        !raw.windows(4).any(|w| w == b"pw-1"),
+        "plain password in the database file"
+    );
 }
 
 struct Child(std::process::Child);
@@ -66,13 +125,20 @@ impl Drop for Child {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 async fn wait_ready(addr: std::net::SocketAddr) {
     let start = Instant::now();
     while tokio::net::TcpStream::connect(addr).await.is_err() {
-        assert!(start.elapsed() < Duration::from_secs(20), "server did not start");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "server did not start"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -94,18 +160,35 @@ async fn first_start_creates_admin_with_a_one_time_password() {
     wait_ready(addr).await;
     let _ = child.0.kill();
     let out = child.0.wait_with_output_ref();
-    let password = out.lines().find_map(|l| l.strip_prefix("Created user 'admin' with password: ")).expect("password line").to_string();
+    let password = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Created user 'admin' with password: "))
+        .expect("password line")
+        .to_string();
     assert_eq!(password.len(), 20);
     // The printed password authenticates through the API.
-    let database = Db::open(db.to_str().expect("utf-8"), Durability::Process).await.expect("open");
+    let database = Db::open(db.to_str().expect("utf-8"), Durability::Process)
+        .await
+        .expect("open");
     let auth = dialtone::service::auth::Authenticator::new(7);
-    let outcome = auth.authenticate(&database, "admin", &password, "127.0.0.1").await.expect("auth");
-    assert!(matches!(outcome, dialtone::service::auth::AuthOutcome::Good(_)));
+    let outcome = auth
+        .authenticate(&database, "admin", &password, "127.0.0.1")
+        .await
+        .expect("auth");
+    assert!(matches!(
+        outcome,
+        dialtone::service::auth::AuthOutcome::Good(_)
+    ));
     database.close().await;
     // A second start creates nothing and prints no password.
     let port = free_port();
     let mut again = Child(
-        dialtone(&db).args(["serve", "--listen", &format!("127.0.0.1:{port}")]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("spawn"),
+        dialtone(&db)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn"),
     );
     wait_ready(format!("127.0.0.1:{port}").parse().expect("addr")).await;
     let _ = again.0.kill();
@@ -134,11 +217,31 @@ async fn no_acknowledged_phone_is_lost_when_the_server_is_killed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("kill.db");
     assert!(run(dialtone(&db).args(["server", "add", "--ip", "10.10.10.15", "--id", "TESTast"])).0);
-    assert!(run(dialtone(&db).args(["user", "add", "--user", "apiadmin", "--pass", "apipass1", "--level", "9", "--api-access", "--ast-admin"])).0);
+    assert!(
+        run(dialtone(&db).args([
+            "user",
+            "add",
+            "--user",
+            "apiadmin",
+            "--pass",
+            "apipass1",
+            "--level",
+            "9",
+            "--api-access",
+            "--ast-admin"
+        ]))
+        .0
+    );
     let port = free_port();
     let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
-    let mut child =
-        Child(dialtone(&db).args(["serve", "--listen", &addr.to_string()]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn"));
+    let mut child = Child(
+        dialtone(&db)
+            .args(["serve", "--listen", &addr.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn"),
+    );
     wait_ready(addr).await;
     let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let mut clients = Vec::new();
@@ -169,20 +272,37 @@ async fn no_acknowledged_phone_is_lost_when_the_server_is_killed() {
         let _ = c.await;
     }
     let acked = acked.lock().expect("lock").clone();
-    assert!(acked.len() > 50, "too few phones acknowledged before the kill: {}", acked.len());
-    let database = Db::open(db.to_str().expect("utf-8"), Durability::Process).await.expect("reopen after kill");
+    assert!(
+        acked.len() > 50,
+        "too few phones acknowledged before the kill: {}",
+        acked.len()
+    );
+    let database = Db::open(db.to_str().expect("utf-8"), Durability::Process)
+        .await
+        .expect("reopen after kill");
     let mut conn = database.reader().acquire().await.expect("conn");
-    let stored: Vec<String> = sqlx::query_scalar("SELECT extension FROM phones").fetch_all(&mut *conn).await.expect("phones");
+    let stored: Vec<String> = sqlx::query_scalar("SELECT extension FROM phones")
+        .fetch_all(&mut *conn)
+        .await
+        .expect("phones");
     let stored: std::collections::HashSet<String> = stored.into_iter().collect();
     let lost: Vec<&String> = acked.iter().filter(|id| !stored.contains(*id)).collect();
-    assert!(lost.is_empty(), "{} of {} acknowledged phones lost: {:?}", lost.len(), acked.len(), &lost[..lost.len().min(5)]);
+    assert!(
+        lost.is_empty(),
+        "{} of {} acknowledged phones lost: {:?}",
+        lost.len(),
+        acked.len(),
+        &lost[..lost.len().min(5)]
+    );
 }
 
 /// One GET; `None` when the connection fails or is cut (the server was killed).
 async fn try_get(addr: std::net::SocketAddr, query: &str) -> Option<String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
-    let req = format!("GET /vicidial/non_agent_api.php?{query} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let req = format!(
+        "GET /vicidial/non_agent_api.php?{query} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    );
     s.write_all(req.as_bytes()).await.ok()?;
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).await.ok()?;

@@ -1,4 +1,4 @@
-//! `function=add_phone`: VICIdial's checks in VICIdial's order (non_agent_api.php 5726-5901), with
+//! `function=add_phone`: VICIdial's checks in VICIdial's order (`non_agent_api.php` 5726-5901), with
 //! Dialtone's rules refusing what VICIdial would silently alter.
 
 use crate::domain::{validate_phone_entry, Field, PhoneEntryInput, ProtocolSet, Rule};
@@ -9,7 +9,7 @@ use super::{Call, Reply};
 
 const F: &str = "add_phone";
 
-/// The parameters add_phone reads, in the order of VICIdial's REQUIRED FIELDS line, then optional ones.
+/// The parameters `add_phone` reads, in the order of VICIdial's REQUIRED FIELDS line, then optional ones.
 const PARAMS: [Field; 19] = [
     Field::Extension,
     Field::DialplanNumber,
@@ -63,14 +63,28 @@ fn input_from(call: &Call<'_>) -> PhoneEntryInput {
 fn required_missing(i: &PhoneEntryInput) -> bool {
     i.extension.chars().count() < 2
         || i.dialplan_number.chars().count() < 2
-        || [&i.voicemail_id, &i.phone_login, &i.phone_pass, &i.server_ip, &i.protocol]
-            .iter()
-            .chain([&i.registration_password, &i.phone_full_name, &i.local_gmt, &i.outbound_cid].iter())
-            .any(|v| v.is_empty())
+        || [
+            &i.voicemail_id,
+            &i.phone_login,
+            &i.phone_pass,
+            &i.server_ip,
+            &i.protocol,
+        ]
+        .iter()
+        .chain(
+            [
+                &i.registration_password,
+                &i.phone_full_name,
+                &i.local_gmt,
+                &i.outbound_cid,
+            ]
+            .iter(),
+        )
+        .any(|v| v.is_empty())
         || !["IAX2", "SIP", "Zap", "EXTERNAL"].contains(&i.protocol.as_str())
 }
 
-/// Handles one add_phone call.
+/// Handles one `add_phone` call.
 pub(super) async fn handle(call: &Call<'_>) -> Reply {
     if let Err(reply) = call.preamble(F, "ADD PHONES") {
         return reply;
@@ -78,12 +92,19 @@ pub(super) async fn handle(call: &Call<'_>) -> Reply {
     let u = call.user_echo;
     let input = input_from(call);
     let verdict = validate_phone_entry(&input, ProtocolSet::LegacyApi);
-    let errors = verdict.as_ref().err().map(|e| e.errors.clone()).unwrap_or_default();
+    let errors = verdict
+        .as_ref()
+        .err()
+        .map(|e| e.errors.clone())
+        .unwrap_or_default();
 
     // 1. A value VICIdial would have silently altered and the rules refuse: Dialtone's error, before any
     //    VICIdial line could echo it.
     let altered = |f: Field| !kept_unchanged(f.param(), call.params.get(f.param()));
-    if let Some(e) = errors.iter().find(|e| PARAMS.contains(&e.field) && altered(e.field)) {
+    if let Some(e) = errors
+        .iter()
+        .find(|e| PARAMS.contains(&e.field) && altered(e.field))
+    {
         return call.invalid(F, e.field.param(), &e.rule);
     }
     // 2. VICIdial's REQUIRED FIELDS line (every echoed value is one VICIdial would echo unchanged).
@@ -107,27 +128,45 @@ pub(super) async fn handle(call: &Call<'_>) -> Reply {
         return Reply::error("add_phone YOU MUST USE ALL REQUIRED FIELDS", u, &data);
     }
     // 3. Any other rule, except the GMT offset, which VICIdial checks after the duplicates.
-    let gmt_invalid = errors.iter().any(|e| e.field == Field::LocalGmt && e.rule == Rule::Timezone);
-    if let Some(e) = errors.iter().find(|e| !(e.field == Field::LocalGmt && e.rule == Rule::Timezone)) {
+    let gmt_invalid = errors
+        .iter()
+        .any(|e| e.field == Field::LocalGmt && e.rule == Rule::Timezone);
+    if let Some(e) = errors
+        .iter()
+        .find(|e| !(e.field == Field::LocalGmt && e.rule == Rule::Timezone))
+    {
         return call.invalid(F, e.field.param(), &e.rule);
     }
     let entry = match verdict {
         Ok(entry) => entry,
         Err(_) => {
             // Only the GMT offset is wrong: report a duplicate first, as VICIdial does.
-            let check = phones::check_new_phone_conflicts(&call.state.db, &input.extension, &input.server_ip, &input.phone_login).await;
+            let check = phones::check_new_phone_conflicts(
+                &call.state.db,
+                &input.extension,
+                &input.server_ip,
+                &input.phone_login,
+            )
+            .await;
             if let Err(e) = check {
                 return conflict_reply(call, e);
             }
             debug_assert!(gmt_invalid);
-            return Reply::error("add_phone YOU MUST USE A VALID TIMEZONE", u, &input.local_gmt);
+            return Reply::error(
+                "add_phone YOU MUST USE A VALID TIMEZONE",
+                u,
+                &input.local_gmt,
+            );
         }
     };
     match phones::add_phone(&call.state.db, &call.actor, &entry, "ADMIN API ADD PHONE").await {
         Ok(()) => Reply::success(
             "add_phone PHONE HAS BEEN ADDED",
             u,
-            &format!("{}|{}|{}|{}", input.extension, input.server_ip, input.protocol, input.dialplan_number),
+            &format!(
+                "{}|{}|{}|{}",
+                input.extension, input.server_ip, input.protocol, input.dialplan_number
+            ),
         ),
         Err(e) => conflict_reply(call, e),
     }
@@ -137,14 +176,24 @@ fn conflict_reply(call: &Call<'_>, e: PhoneError) -> Reply {
     let u = call.user_echo;
     let p = |f: Field| call.params.get(f.param());
     match e {
-        PhoneError::ServerNotFound(_) => Reply::error("add_phone SERVER DOES NOT EXIST", u, p(Field::ServerIp)),
+        PhoneError::ServerNotFound(_) => {
+            Reply::error("add_phone SERVER DOES NOT EXIST", u, p(Field::ServerIp))
+        }
         PhoneError::ExtensionTaken { .. } => Reply::error(
             "add_phone PHONE ALREADY EXISTS ON THIS SERVER",
             u,
             &format!("{}|{}", p(Field::ServerIp), p(Field::Extension)),
         ),
-        PhoneError::LoginTaken(_) => Reply::error("add_phone PHONE LOGIN ALREADY EXISTS", u, p(Field::PhoneLogin)),
-        PhoneError::LoginIsAlias(_) => Reply::error("add_phone PHONE LOGIN IS A PHONE ALIAS ID", u, p(Field::PhoneLogin)),
+        PhoneError::LoginTaken(_) => Reply::error(
+            "add_phone PHONE LOGIN ALREADY EXISTS",
+            u,
+            p(Field::PhoneLogin),
+        ),
+        PhoneError::LoginIsAlias(_) => Reply::error(
+            "add_phone PHONE LOGIN IS A PHONE ALIAS ID",
+            u,
+            p(Field::PhoneLogin),
+        ),
         PhoneError::TemplateNotFound(_) => Reply::error(
             "add_phone TEMPLATE ID DOES NOT EXIST, THIS IS AN OPTIONAL FIELD",
             u,

@@ -1,6 +1,8 @@
-//! `function=add_phone_alias` and `function=update_phone_alias` (non_agent_api.php 6409-6714).
+//! `function=add_phone_alias` and `function=update_phone_alias` (`non_agent_api.php` 6409-6714).
 
-use crate::domain::phone_alias::{validate_alias_id, validate_alias_name, validate_logins_list, InvalidAlias};
+use crate::domain::phone_alias::{
+    validate_alias_id, validate_alias_name, validate_logins_list, InvalidAlias,
+};
 use crate::domain::Flag;
 use crate::service::aliases::{self, AliasError};
 
@@ -10,14 +12,17 @@ use super::{Call, Reply};
 fn alias_error(call: &Call<'_>, function: &str, param: &str, e: &InvalidAlias) -> Reply {
     // The InvalidAlias message starts with the parameter name; keep only the rule after it.
     let text = e.to_string();
-    let rule = text.strip_prefix(param).map_or(text.as_str(), str::trim_start);
+    let rule = text
+        .strip_prefix(param)
+        .map_or(text.as_str(), str::trim_start);
     call.invalid(function, param, &rule)
 }
 
 /// Refuses a value VICIdial would have altered and the rules refuse.
 fn refuse_altered(call: &Call<'_>, function: &str) -> Result<(), Reply> {
     let p = call.params;
-    let checks: [(&str, fn(&str) -> Result<(), InvalidAlias>); 3] = [
+    type Check = fn(&str) -> Result<(), InvalidAlias>;
+    let checks: [(&str, Check); 3] = [
         ("alias_id", |v| validate_alias_id(v).map(|_| ())),
         ("alias_name", |v| validate_alias_name(v).map(|_| ())),
         ("phone_logins", |v| validate_logins_list(v).map(|_| ())),
@@ -36,15 +41,23 @@ fn refuse_altered(call: &Call<'_>, function: &str) -> Result<(), Reply> {
 fn service_error(call: &Call<'_>, function: &str, e: AliasError) -> Reply {
     let u = call.user_echo;
     match e {
-        AliasError::AliasExists(id) => Reply::error(&format!("{function} PHONE ALIAS ALREADY EXISTS"), u, &id),
-        AliasError::AliasNotFound(id) => Reply::error(&format!("{function} PHONE ALIAS DOES NOT EXIST"), u, &id),
-        AliasError::AliasIsLogin(id) => Reply::error(&format!("{function} ALIAS ID IS A PHONE LOGIN"), u, &id),
-        AliasError::PhoneNotFound(login) => Reply::error(&format!("{function} PHONE DOES NOT EXIST"), u, &login),
+        AliasError::AliasExists(id) => {
+            Reply::error(&format!("{function} PHONE ALIAS ALREADY EXISTS"), u, &id)
+        }
+        AliasError::AliasNotFound(id) => {
+            Reply::error(&format!("{function} PHONE ALIAS DOES NOT EXIST"), u, &id)
+        }
+        AliasError::AliasIsLogin(id) => {
+            Reply::error(&format!("{function} ALIAS ID IS A PHONE LOGIN"), u, &id)
+        }
+        AliasError::PhoneNotFound(login) => {
+            Reply::error(&format!("{function} PHONE DOES NOT EXIST"), u, &login)
+        }
         AliasError::Db(e) => call.db_error(function, &e),
     }
 }
 
-/// Handles add_phone_alias.
+/// Handles `add_phone_alias`.
 pub(super) async fn add(call: &Call<'_>) -> Reply {
     const F: &str = "add_phone_alias";
     if let Err(reply) = call.preamble(F, "ADD PHONE ALIASES") {
@@ -54,9 +67,17 @@ pub(super) async fn add(call: &Call<'_>) -> Reply {
         return reply;
     }
     let u = call.user_echo;
-    let (id, name, logins) = (call.params.get("alias_id"), call.params.get("alias_name"), call.params.get("phone_logins"));
+    let (id, name, logins) = (
+        call.params.get("alias_id"),
+        call.params.get("alias_name"),
+        call.params.get("phone_logins"),
+    );
     if id.len() < 2 || logins.len() < 2 || name.is_empty() {
-        return Reply::error("add_phone_alias YOU MUST USE ALL REQUIRED FIELDS", u, &format!("{id}|{name}|{logins}"));
+        return Reply::error(
+            "add_phone_alias YOU MUST USE ALL REQUIRED FIELDS",
+            u,
+            &format!("{id}|{name}|{logins}"),
+        );
     }
     let id_ok = validate_alias_id(id).map_err(|e| alias_error(call, F, "alias_id", &e));
     let name_ok = validate_alias_name(name).map_err(|e| alias_error(call, F, "alias_name", &e));
@@ -66,12 +87,16 @@ pub(super) async fn add(call: &Call<'_>) -> Reply {
         (Err(r), _, _) | (_, Err(r), _) | (_, _, Err(r)) => return r,
     };
     match aliases::add_alias(&call.state.db, &call.actor, &id_v, &name_v, &list).await {
-        Ok(()) => Reply::success("add_phone_alias PHONE ALIAS HAS BEEN ADDED", u, &format!("{id}|{name}|{logins}")),
+        Ok(()) => Reply::success(
+            "add_phone_alias PHONE ALIAS HAS BEEN ADDED",
+            u,
+            &format!("{id}|{name}|{logins}"),
+        ),
         Err(e) => service_error(call, F, e),
     }
 }
 
-/// Handles update_phone_alias (with `delete_alias=Y`).
+/// Handles `update_phone_alias` (with `delete_alias=Y`).
 pub(super) async fn update(call: &Call<'_>) -> Reply {
     const F: &str = "update_phone_alias";
     if let Err(reply) = call.preamble(F, "UPDATE PHONE ALIASES") {
@@ -82,7 +107,12 @@ pub(super) async fn update(call: &Call<'_>) -> Reply {
     }
     let u = call.user_echo;
     let p = call.params;
-    let (id, name, logins, del) = (p.get("alias_id"), p.get("alias_name"), p.get("phone_logins"), p.get("delete_alias"));
+    let (id, name, logins, del) = (
+        p.get("alias_id"),
+        p.get("alias_name"),
+        p.get("phone_logins"),
+        p.get("delete_alias"),
+    );
     let delete = match del {
         "" => None,
         d if d.eq_ignore_ascii_case("Y") => Some(Flag::Y),
@@ -90,7 +120,11 @@ pub(super) async fn update(call: &Call<'_>) -> Reply {
         _ => return call.invalid(F, "delete_alias", &"must be one of Y, N"),
     };
     if id.len() < 2 || (logins.len() < 2 && name.is_empty() && delete.is_none()) {
-        return Reply::error("update_phone_alias YOU MUST USE ALL REQUIRED FIELDS", u, &format!("{id}|{name}|{logins}"));
+        return Reply::error(
+            "update_phone_alias YOU MUST USE ALL REQUIRED FIELDS",
+            u,
+            &format!("{id}|{name}|{logins}"),
+        );
     }
     match aliases::find_alias(&call.state.db, id).await {
         Ok(Some(_)) => {}
@@ -99,7 +133,11 @@ pub(super) async fn update(call: &Call<'_>) -> Reply {
     }
     if delete == Some(Flag::Y) {
         if !call.has_api_permission(true) {
-            return Reply::notice("update_phone_alias USER DOES NOT HAVE PERMISSION TO DELETE PHONE ALIASES", u, "0");
+            return Reply::notice(
+                "update_phone_alias USER DOES NOT HAVE PERMISSION TO DELETE PHONE ALIASES",
+                u,
+                "0",
+            );
         }
         return match aliases::delete_alias(&call.state.db, &call.actor, id).await {
             // VICIdial prints no trailing `|` here (its docs show one).
@@ -111,7 +149,11 @@ pub(super) async fn update(call: &Call<'_>) -> Reply {
         None
     } else {
         if !(2..=50).contains(&name.chars().count()) {
-            return Reply::error("update_phone_alias YOU MUST USE A VALID ALIAS NAME", u, name);
+            return Reply::error(
+                "update_phone_alias YOU MUST USE A VALID ALIAS NAME",
+                u,
+                name,
+            );
         }
         match validate_alias_name(name) {
             Ok(n) => Some(n),
@@ -129,8 +171,20 @@ pub(super) async fn update(call: &Call<'_>) -> Reply {
     if name_v.is_none() && list.is_none() {
         return Reply::notice("update_phone_alias NO UPDATES DEFINED", u, "");
     }
-    match aliases::update_alias(&call.state.db, &call.actor, id, name_v.as_deref(), list.as_deref()).await {
-        Ok(()) => Reply::success("update_phone_alias PHONE ALIAS HAS BEEN UPDATED", u, &format!("{id}|")),
+    match aliases::update_alias(
+        &call.state.db,
+        &call.actor,
+        id,
+        name_v.as_deref(),
+        list.as_deref(),
+    )
+    .await
+    {
+        Ok(()) => Reply::success(
+            "update_phone_alias PHONE ALIAS HAS BEEN UPDATED",
+            u,
+            &format!("{id}|"),
+        ),
         Err(e) => service_error(call, F, e),
     }
 }

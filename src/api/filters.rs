@@ -1,4 +1,4 @@
-//! VICIdial's input filters (use_non_latin=0): for each parameter, the characters VICIdial keeps.
+//! VICIdial's input filters (`use_non_latin=0`): for each parameter, the characters VICIdial keeps.
 //! Dialtone never applies them to stored data; it uses them only to know when VICIdial would have
 //! silently altered a value, so that such a value gets Dialtone's own `ERROR:` line instead of a
 //! VICIdial line that would echo it.
@@ -32,7 +32,10 @@ pub fn kept_unchanged(param: &str, value: &str) -> bool {
 /// `value` with the characters VICIdial's filter for `param` removes taken out. Used only to echo a
 /// failed login's user and password the way VICIdial does (never for stored data).
 pub fn vicidial_filtered(param: &str, value: &str) -> String {
-    value.chars().filter(|c| kept_unchanged(param, c.encode_utf8(&mut [0; 4]))).collect()
+    value
+        .chars()
+        .filter(|c| kept_unchanged(param, c.encode_utf8(&mut [0; 4])))
+        .collect()
 }
 
 #[cfg(test)]

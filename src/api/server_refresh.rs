@@ -1,4 +1,4 @@
-//! `function=server_refresh` (non_agent_api.php 6721-6798): mark every server for a conf rebuild.
+//! `function=server_refresh` (`non_agent_api.php` 6721-6798): mark every server for a conf rebuild.
 
 use crate::service::admin::refresh_servers;
 
@@ -7,7 +7,7 @@ use super::{Call, Reply};
 
 const F: &str = "server_refresh";
 
-/// Handles server_refresh.
+/// Handles `server_refresh`.
 pub(super) async fn handle(call: &Call<'_>) -> Reply {
     if let Err(reply) = call.preamble(F, "REFRESH SERVERS") {
         return reply;
@@ -15,7 +15,11 @@ pub(super) async fn handle(call: &Call<'_>) -> Reply {
     let u = call.user_echo;
     let stage = call.params.get("stage");
     if !kept_unchanged("stage", stage) {
-        return call.invalid(F, "stage", &"may contain only letters, digits, _ and - and must contain REFRESH");
+        return call.invalid(
+            F,
+            "stage",
+            &"may contain only letters, digits, _ and - and must contain REFRESH",
+        );
     }
     if !stage.contains("REFRESH") {
         // VICIdial echoes the (unset) alias variables here: `||`.
@@ -32,7 +36,11 @@ pub(super) async fn handle(call: &Call<'_>) -> Reply {
         );
     }
     match refresh_servers(&call.state.db, &call.actor).await {
-        Ok(n) => Reply::success("server_refresh SERVER REFRESH HAS BEEN TRIGGERED", u, &n.to_string()),
+        Ok(n) => Reply::success(
+            "server_refresh SERVER REFRESH HAS BEEN TRIGGERED",
+            u,
+            &n.to_string(),
+        ),
         Err(e) => call.db_error(F, &e),
     }
 }

@@ -27,7 +27,10 @@ pub enum AliasError {
     Db(#[from] sqlx::Error),
 }
 
-async fn check_logins(tx: &mut sqlx::SqliteConnection, logins: &[String]) -> Result<(), AliasError> {
+async fn check_logins(
+    tx: &mut sqlx::SqliteConnection,
+    logins: &[String],
+) -> Result<(), AliasError> {
     let refs: Vec<&str> = logins.iter().map(String::as_str).collect();
     match phones::missing_logins(tx, &refs).await?.into_iter().next() {
         Some(missing) => Err(AliasError::PhoneNotFound(missing)),
@@ -42,12 +45,21 @@ pub async fn find_alias(db: &Db, alias_id: &str) -> Result<Option<AliasRow>, sql
 }
 
 /// Adds an alias (validated by `domain::phone_alias` first).
-pub async fn add_alias(db: &Db, actor: &Actor, alias_id: &str, alias_name: &str, logins: &[String]) -> Result<(), AliasError> {
+pub async fn add_alias(
+    db: &Db,
+    actor: &Actor,
+    alias_id: &str,
+    alias_name: &str,
+    logins: &[String],
+) -> Result<(), AliasError> {
     let mut tx = db.write().await?;
     if aliases::find_alias(&mut tx, alias_id).await?.is_some() {
         return Err(AliasError::AliasExists(alias_id.to_string()));
     }
-    if phones::find_phone_by_login(&mut tx, alias_id).await?.is_some() {
+    if phones::find_phone_by_login(&mut tx, alias_id)
+        .await?
+        .is_some()
+    {
         return Err(AliasError::AliasIsLogin(alias_id.to_string()));
     }
     check_logins(&mut tx, logins).await?;
@@ -63,7 +75,10 @@ pub async fn add_alias(db: &Db, actor: &Actor, alias_id: &str, alias_name: &str,
             event_type: "ADD",
             record_id: alias_id,
             event_code: "ADMIN API ADD PHONE ALIAS",
-            event_diff: &simple_diff(&[("alias_name", None, Some(alias_name)), ("logins_list", None, Some(&list))]),
+            event_diff: &simple_diff(&[
+                ("alias_name", None, Some(alias_name)),
+                ("logins_list", None, Some(&list)),
+            ]),
             event_notes: &format!("phones: {list}"),
         },
     )

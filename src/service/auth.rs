@@ -35,7 +35,7 @@ const LOGIN_STAMP_INTERVAL: i64 = 60;
 #[derive(Debug)]
 pub enum AuthOutcome {
     /// Authenticated.
-    Good(UserRow),
+    Good(Box<UserRow>),
     /// Unknown user, wrong password, level too low or inactive.
     Bad,
     /// Too many failures in the last 15 minutes.
@@ -64,11 +64,17 @@ impl std::fmt::Debug for Authenticator {
 /// Hashes a password with argon2id (random salt, default parameters).
 pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
     let salt = SaltString::generate(&mut OsRng);
-    Ok(Argon2::default().hash_password(password.as_bytes(), &salt)?.to_string())
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)?
+        .to_string())
 }
 
 fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(phc).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 impl Authenticator {
@@ -76,20 +82,29 @@ impl Authenticator {
     pub fn new(min_level: i64) -> Authenticator {
         let mut key = [0u8; 32];
         rand::fill(&mut key);
-        Authenticator { key, cache: Mutex::new(HashMap::new()), min_level }
+        Authenticator {
+            key,
+            cache: Mutex::new(HashMap::new()),
+            min_level,
+        }
     }
 
     fn cache_key(&self, user_id: i64, password: &str) -> [u8; 32] {
         // HMAC accepts keys of any length, so this cannot fail.
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).unwrap_or_else(|_| unreachable!("any key length"));
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
+            .unwrap_or_else(|_| unreachable!("any key length"));
         mac.update(&user_id.to_le_bytes());
         mac.update(password.as_bytes());
         mac.finalize().into_bytes().into()
     }
 
     fn cached(&self, key: &[u8; 32], user: &UserRow) -> bool {
-        let Ok(cache) = self.cache.lock() else { return false };
-        cache.get(key).is_some_and(|e| e.user_id == user.user_id && e.pass_hash == user.pass_hash && e.expires > Instant::now())
+        let Ok(cache) = self.cache.lock() else {
+            return false;
+        };
+        cache.get(key).is_some_and(|e| {
+            e.user_id == user.user_id && e.pass_hash == user.pass_hash && e.expires > Instant::now()
+        })
     }
 
     fn remember(&self, key: [u8; 32], user: &UserRow) {
@@ -97,7 +112,14 @@ impl Authenticator {
             if cache.len() >= CACHE_MAX {
                 cache.clear();
             }
-            cache.insert(key, CacheEntry { user_id: user.user_id, pass_hash: user.pass_hash.clone(), expires: Instant::now() + CACHE_TTL });
+            cache.insert(
+                key,
+                CacheEntry {
+                    user_id: user.user_id,
+                    pass_hash: user.pass_hash.clone(),
+                    expires: Instant::now() + CACHE_TTL,
+                },
+            );
         }
     }
 
@@ -114,7 +136,9 @@ impl Authenticator {
             return true;
         }
         let (pw, phc) = (password.to_string(), user.pass_hash.clone());
-        let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &phc)).await.unwrap_or(false);
+        let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &phc))
+            .await
+            .unwrap_or(false);
         if ok {
             self.remember(key, user);
         }
@@ -124,7 +148,13 @@ impl Authenticator {
     /// Authenticates `user`/`password` from `ip` as VICIdial's `user_authorization` does: the account
     /// must exist, be active, have a level of at least `min_level`, and not be locked (10 failures with
     /// the last stamp inside 15 minutes). A failure is counted; a success resets the count.
-    pub async fn authenticate(&self, db: &Db, user: &str, password: &str, ip: &str) -> Result<AuthOutcome, sqlx::Error> {
+    pub async fn authenticate(
+        &self,
+        db: &Db,
+        user: &str,
+        password: &str,
+        ip: &str,
+    ) -> Result<AuthOutcome, sqlx::Error> {
         if user.is_empty() {
             return Ok(AuthOutcome::Bad);
         }
@@ -132,7 +162,9 @@ impl Authenticator {
             let mut conn = db.reader().acquire().await?;
             users::find_user(&mut conn, user).await?
         };
-        let Some(row) = row else { return Ok(AuthOutcome::Bad) };
+        let Some(row) = row else {
+            return Ok(AuthOutcome::Bad);
+        };
         let now = now_unix();
         let lock_over = now - LOCK_SECONDS;
         let unlocked = row.failed_login_count < LOCK_ATTEMPTS || row.last_login_date < lock_over;
@@ -143,7 +175,7 @@ impl Authenticator {
                 users::record_login(&mut tx, row.user_id, now, ip).await?;
                 tx.commit().await?;
             }
-            return Ok(AuthOutcome::Good(row));
+            return Ok(AuthOutcome::Good(Box::new(row)));
         }
         if !unlocked {
             return Ok(AuthOutcome::Locked);

@@ -1,7 +1,9 @@
 //! Phone use cases: add, update, delete, with the database rules (server exists, extension and login
 //! unique, login not an alias id, template exists) checked inside the write transaction.
 
-use crate::domain::{validate_phone_entry, InvalidPhoneEntry, PhoneEntry, PhoneEntryInput, ProtocolSet};
+use crate::domain::{
+    validate_phone_entry, InvalidPhoneEntry, PhoneEntry, PhoneEntryInput, ProtocolSet,
+};
 use crate::service::audit::phone_diff;
 use crate::service::Actor;
 use crate::storage::audit::{insert_audit, AuditEntry};
@@ -49,11 +51,19 @@ pub enum PhoneError {
 
 /// Maps the conflict flags to the first error, in VICIdial's order: server, extension, login, then
 /// (Dialtone's addition) alias collision.
-fn first_conflict(c: Conflicts, extension: &str, server_ip: &str, login: &str) -> Result<(), PhoneError> {
+fn first_conflict(
+    c: Conflicts,
+    extension: &str,
+    server_ip: &str,
+    login: &str,
+) -> Result<(), PhoneError> {
     if !c.server_exists {
         Err(PhoneError::ServerNotFound(server_ip.to_string()))
     } else if c.extension_taken {
-        Err(PhoneError::ExtensionTaken { extension: extension.to_string(), server_ip: server_ip.to_string() })
+        Err(PhoneError::ExtensionTaken {
+            extension: extension.to_string(),
+            server_ip: server_ip.to_string(),
+        })
     } else if c.login_taken {
         Err(PhoneError::LoginTaken(login.to_string()))
     } else if c.login_is_alias {
@@ -65,7 +75,12 @@ fn first_conflict(c: Conflicts, extension: &str, server_ip: &str, login: &str) -
 
 /// Read-only pre-check of the database rules for a new phone, for entry points that must report a
 /// conflict before a later rule (the legacy API reports duplicates before an invalid GMT offset).
-pub async fn check_new_phone_conflicts(db: &Db, extension: &str, server_ip: &str, login: &str) -> Result<(), PhoneError> {
+pub async fn check_new_phone_conflicts(
+    db: &Db,
+    extension: &str,
+    server_ip: &str,
+    login: &str,
+) -> Result<(), PhoneError> {
     let mut conn = db.reader().acquire().await?;
     let c = phones::find_conflicts(&mut conn, extension, server_ip, login, None).await?;
     first_conflict(c, extension, server_ip, login)
@@ -78,7 +93,11 @@ pub async fn server_exists(db: &Db, server_ip: &str) -> Result<bool, sqlx::Error
 }
 
 /// Finds a phone.
-pub async fn find_phone(db: &Db, extension: &str, server_ip: &str) -> Result<Option<PhoneRow>, sqlx::Error> {
+pub async fn find_phone(
+    db: &Db,
+    extension: &str,
+    server_ip: &str,
+) -> Result<Option<PhoneRow>, sqlx::Error> {
     let mut conn = db.reader().acquire().await?;
     phones::find_phone(&mut conn, extension, server_ip).await
 }
@@ -116,11 +135,25 @@ pub fn row_to_input(row: &PhoneRow) -> PhoneEntryInput {
 
 /// Adds a validated phone: database rules, insert, audit entry and rebuild flag in one transaction.
 /// `event_code` is VICIdial's (`ADMIN API ADD PHONE` from the API, `ADMIN ADD PHONE` from the web).
-pub async fn add_phone(db: &Db, actor: &Actor, entry: &PhoneEntry, event_code: &str) -> Result<(), PhoneError> {
+pub async fn add_phone(
+    db: &Db,
+    actor: &Actor,
+    entry: &PhoneEntry,
+    event_code: &str,
+) -> Result<(), PhoneError> {
     let mut tx = db.write().await?;
-    let c = phones::find_conflicts(&mut tx, &entry.extension, &entry.server_ip, &entry.phone_login, None).await?;
+    let c = phones::find_conflicts(
+        &mut tx,
+        &entry.extension,
+        &entry.server_ip,
+        &entry.phone_login,
+        None,
+    )
+    .await?;
     first_conflict(c, &entry.extension, &entry.server_ip, &entry.phone_login)?;
-    if !entry.template_id.is_empty() && !templates::template_exists(&mut tx, &entry.template_id).await? {
+    if !entry.template_id.is_empty()
+        && !templates::template_exists(&mut tx, &entry.template_id).await?
+    {
         return Err(PhoneError::TemplateNotFound(entry.template_id.clone()));
     }
     phones::insert_phone(&mut tx, entry).await?;
@@ -145,7 +178,12 @@ pub async fn add_phone(db: &Db, actor: &Actor, entry: &PhoneEntry, event_code: &
 }
 
 /// Validates `input` and adds it (the one call the web admin's server function makes).
-pub async fn add_phone_input(db: &Db, actor: &Actor, input: &PhoneEntryInput, protocols: ProtocolSet) -> Result<PhoneEntry, PhoneError> {
+pub async fn add_phone_input(
+    db: &Db,
+    actor: &Actor,
+    input: &PhoneEntryInput,
+    protocols: ProtocolSet,
+) -> Result<PhoneEntry, PhoneError> {
     let entry = validate_phone_entry(input, protocols)?;
     add_phone(db, actor, &entry, "ADMIN ADD PHONE").await?;
     Ok(entry)
@@ -164,7 +202,10 @@ pub async fn update_phone(
 ) -> Result<PhoneEntry, PhoneError> {
     let mut tx = db.write().await?;
     let Some(row) = phones::find_phone(&mut tx, extension, server_ip).await? else {
-        return Err(PhoneError::NotFound { extension: extension.to_string(), server_ip: server_ip.to_string() });
+        return Err(PhoneError::NotFound {
+            extension: extension.to_string(),
+            server_ip: server_ip.to_string(),
+        });
     };
     let before_input = row_to_input(&row);
     // The stored row passed these rules when written; a row that no longer does (e.g. imported from
@@ -213,10 +254,19 @@ pub async fn update_phone(
 }
 
 /// Deletes the phone `(extension, server_ip)`, audits it and marks its server for a rebuild.
-pub async fn delete_phone(db: &Db, actor: &Actor, extension: &str, server_ip: &str, event_code: &str) -> Result<(), PhoneError> {
+pub async fn delete_phone(
+    db: &Db,
+    actor: &Actor,
+    extension: &str,
+    server_ip: &str,
+    event_code: &str,
+) -> Result<(), PhoneError> {
     let mut tx = db.write().await?;
     let Some(row) = phones::find_phone(&mut tx, extension, server_ip).await? else {
-        return Err(PhoneError::NotFound { extension: extension.to_string(), server_ip: server_ip.to_string() });
+        return Err(PhoneError::NotFound {
+            extension: extension.to_string(),
+            server_ip: server_ip.to_string(),
+        });
     };
     let before = validate_phone_entry(&row_to_input(&row), ProtocolSet::WebAdmin).ok();
     phones::delete_phone(&mut tx, &row.extension, &row.server_ip).await?;

@@ -16,7 +16,10 @@ pub struct AliasRow {
 }
 
 /// Finds an alias (case-insensitive id).
-pub async fn find_alias(conn: &mut SqliteConnection, alias_id: &str) -> sqlx::Result<Option<AliasRow>> {
+pub async fn find_alias(
+    conn: &mut SqliteConnection,
+    alias_id: &str,
+) -> sqlx::Result<Option<AliasRow>> {
     sqlx::query_as::<_, AliasRow>(
         "SELECT alias_id, alias_name, logins_list, user_group FROM phones_alias WHERE alias_id = ?",
     )
@@ -26,7 +29,12 @@ pub async fn find_alias(conn: &mut SqliteConnection, alias_id: &str) -> sqlx::Re
 }
 
 /// Inserts an alias.
-pub async fn insert_alias(conn: &mut SqliteConnection, alias_id: &str, alias_name: &str, logins_list: &str) -> sqlx::Result<()> {
+pub async fn insert_alias(
+    conn: &mut SqliteConnection,
+    alias_id: &str,
+    alias_name: &str,
+    logins_list: &str,
+) -> sqlx::Result<()> {
     sqlx::query("INSERT INTO phones_alias (alias_id, alias_name, logins_list) VALUES (?, ?, ?)")
         .bind(alias_id)
         .bind(alias_name)
@@ -37,7 +45,12 @@ pub async fn insert_alias(conn: &mut SqliteConnection, alias_id: &str, alias_nam
 }
 
 /// Replaces an alias's name and logins.
-pub async fn update_alias(conn: &mut SqliteConnection, alias_id: &str, alias_name: &str, logins_list: &str) -> sqlx::Result<()> {
+pub async fn update_alias(
+    conn: &mut SqliteConnection,
+    alias_id: &str,
+    alias_name: &str,
+    logins_list: &str,
+) -> sqlx::Result<()> {
     sqlx::query("UPDATE phones_alias SET alias_name = ?, logins_list = ? WHERE alias_id = ?")
         .bind(alias_name)
         .bind(logins_list)
@@ -49,5 +62,9 @@ pub async fn update_alias(conn: &mut SqliteConnection, alias_id: &str, alias_nam
 
 /// Deletes an alias.
 pub async fn delete_alias(conn: &mut SqliteConnection, alias_id: &str) -> sqlx::Result<u64> {
-    Ok(sqlx::query("DELETE FROM phones_alias WHERE alias_id = ?").bind(alias_id).execute(conn).await?.rows_affected())
+    Ok(sqlx::query("DELETE FROM phones_alias WHERE alias_id = ?")
+        .bind(alias_id)
+        .execute(conn)
+        .await?
+        .rows_affected())
 }

@@ -85,7 +85,7 @@ impl std::fmt::Debug for PhoneRow {
     }
 }
 
-/// Inserts a validated phone entry. VICIdial's add_phone sets `active='Y'` and `status='ACTIVE'`; the
+/// Inserts a validated phone entry. VICIdial's `add_phone` sets `active='Y'` and `status='ACTIVE'`; the
 /// entry carries them (the API never lets a caller change them on add).
 pub async fn insert_phone(conn: &mut SqliteConnection, e: &PhoneEntry) -> sqlx::Result<()> {
     sqlx::query(
@@ -126,8 +126,13 @@ pub async fn insert_phone(conn: &mut SqliteConnection, e: &PhoneEntry) -> sqlx::
 }
 
 /// Replaces the entry columns of the phone `(extension, server_ip)` with `e` (which may change the
-/// key itself). `install_directory` is blanked, as VICIdial's update_phone does.
-pub async fn update_phone(conn: &mut SqliteConnection, extension: &str, server_ip: &str, e: &PhoneEntry) -> sqlx::Result<u64> {
+/// key itself). `install_directory` is blanked, as VICIdial's `update_phone` does.
+pub async fn update_phone(
+    conn: &mut SqliteConnection,
+    extension: &str,
+    server_ip: &str,
+    e: &PhoneEntry,
+) -> sqlx::Result<u64> {
     Ok(sqlx::query(
         "UPDATE phones SET install_directory = '', extension = ?, dialplan_number = ?, voicemail_id = ?, login = ?, \
          pass = ?, server_ip = ?, protocol = ?, conf_secret = ?, fullname = ?, local_gmt = ?, outbound_cid = ?, \
@@ -169,30 +174,51 @@ pub async fn update_phone(conn: &mut SqliteConnection, extension: &str, server_i
 }
 
 /// Finds the phone `(extension, server_ip)` (case-insensitive extension, as VICIdial's collation).
-pub async fn find_phone(conn: &mut SqliteConnection, extension: &str, server_ip: &str) -> sqlx::Result<Option<PhoneRow>> {
-    sqlx::query_as::<_, PhoneRow>(concat!("SELECT ", entry_columns!(), " FROM phones WHERE extension = ? AND server_ip = ?"))
-        .bind(extension)
-        .bind(server_ip)
-        .fetch_optional(conn)
-        .await
+pub async fn find_phone(
+    conn: &mut SqliteConnection,
+    extension: &str,
+    server_ip: &str,
+) -> sqlx::Result<Option<PhoneRow>> {
+    sqlx::query_as::<_, PhoneRow>(concat!(
+        "SELECT ",
+        entry_columns!(),
+        " FROM phones WHERE extension = ? AND server_ip = ?"
+    ))
+    .bind(extension)
+    .bind(server_ip)
+    .fetch_optional(conn)
+    .await
 }
 
 /// Finds a phone by its login.
-pub async fn find_phone_by_login(conn: &mut SqliteConnection, login: &str) -> sqlx::Result<Option<PhoneRow>> {
-    sqlx::query_as::<_, PhoneRow>(concat!("SELECT ", entry_columns!(), " FROM phones WHERE login = ?"))
-        .bind(login)
-        .fetch_optional(conn)
-        .await
+pub async fn find_phone_by_login(
+    conn: &mut SqliteConnection,
+    login: &str,
+) -> sqlx::Result<Option<PhoneRow>> {
+    sqlx::query_as::<_, PhoneRow>(concat!(
+        "SELECT ",
+        entry_columns!(),
+        " FROM phones WHERE login = ?"
+    ))
+    .bind(login)
+    .fetch_optional(conn)
+    .await
 }
 
 /// Deletes the phone `(extension, server_ip)`; returns the rows deleted.
-pub async fn delete_phone(conn: &mut SqliteConnection, extension: &str, server_ip: &str) -> sqlx::Result<u64> {
-    Ok(sqlx::query("DELETE FROM phones WHERE extension = ? AND server_ip = ?")
-        .bind(extension)
-        .bind(server_ip)
-        .execute(conn)
-        .await?
-        .rows_affected())
+pub async fn delete_phone(
+    conn: &mut SqliteConnection,
+    extension: &str,
+    server_ip: &str,
+) -> sqlx::Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM phones WHERE extension = ? AND server_ip = ?")
+            .bind(extension)
+            .bind(server_ip)
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
 }
 
 /// What stands in the way of a new phone, found with one statement.
@@ -236,7 +262,10 @@ pub async fn find_conflicts(
 }
 
 /// Which of `logins` have no phone; in the given order.
-pub async fn missing_logins(conn: &mut SqliteConnection, logins: &[&str]) -> sqlx::Result<Vec<String>> {
+pub async fn missing_logins(
+    conn: &mut SqliteConnection,
+    logins: &[&str],
+) -> sqlx::Result<Vec<String>> {
     let mut missing = Vec::new();
     for login in logins {
         let found: i64 = sqlx::query_scalar("SELECT count(*) FROM phones WHERE login = ?")
@@ -252,5 +281,7 @@ pub async fn missing_logins(conn: &mut SqliteConnection, logins: &[&str]) -> sql
 
 /// Number of phones stored.
 pub async fn count_phones(conn: &mut SqliteConnection) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM phones").fetch_one(conn).await
+    sqlx::query_scalar("SELECT count(*) FROM phones")
+        .fetch_one(conn)
+        .await
 }

@@ -66,7 +66,10 @@ pub async fn server_exists(conn: &mut SqliteConnection, server_ip: &str) -> sqlx
 }
 
 /// Finds a server by IP.
-pub async fn find_server(conn: &mut SqliteConnection, server_ip: &str) -> sqlx::Result<Option<ServerRow>> {
+pub async fn find_server(
+    conn: &mut SqliteConnection,
+    server_ip: &str,
+) -> sqlx::Result<Option<ServerRow>> {
     sqlx::query_as::<_, ServerRow>(
         "SELECT server_id, server_description, server_ip, active, local_gmt, generate_vicidial_conf, \
          active_asterisk_server, rebuild_conf_files, active_agent_login_server FROM servers WHERE server_ip = ?",
@@ -102,10 +105,12 @@ pub async fn mark_rebuild(conn: &mut SqliteConnection, server_ip: &str) -> sqlx:
 /// Marks every server for a rebuild (`server_refresh`); returns the number of rows VICIdial would
 /// report as affected (servers whose flag changed).
 pub async fn mark_all_rebuild(conn: &mut SqliteConnection) -> sqlx::Result<u64> {
-    Ok(sqlx::query("UPDATE servers SET rebuild_conf_files = 'Y' WHERE rebuild_conf_files != 'Y'")
-        .execute(conn)
-        .await?
-        .rows_affected())
+    Ok(
+        sqlx::query("UPDATE servers SET rebuild_conf_files = 'Y' WHERE rebuild_conf_files != 'Y'")
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
 }
 
 /// The GMT offset of the first active server (VICIdial's `version` TZ).
@@ -117,12 +122,18 @@ pub async fn first_active_gmt(conn: &mut SqliteConnection) -> sqlx::Result<Optio
 
 /// Sets `system_settings.reload_timestamp`.
 pub async fn touch_reload_timestamp(conn: &mut SqliteConnection, now: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE system_settings SET reload_timestamp = ? WHERE id = 1").bind(now).execute(conn).await?;
+    sqlx::query("UPDATE system_settings SET reload_timestamp = ? WHERE id = 1")
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
 /// Clears a server's rebuild flag (after its conf files were regenerated).
 pub async fn clear_rebuild(conn: &mut SqliteConnection, server_ip: &str) -> sqlx::Result<()> {
-    sqlx::query("UPDATE servers SET rebuild_conf_files = 'N' WHERE server_ip = ?").bind(server_ip).execute(conn).await?;
+    sqlx::query("UPDATE servers SET rebuild_conf_files = 'N' WHERE server_ip = ?")
+        .bind(server_ip)
+        .execute(conn)
+        .await?;
     Ok(())
 }

@@ -3,7 +3,12 @@
 use sqlx::SqliteConnection;
 
 /// Inserts or replaces a template.
-pub async fn upsert_template(conn: &mut SqliteConnection, template_id: &str, name: &str, contents: &str) -> sqlx::Result<()> {
+pub async fn upsert_template(
+    conn: &mut SqliteConnection,
+    template_id: &str,
+    name: &str,
+    contents: &str,
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO vicidial_conf_templates (template_id, template_name, template_contents) VALUES (?, ?, ?) \
          ON CONFLICT (template_id) DO UPDATE SET template_name = excluded.template_name, \
@@ -19,9 +24,11 @@ pub async fn upsert_template(conn: &mut SqliteConnection, template_id: &str, nam
 
 /// Whether a template with this id exists.
 pub async fn template_exists(conn: &mut SqliteConnection, template_id: &str) -> sqlx::Result<bool> {
-    sqlx::query_scalar::<_, i64>("SELECT count(*) FROM vicidial_conf_templates WHERE template_id = ?")
-        .bind(template_id)
-        .fetch_one(conn)
-        .await
-        .map(|n| n > 0)
+    sqlx::query_scalar::<_, i64>(
+        "SELECT count(*) FROM vicidial_conf_templates WHERE template_id = ?",
+    )
+    .bind(template_id)
+    .fetch_one(conn)
+    .await
+    .map(|n| n > 0)
 }

@@ -101,13 +101,20 @@ pub async fn find_user(conn: &mut SqliteConnection, user: &str) -> sqlx::Result<
 
 /// Number of users.
 pub async fn count_users(conn: &mut SqliteConnection) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM vicidial_users").fetch_one(conn).await
+    sqlx::query_scalar("SELECT count(*) FROM vicidial_users")
+        .fetch_one(conn)
+        .await
 }
 
 /// Records a failed login the way VICIdial's `user_authorization` does: below 10 failures the count
 /// grows; at 10 or more with the last stamp older than `lock_over`, the count restarts at 1 and the
 /// stamp is set to now.
-pub async fn record_failed_login(conn: &mut SqliteConnection, user_id: i64, now: i64, lock_over: i64) -> sqlx::Result<()> {
+pub async fn record_failed_login(
+    conn: &mut SqliteConnection,
+    user_id: i64,
+    now: i64,
+    lock_over: i64,
+) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE vicidial_users SET \
            failed_login_count = CASE WHEN failed_login_count < 10 THEN failed_login_count + 1 \
@@ -124,7 +131,12 @@ pub async fn record_failed_login(conn: &mut SqliteConnection, user_id: i64, now:
 }
 
 /// Records a successful login: stamp, client IP, failed count reset.
-pub async fn record_login(conn: &mut SqliteConnection, user_id: i64, now: i64, ip: &str) -> sqlx::Result<()> {
+pub async fn record_login(
+    conn: &mut SqliteConnection,
+    user_id: i64,
+    now: i64,
+    ip: &str,
+) -> sqlx::Result<()> {
     sqlx::query("UPDATE vicidial_users SET last_login_date = ?, last_ip = ?, failed_login_count = 0 WHERE user_id = ?")
         .bind(now)
         .bind(ip)
