@@ -136,8 +136,7 @@ impl Call<'_> {
         let source = self.params.get("source");
         if !kept_unchanged("source", source) || source.chars().count() > 20 {
             return Err(Reply::raw(
-                "ERROR: Invalid Source - source must be 2 to 20 letters or digits: |source|\n"
-                    .to_string(),
+                "ERROR: Invalid Source - source must be 2 to 20 letters or digits: |source|\n".to_string(),
                 "Invalid Source",
             ));
         }
@@ -168,21 +167,14 @@ impl Call<'_> {
     /// VICIdial's permission query: API access, Asterisk admin (or delete-phones), level 8+, active.
     fn has_api_permission(&self, delete: bool) -> bool {
         let u = self.user;
-        let flag = if delete {
-            &u.ast_delete_phones
-        } else {
-            &u.ast_admin_access
-        };
+        let flag = if delete { &u.ast_delete_phones } else { &u.ast_admin_access };
         u.vdc_agent_api_access == "1" && flag == "1" && u.user_level >= 8 && u.active == "Y"
     }
 
     /// `ERROR: <function> INVALID <FIELD>, <field> <rule>: |<user>|<field>`.
     fn invalid(&self, function: &str, field: &str, rule: &dyn std::fmt::Display) -> Reply {
         Reply::error(
-            &format!(
-                "{function} INVALID {}, {field} {rule}",
-                field.to_ascii_uppercase()
-            ),
+            &format!("{function} INVALID {}, {field} {rule}", field.to_ascii_uppercase()),
             self.user_echo,
             field,
         )
@@ -191,18 +183,12 @@ impl Call<'_> {
     /// A database failure: logged here (without parameters), answered without detail.
     fn db_error(&self, function: &str, e: &dyn std::fmt::Display) -> Reply {
         tracing::error!(function, error = %e, "database error in legacy API");
-        Reply::error(
-            &format!("{function} DATABASE ERROR, PLEASE RETRY"),
-            self.user_echo,
-            "",
-        )
+        Reply::error(&format!("{function} DATABASE ERROR, PLEASE RETRY"), self.user_echo, "")
     }
 }
 
 fn client_ip(req: &Request) -> String {
-    req.extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string())
+    req.extensions().get::<ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string())
 }
 
 async fn handle(State(state): State<AppState>, req: Request) -> Response {
@@ -213,18 +199,13 @@ async fn handle(State(state): State<AppState>, req: Request) -> Response {
             Ok(b) => match String::from_utf8(b.to_vec()) {
                 Ok(s) => Some(s),
                 Err(_) => {
-                    return Reply::raw(
-                        "ERROR: INVALID REQUEST, the body must be valid UTF-8: ||\n".into(),
-                        "bad body",
-                    )
-                    .into_response()
+                    return Reply::raw("ERROR: INVALID REQUEST, the body must be valid UTF-8: ||\n".into(), "bad body")
+                        .into_response()
                 }
             },
             Err(_) => {
                 return Reply::raw(
-                    format!(
-                        "ERROR: INVALID REQUEST, the body must be at most {MAX_BODY} bytes: ||\n"
-                    ),
+                    format!("ERROR: INVALID REQUEST, the body must be at most {MAX_BODY} bytes: ||\n"),
                     "bad body",
                 )
                 .into_response()
@@ -237,11 +218,7 @@ async fn handle(State(state): State<AppState>, req: Request) -> Response {
     let params = match Params::parse(query.as_deref(), body.as_deref()) {
         Ok(p) => p,
         Err(bad) => {
-            let name = if kept_unchanged("function", &bad.name) {
-                bad.name
-            } else {
-                "(parameter)".into()
-            };
+            let name = if kept_unchanged("function", &bad.name) { bad.name } else { "(parameter)".into() };
             return Reply::raw(
                 format!("ERROR: INVALID REQUEST, {name} must be valid UTF-8 after decoding: ||\n"),
                 "bad encoding",
@@ -252,24 +229,12 @@ async fn handle(State(state): State<AppState>, req: Request) -> Response {
     let reply = dispatch(&state, &params, &ip).await;
     if !reply.logged {
         let user = params.get("user");
-        let who = if kept_unchanged("user", user) && user.len() <= 20 {
-            user
-        } else {
-            "(invalid)"
-        };
+        let who = if kept_unchanged("user", user) && user.len() <= 20 { user } else { "(invalid)" };
         let function = params.get("function");
-        let function = if kept_unchanged("function", function) && function.len() <= 40 {
-            function
-        } else {
-            "(invalid)"
-        };
-        let actor = Actor {
-            user: who.to_string(),
-            ip: ip.clone(),
-        };
-        if let Err(e) =
-            log_api_call(&state.db, &actor, function, &reply.reason, &params.names()).await
-        {
+        let function =
+            if kept_unchanged("function", function) && function.len() <= 40 { function } else { "(invalid)" };
+        let actor = Actor { user: who.to_string(), ip: ip.clone() };
+        if let Err(e) = log_api_call(&state.db, &actor, function, &reply.reason, &params.names()).await {
             tracing::error!(error = %e, "could not write the API call log");
         }
     }
@@ -280,9 +245,7 @@ async fn dispatch(state: &AppState, params: &Params, ip: &str) -> Reply {
     let function = params.get("function");
     match function {
         "version" => return version::reply(state).await,
-        "coffee" | "start_coffee" | "make_coffee" | "brew_coffee" => {
-            return Reply::teapot(function)
-        }
+        "coffee" | "start_coffee" | "make_coffee" | "brew_coffee" => return Reply::teapot(function),
         _ => {}
     }
     let (user, pass) = (params.get("user"), params.get("pass"));
@@ -310,10 +273,7 @@ async fn dispatch(state: &AppState, params: &Params, ip: &str) -> Reply {
         }
         Err(e) => {
             tracing::error!(error = %e, "database error during API authentication");
-            return Reply::raw(
-                "ERROR: DATABASE ERROR, PLEASE RETRY: ||\n".into(),
-                "database error",
-            );
+            return Reply::raw("ERROR: DATABASE ERROR, PLEASE RETRY: ||\n".into(), "database error");
         }
     };
     let call = Call {
@@ -321,10 +281,7 @@ async fn dispatch(state: &AppState, params: &Params, ip: &str) -> Reply {
         params,
         user: &user_row,
         user_echo: user,
-        actor: Actor {
-            user: user_row.user.clone(),
-            ip: ip.to_string(),
-        },
+        actor: Actor { user: user_row.user.clone(), ip: ip.to_string() },
     };
     match function {
         "add_phone" => add_phone::handle(&call).await,
@@ -332,15 +289,10 @@ async fn dispatch(state: &AppState, params: &Params, ip: &str) -> Reply {
         "add_phone_alias" => aliases::add(&call).await,
         "update_phone_alias" => aliases::update(&call).await,
         "server_refresh" => server_refresh::handle(&call).await,
-        f if OTHER_VICIDIAL_FUNCTIONS.contains(&f) => Reply::error(
-            &format!("{f} IS NOT AVAILABLE IN DIALTONE"),
-            call.user_echo,
-            f,
-        ),
-        _ => Reply::raw(
-            "ERROR: NO FUNCTION SPECIFIED\n".into(),
-            "NO FUNCTION SPECIFIED",
-        ),
+        f if OTHER_VICIDIAL_FUNCTIONS.contains(&f) => {
+            Reply::error(&format!("{f} IS NOT AVAILABLE IN DIALTONE"), call.user_echo, f)
+        }
+        _ => Reply::raw("ERROR: NO FUNCTION SPECIFIED\n".into(), "NO FUNCTION SPECIFIED"),
     }
 }
 
@@ -348,13 +300,7 @@ async fn dispatch(state: &AppState, params: &Params, ip: &str) -> Reply {
 pub fn encode_query(pairs: &[(&str, &str)]) -> String {
     pairs
         .iter()
-        .map(|(k, v)| {
-            format!(
-                "{}={}",
-                k,
-                percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
-            )
-        })
+        .map(|(k, v)| format!("{}={}", k, percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)))
         .collect::<Vec<_>>()
         .join("&")
 }

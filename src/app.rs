@@ -81,20 +81,10 @@ pub struct Overview {
 pub async fn get_overview() -> Result<Overview, ServerFnError> {
     use crate::state::AppState;
     use crate::storage::{phones, servers};
-    let state =
-        use_context::<AppState>().ok_or_else(|| ServerFnError::new("server state missing"))?;
-    let mut conn = state
-        .db
-        .reader()
-        .acquire()
-        .await
-        .map_err(|_| ServerFnError::new("database unavailable"))?;
-    let count = phones::count_phones(&mut conn)
-        .await
-        .map_err(|_| ServerFnError::new("database error"))?;
-    let rows = servers::list_servers(&mut conn)
-        .await
-        .map_err(|_| ServerFnError::new("database error"))?;
+    let state = use_context::<AppState>().ok_or_else(|| ServerFnError::new("server state missing"))?;
+    let mut conn = state.db.reader().acquire().await.map_err(|_| ServerFnError::new("database unavailable"))?;
+    let count = phones::count_phones(&mut conn).await.map_err(|_| ServerFnError::new("database error"))?;
+    let rows = servers::list_servers(&mut conn).await.map_err(|_| ServerFnError::new("database error"))?;
     Ok(Overview {
         phones: count,
         servers: rows

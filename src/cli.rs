@@ -18,12 +18,7 @@ use crate::storage::{Db, Durability};
 #[command(name = "dialtone", version, about)]
 pub struct Cli {
     /// SQLite database: a path or a `sqlite://` URL (created if missing).
-    #[arg(
-        long,
-        global = true,
-        env = "DATABASE_URL",
-        default_value = "dialtone.db"
-    )]
+    #[arg(long, global = true, env = "DATABASE_URL", default_value = "dialtone.db")]
     pub database: String,
     /// Commit durability: `process` survives a killed process (WAL, synchronous=NORMAL); `power-loss`
     /// also survives an OS crash (synchronous=FULL, slower).
@@ -161,10 +156,7 @@ pub async fn main() -> ExitCode {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("DIALTONE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
 async fn open(cli: &Cli) -> anyhow::Result<Db> {
@@ -172,12 +164,9 @@ async fn open(cli: &Cli) -> anyhow::Result<Db> {
         DurabilityArg::Process => Durability::Process,
         DurabilityArg::PowerLoss => Durability::PowerLoss,
     };
-    Db::open(&cli.database, durability).await.with_context(|| {
-        format!(
-            "could not open the database {} (or run its migrations)",
-            cli.database
-        )
-    })
+    Db::open(&cli.database, durability)
+        .await
+        .with_context(|| format!("could not open the database {} (or run its migrations)", cli.database))
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -185,22 +174,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let actor = Actor::cli();
     let result = match cli.command {
         Command::Serve { listen } => crate::server::serve(db.clone(), listen).await,
-        Command::Server {
-            action:
-                ServerAction::Add {
-                    ip,
-                    id,
-                    description,
-                    no_conf_gen,
-                },
-        } => {
+        Command::Server { action: ServerAction::Add { ip, id, description, no_conf_gen } } => {
             admin::add_server(&db, &actor, &ip, &id, &description, !no_conf_gen).await?;
             println!("server {id} ({ip}) added");
             Ok(())
         }
-        Command::User {
-            action: UserAction::Add(a),
-        } => {
+        Command::User { action: UserAction::Add(a) } => {
             let pass = if a.pass == "-" {
                 let mut line = String::new();
                 std::io::stdin()
@@ -226,11 +205,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("user {} added", a.user);
             Ok(())
         }
-        Command::Template {
-            action: TemplateAction::Add { id, file },
-        } => {
-            let contents = std::fs::read_to_string(&file)
-                .with_context(|| format!("could not read {}", file.display()))?;
+        Command::Template { action: TemplateAction::Add { id, file } } => {
+            let contents =
+                std::fs::read_to_string(&file).with_context(|| format!("could not read {}", file.display()))?;
             admin::put_template(&db, &actor, &id, &contents).await?;
             println!("template {id} saved");
             Ok(())

@@ -12,6 +12,6 @@ pub mod phone_entry;
 
 pub use gmt::{canonical_gmt, GMT_OFFSETS};
 pub use phone_entry::{
-    validate_phone_entry, Field, FieldError, Flag, InvalidPhoneEntry, PhoneEntry, PhoneEntryInput,
-    PhoneStatus, Protocol, ProtocolSet, Rule, Webphone,
+    validate_phone_entry, Field, FieldError, Flag, InvalidPhoneEntry, PhoneEntry, PhoneEntryInput, PhoneStatus,
+    Protocol, ProtocolSet, Rule, Webphone,
 };

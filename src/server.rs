@@ -41,9 +41,7 @@ pub async fn ensure_admin(db: &Db) -> anyhow::Result<()> {
         api_functions: " ALL_FUNCTIONS ",
         active: true,
     };
-    admin::add_user(db, &Actor::cli(), &spec)
-        .await
-        .context("could not create the first user")?;
+    admin::add_user(db, &Actor::cli(), &spec).await.context("could not create the first user")?;
     if generated {
         println!("Created user 'admin' with password: {pass}");
         println!("This password is shown only once; store it now.");
@@ -75,28 +73,20 @@ pub fn state(db: Db, listen: SocketAddr) -> anyhow::Result<AppState> {
     let conf = get_configuration(None).context("could not read the Leptos configuration")?;
     let mut leptos_options = conf.leptos_options;
     leptos_options.site_addr = listen;
-    Ok(AppState {
-        leptos_options,
-        db,
-        auth: Arc::new(Authenticator::new(API_MIN_LEVEL)),
-    })
+    Ok(AppState { leptos_options, db, auth: Arc::new(Authenticator::new(API_MIN_LEVEL)) })
 }
 
 /// Serves until Ctrl-C or SIGTERM.
 pub async fn serve(db: Db, listen: SocketAddr) -> anyhow::Result<()> {
     ensure_admin(&db).await?;
     let router = app(state(db, listen)?);
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("could not listen on {listen}"))?;
+    let listener =
+        tokio::net::TcpListener::bind(listen).await.with_context(|| format!("could not listen on {listen}"))?;
     tracing::info!("Dialtone listening on http://{listen}");
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("server error")?;
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server error")?;
     Ok(())
 }
 

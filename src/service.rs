@@ -22,9 +22,6 @@ pub struct Actor {
 impl Actor {
     /// An actor for the admin CLI.
     pub fn cli() -> Actor {
-        Actor {
-            user: "cli".into(),
-            ip: "cli".into(),
-        }
+        Actor { user: "cli".into(), ip: "cli".into() }
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod aliases;
 pub mod audit;
+pub mod phone_writer;
 pub mod phones;
 pub mod servers;
 pub mod templates;
@@ -15,6 +16,8 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
+
+use phone_writer::PhoneWriter;
 
 /// How hard a commit is made durable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -33,25 +36,21 @@ pub enum Durability {
 pub struct Db {
     writer: SqlitePool,
     reader: SqlitePool,
+    phones: PhoneWriter,
 }
 
 impl Db {
-    /// Opens (creating if missing) the database at `url` (`sqlite://path`, a plain path, or
-    /// `sqlite::memory:`), applies the pragmas and runs the embedded migrations.
+    /// Opens (creating if missing) the database file at `url` (`sqlite://path` or a plain path),
+    /// applies the pragmas, runs the embedded migrations and starts the phone writer thread.
+    /// In-memory databases are refused: the writer thread needs a second connection to the same file.
     pub async fn open(url: &str, durability: Durability) -> Result<Db, sqlx::Error> {
-        let url = if url.starts_with("sqlite:") {
-            url.to_string()
-        } else {
-            format!("sqlite://{url}")
-        };
-        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        let url = if url.starts_with("sqlite:") { url.to_string() } else { format!("sqlite://{url}") };
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            return Err(sqlx::Error::Configuration("in-memory databases are not supported; give a file path".into()));
+        }
         let base = SqliteConnectOptions::from_str(&url)?
             .create_if_missing(true)
-            .journal_mode(if memory {
-                SqliteJournalMode::Memory
-            } else {
-                SqliteJournalMode::Wal
-            })
+            .journal_mode(SqliteJournalMode::Wal)
             .synchronous(match durability {
                 Durability::Process => SqliteSynchronous::Normal,
                 Durability::PowerLoss => SqliteSynchronous::Full,
@@ -68,19 +67,21 @@ impl Db {
             .connect_with(base.clone())
             .await?;
         sqlx::migrate!("./migrations").run(&writer).await?;
-        // An in-memory database exists per connection, so it is served by the writer alone.
-        let reader = if memory {
-            writer.clone()
-        } else {
-            SqlitePoolOptions::new()
-                .max_connections(4)
-                .min_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None)
-                .connect_with(base.read_only(true))
-                .await?
-        };
-        Ok(Db { writer, reader })
+        let path = base.get_filename().to_string_lossy().into_owned();
+        let phones = PhoneWriter::start(&path, durability).map_err(|e| sqlx::Error::Configuration(Box::new(e)))?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(base.read_only(true))
+            .await?;
+        Ok(Db { writer, reader, phones })
+    }
+
+    /// The phone writer thread (group-committed phone inserts).
+    pub fn phone_writer(&self) -> &PhoneWriter {
+        &self.phones
     }
 
     /// The read-only pool (any number of concurrent readers).
@@ -94,8 +95,9 @@ impl Db {
         self.writer.begin_with("BEGIN IMMEDIATE").await
     }
 
-    /// Closes both pools, flushing the WAL.
+    /// Stops the phone writer and closes both pools, flushing the WAL.
     pub async fn close(&self) {
+        self.phones.stop().await;
         self.reader.close().await;
         self.writer.close().await;
     }
@@ -103,8 +105,5 @@ impl Db {
 
 /// Current Unix time in seconds.
 pub fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }

@@ -10,10 +10,7 @@ use dialtone::storage::{Db, Durability};
 
 fn dialtone(db: &std::path::Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_dialtone"));
-    c.arg("--database")
-        .arg(db)
-        .env_remove("DATABASE_URL")
-        .env_remove("DIALTONE_ADMIN_PASSWORD");
+    c.arg("--database").arg(db).env_remove("DATABASE_URL").env_remove("DIALTONE_ADMIN_PASSWORD");
     c
 }
 
@@ -30,26 +27,13 @@ fn run(cmd: &mut Command) -> (bool, String, String) {
 fn admin_commands_succeed_and_bad_arguments_fail_clearly() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("cli.db");
-    let (ok, out, _) = run(dialtone(&db).args([
-        "server",
-        "add",
-        "--ip",
-        "10.0.0.5",
-        "--id",
-        "ast1",
-        "--description",
-        "main",
-    ]));
+    let (ok, out, _) =
+        run(dialtone(&db).args(["server", "add", "--ip", "10.0.0.5", "--id", "ast1", "--description", "main"]));
     assert!(ok && out.contains("server ast1 (10.0.0.5) added"), "{out}");
-    let (ok, _, err) =
-        run(dialtone(&db).args(["server", "add", "--ip", "10.0.0.5", "--id", "ast2"]));
+    let (ok, _, err) = run(dialtone(&db).args(["server", "add", "--ip", "10.0.0.5", "--id", "ast2"]));
     assert!(!ok && err.contains("already exists"), "{err}");
-    let (ok, _, err) =
-        run(dialtone(&db).args(["server", "add", "--ip", "10.0.0.256", "--id", "ast3"]));
-    assert!(
-        !ok && err.contains("server_ip must be a dotted IPv4 address"),
-        "{err}"
-    );
+    let (ok, _, err) = run(dialtone(&db).args(["server", "add", "--ip", "10.0.0.256", "--id", "ast3"]));
+    assert!(!ok && err.contains("server_ip must be a dotted IPv4 address"), "{err}");
     let (ok, _, err) = run(dialtone(&db).args(["server", "add", "--id", "ast3"]));
     assert!(!ok && err.contains("--ip"), "{err}");
     let (ok, out, _) = run(dialtone(&db).args([
@@ -67,53 +51,25 @@ fn admin_commands_succeed_and_bad_arguments_fail_clearly() {
         " add_phone version ",
     ]));
     assert!(ok && out.contains("user api1 added"), "{out}");
-    let (ok, _, err) = run(dialtone(&db).args([
-        "user", "add", "--user", "api2", "--pass", "x", "--level", "12",
-    ]));
-    assert!(
-        !ok && err.contains("level must be a whole number from 1 to 9"),
-        "{err}"
-    );
-    let (ok, _, err) = run(dialtone(&db).args([
-        "user", "add", "--user", "bad user", "--pass", "x", "--level", "9",
-    ]));
-    assert!(
-        !ok && err.contains("user must be 1 to 20 characters"),
-        "{err}"
-    );
-    let (ok, _, err) = run(dialtone(&db).args([
-        "user", "add", "--user", "api1", "--pass", "x", "--level", "9",
-    ]));
+    let (ok, _, err) = run(dialtone(&db).args(["user", "add", "--user", "api2", "--pass", "x", "--level", "12"]));
+    assert!(!ok && err.contains("level must be a whole number from 1 to 9"), "{err}");
+    let (ok, _, err) = run(dialtone(&db).args(["user", "add", "--user", "bad user", "--pass", "x", "--level", "9"]));
+    assert!(!ok && err.contains("user must be 1 to 20 characters"), "{err}");
+    let (ok, _, err) = run(dialtone(&db).args(["user", "add", "--user", "api1", "--pass", "x", "--level", "9"]));
     assert!(!ok && err.contains("already exists"), "{err}");
     let tmpl = dir.path().join("t.conf");
     std::fs::write(&tmpl, "type=friend\nhost=dynamic\n").expect("write");
-    let (ok, out, _) = run(dialtone(&db)
-        .args(["template", "add", "--id", "WEBRTC"])
-        .arg("--file")
-        .arg(&tmpl));
+    let (ok, out, _) = run(dialtone(&db).args(["template", "add", "--id", "WEBRTC"]).arg("--file").arg(&tmpl));
     assert!(ok && out.contains("template WEBRTC saved"), "{out}");
-    let (ok, _, err) = run(dialtone(&db)
-        .args(["template", "add", "--id", "WEB RTC"])
-        .arg("--file")
-        .arg(&tmpl));
+    let (ok, _, err) = run(dialtone(&db).args(["template", "add", "--id", "WEB RTC"]).arg("--file").arg(&tmpl));
     assert!(!ok && err.contains("template_id"), "{err}");
-    let (ok, _, err) = run(dialtone(&db).args([
-        "template",
-        "add",
-        "--id",
-        "X2",
-        "--file",
-        "/nonexistent/file",
-    ]));
+    let (ok, _, err) = run(dialtone(&db).args(["template", "add", "--id", "X2", "--file", "/nonexistent/file"]));
     assert!(!ok && err.contains("could not read"), "{err}");
     let (ok, _, err) = run(dialtone(&db).args(["frobnicate"]));
     assert!(!ok && err.contains("unrecognized subcommand"), "{err}");
     // The password is hashed, never stored.
     let raw = std::fs::read(&db).expect("db bytes");
-    assert!(
-        !raw.windows(4).any(|w| w == b"pw-1"),
-        "plain password in the database file"
-    );
+    assert!(!raw.windows(4).any(|w| w == b"pw-1"), "plain password in the database file");
 }
 
 struct Child(std::process::Child);
@@ -125,20 +81,13 @@ impl Drop for Child {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
 
 async fn wait_ready(addr: std::net::SocketAddr) {
     let start = Instant::now();
     while tokio::net::TcpStream::connect(addr).await.is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "server did not start"
-        );
+        assert!(start.elapsed() < Duration::from_secs(20), "server did not start");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -167,18 +116,10 @@ async fn first_start_creates_admin_with_a_one_time_password() {
         .to_string();
     assert_eq!(password.len(), 20);
     // The printed password authenticates through the API.
-    let database = Db::open(db.to_str().expect("utf-8"), Durability::Process)
-        .await
-        .expect("open");
+    let database = Db::open(db.to_str().expect("utf-8"), Durability::Process).await.expect("open");
     let auth = dialtone::service::auth::Authenticator::new(7);
-    let outcome = auth
-        .authenticate(&database, "admin", &password, "127.0.0.1")
-        .await
-        .expect("auth");
-    assert!(matches!(
-        outcome,
-        dialtone::service::auth::AuthOutcome::Good(_)
-    ));
+    let outcome = auth.authenticate(&database, "admin", &password, "127.0.0.1").await.expect("auth");
+    assert!(matches!(outcome, dialtone::service::auth::AuthOutcome::Good(_)));
     database.close().await;
     // A second start creates nothing and prints no password.
     let port = free_port();
@@ -272,19 +213,11 @@ async fn no_acknowledged_phone_is_lost_when_the_server_is_killed() {
         let _ = c.await;
     }
     let acked = acked.lock().expect("lock").clone();
-    assert!(
-        acked.len() > 50,
-        "too few phones acknowledged before the kill: {}",
-        acked.len()
-    );
-    let database = Db::open(db.to_str().expect("utf-8"), Durability::Process)
-        .await
-        .expect("reopen after kill");
+    assert!(acked.len() > 50, "too few phones acknowledged before the kill: {}", acked.len());
+    let database = Db::open(db.to_str().expect("utf-8"), Durability::Process).await.expect("reopen after kill");
     let mut conn = database.reader().acquire().await.expect("conn");
-    let stored: Vec<String> = sqlx::query_scalar("SELECT extension FROM phones")
-        .fetch_all(&mut *conn)
-        .await
-        .expect("phones");
+    let stored: Vec<String> =
+        sqlx::query_scalar("SELECT extension FROM phones").fetch_all(&mut *conn).await.expect("phones");
     let stored: std::collections::HashSet<String> = stored.into_iter().collect();
     let lost: Vec<&String> = acked.iter().filter(|id| !stored.contains(*id)).collect();
     assert!(
@@ -300,9 +233,7 @@ async fn no_acknowledged_phone_is_lost_when_the_server_is_killed() {
 async fn try_get(addr: std::net::SocketAddr, query: &str) -> Option<String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
-    let req = format!(
-        "GET /vicidial/non_agent_api.php?{query} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    );
+    let req = format!("GET /vicidial/non_agent_api.php?{query} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     s.write_all(req.as_bytes()).await.ok()?;
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).await.ok()?;

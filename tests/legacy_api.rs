@@ -7,9 +7,7 @@ mod common;
 use std::path::Path;
 
 fn cases(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/cases")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases").join(name)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -20,17 +18,10 @@ async fn add_phone_reference_cases() {
 
 #[test]
 fn vendored_reference_matches_shared() {
-    let shared =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/add_phone_cases.tsv");
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/add_phone_cases.tsv");
     if let Ok(reference) = std::fs::read_to_string(&shared) {
-        let vendored =
-            std::fs::read_to_string(cases("add_phone_cases.tsv")).expect("vendored table");
-        assert_eq!(
-            vendored,
-            reference,
-            "tests/cases/add_phone_cases.tsv is out of date with {}",
-            shared.display()
-        );
+        let vendored = std::fs::read_to_string(cases("add_phone_cases.tsv")).expect("vendored table");
+        assert_eq!(vendored, reference, "tests/cases/add_phone_cases.tsv is out of date with {}", shared.display());
     }
 }
 

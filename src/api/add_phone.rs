@@ -63,24 +63,10 @@ fn input_from(call: &Call<'_>) -> PhoneEntryInput {
 fn required_missing(i: &PhoneEntryInput) -> bool {
     i.extension.chars().count() < 2
         || i.dialplan_number.chars().count() < 2
-        || [
-            &i.voicemail_id,
-            &i.phone_login,
-            &i.phone_pass,
-            &i.server_ip,
-            &i.protocol,
-        ]
-        .iter()
-        .chain(
-            [
-                &i.registration_password,
-                &i.phone_full_name,
-                &i.local_gmt,
-                &i.outbound_cid,
-            ]
-            .iter(),
-        )
-        .any(|v| v.is_empty())
+        || [&i.voicemail_id, &i.phone_login, &i.phone_pass, &i.server_ip, &i.protocol]
+            .iter()
+            .chain([&i.registration_password, &i.phone_full_name, &i.local_gmt, &i.outbound_cid].iter())
+            .any(|v| v.is_empty())
         || !["IAX2", "SIP", "Zap", "EXTERNAL"].contains(&i.protocol.as_str())
 }
 
@@ -92,19 +78,12 @@ pub(super) async fn handle(call: &Call<'_>) -> Reply {
     let u = call.user_echo;
     let input = input_from(call);
     let verdict = validate_phone_entry(&input, ProtocolSet::LegacyApi);
-    let errors = verdict
-        .as_ref()
-        .err()
-        .map(|e| e.errors.clone())
-        .unwrap_or_default();
+    let errors = verdict.as_ref().err().map(|e| e.errors.clone()).unwrap_or_default();
 
     // 1. A value VICIdial would have silently altered and the rules refuse: Dialtone's error, before any
     //    VICIdial line could echo it.
     let altered = |f: Field| !kept_unchanged(f.param(), call.params.get(f.param()));
-    if let Some(e) = errors
-        .iter()
-        .find(|e| PARAMS.contains(&e.field) && altered(e.field))
-    {
+    if let Some(e) = errors.iter().find(|e| PARAMS.contains(&e.field) && altered(e.field)) {
         return call.invalid(F, e.field.param(), &e.rule);
     }
     // 2. VICIdial's REQUIRED FIELDS line (every echoed value is one VICIdial would echo unchanged).
@@ -128,13 +107,8 @@ pub(super) async fn handle(call: &Call<'_>) -> Reply {
         return Reply::error("add_phone YOU MUST USE ALL REQUIRED FIELDS", u, &data);
     }
     // 3. Any other rule, except the GMT offset, which VICIdial checks after the duplicates.
-    let gmt_invalid = errors
-        .iter()
-        .any(|e| e.field == Field::LocalGmt && e.rule == Rule::Timezone);
-    if let Some(e) = errors
-        .iter()
-        .find(|e| !(e.field == Field::LocalGmt && e.rule == Rule::Timezone))
-    {
+    let gmt_invalid = errors.iter().any(|e| e.field == Field::LocalGmt && e.rule == Rule::Timezone);
+    if let Some(e) = errors.iter().find(|e| !(e.field == Field::LocalGmt && e.rule == Rule::Timezone)) {
         return call.invalid(F, e.field.param(), &e.rule);
     }
     let entry = match verdict {
@@ -152,21 +126,14 @@ pub(super) async fn handle(call: &Call<'_>) -> Reply {
                 return conflict_reply(call, e);
             }
             debug_assert!(gmt_invalid);
-            return Reply::error(
-                "add_phone YOU MUST USE A VALID TIMEZONE",
-                u,
-                &input.local_gmt,
-            );
+            return Reply::error("add_phone YOU MUST USE A VALID TIMEZONE", u, &input.local_gmt);
         }
     };
     match phones::add_phone(&call.state.db, &call.actor, &entry, "ADMIN API ADD PHONE").await {
         Ok(()) => Reply::success(
             "add_phone PHONE HAS BEEN ADDED",
             u,
-            &format!(
-                "{}|{}|{}|{}",
-                input.extension, input.server_ip, input.protocol, input.dialplan_number
-            ),
+            &format!("{}|{}|{}|{}", input.extension, input.server_ip, input.protocol, input.dialplan_number),
         ),
         Err(e) => conflict_reply(call, e),
     }
@@ -176,24 +143,16 @@ fn conflict_reply(call: &Call<'_>, e: PhoneError) -> Reply {
     let u = call.user_echo;
     let p = |f: Field| call.params.get(f.param());
     match e {
-        PhoneError::ServerNotFound(_) => {
-            Reply::error("add_phone SERVER DOES NOT EXIST", u, p(Field::ServerIp))
-        }
+        PhoneError::ServerNotFound(_) => Reply::error("add_phone SERVER DOES NOT EXIST", u, p(Field::ServerIp)),
         PhoneError::ExtensionTaken { .. } => Reply::error(
             "add_phone PHONE ALREADY EXISTS ON THIS SERVER",
             u,
             &format!("{}|{}", p(Field::ServerIp), p(Field::Extension)),
         ),
-        PhoneError::LoginTaken(_) => Reply::error(
-            "add_phone PHONE LOGIN ALREADY EXISTS",
-            u,
-            p(Field::PhoneLogin),
-        ),
-        PhoneError::LoginIsAlias(_) => Reply::error(
-            "add_phone PHONE LOGIN IS A PHONE ALIAS ID",
-            u,
-            p(Field::PhoneLogin),
-        ),
+        PhoneError::LoginTaken(_) => Reply::error("add_phone PHONE LOGIN ALREADY EXISTS", u, p(Field::PhoneLogin)),
+        PhoneError::LoginIsAlias(_) => {
+            Reply::error("add_phone PHONE LOGIN IS A PHONE ALIAS ID", u, p(Field::PhoneLogin))
+        }
         PhoneError::TemplateNotFound(_) => Reply::error(
             "add_phone TEMPLATE ID DOES NOT EXIST, THIS IS AN OPTIONAL FIELD",
             u,

@@ -1,8 +1,6 @@
 //! `function=add_phone_alias` and `function=update_phone_alias` (`non_agent_api.php` 6409-6714).
 
-use crate::domain::phone_alias::{
-    validate_alias_id, validate_alias_name, validate_logins_list, InvalidAlias,
-};
+use crate::domain::phone_alias::{validate_alias_id, validate_alias_name, validate_logins_list, InvalidAlias};
 use crate::domain::Flag;
 use crate::service::aliases::{self, AliasError};
 
@@ -12,9 +10,7 @@ use super::{Call, Reply};
 fn alias_error(call: &Call<'_>, function: &str, param: &str, e: &InvalidAlias) -> Reply {
     // The InvalidAlias message starts with the parameter name; keep only the rule after it.
     let text = e.to_string();
-    let rule = text
-        .strip_prefix(param)
-        .map_or(text.as_str(), str::trim_start);
+    let rule = text.strip_prefix(param).map_or(text.as_str(), str::trim_start);
     call.invalid(function, param, &rule)
 }
 
@@ -41,18 +37,10 @@ fn refuse_altered(call: &Call<'_>, function: &str) -> Result<(), Reply> {
 fn service_error(call: &Call<'_>, function: &str, e: AliasError) -> Reply {
     let u = call.user_echo;
     match e {
-        AliasError::AliasExists(id) => {
-            Reply::error(&format!("{function} PHONE ALIAS ALREADY EXISTS"), u, &id)
-        }
-        AliasError::AliasNotFound(id) => {
-            Reply::error(&format!("{function} PHONE ALIAS DOES NOT EXIST"), u, &id)
-        }
-        AliasError::AliasIsLogin(id) => {
-            Reply::error(&format!("{function} ALIAS ID IS A PHONE LOGIN"), u, &id)
-        }
-        AliasError::PhoneNotFound(login) => {
-            Reply::error(&format!("{function} PHONE DOES NOT EXIST"), u, &login)
-        }
+        AliasError::AliasExists(id) => Reply::error(&format!("{function} PHONE ALIAS ALREADY EXISTS"), u, &id),
+        AliasError::AliasNotFound(id) => Reply::error(&format!("{function} PHONE ALIAS DOES NOT EXIST"), u, &id),
+        AliasError::AliasIsLogin(id) => Reply::error(&format!("{function} ALIAS ID IS A PHONE LOGIN"), u, &id),
+        AliasError::PhoneNotFound(login) => Reply::error(&format!("{function} PHONE DOES NOT EXIST"), u, &login),
         AliasError::Db(e) => call.db_error(function, &e),
     }
 }
@@ -67,17 +55,10 @@ pub(super) async fn add(call: &Call<'_>) -> Reply {
         return reply;
     }
     let u = call.user_echo;
-    let (id, name, logins) = (
-        call.params.get("alias_id"),
-        call.params.get("alias_name"),
-        call.params.get("phone_logins"),
-    );
+    let (id, name, logins) =
+        (call.params.get("alias_id"), call.params.get("alias_name"), call.params.get("phone_logins"));
     if id.len() < 2 || logins.len() < 2 || name.is_empty() {
-        return Reply::error(
-            "add_phone_alias YOU MUST USE ALL REQUIRED FIELDS",
-            u,
-            &format!("{id}|{name}|{logins}"),
-        );
+        return Reply::error("add_phone_alias YOU MUST USE ALL REQUIRED FIELDS", u, &format!("{id}|{name}|{logins}"));
     }
     let id_ok = validate_alias_id(id).map_err(|e| alias_error(call, F, "alias_id", &e));
     let name_ok = validate_alias_name(name).map_err(|e| alias_error(call, F, "alias_name", &e));
@@ -87,11 +68,7 @@ pub(super) async fn add(call: &Call<'_>) -> Reply {
         (Err(r), _, _) | (_, Err(r), _) | (_, _, Err(r)) => return r,
     };
     match aliases::add_alias(&call.state.db, &call.actor, &id_v, &name_v, &list).await {
-        Ok(()) => Reply::success(
-            "add_phone_alias PHONE ALIAS HAS BEEN ADDED",
-            u,
-            &format!("{id}|{name}|{logins}"),
-        ),
+        Ok(()) => Reply::success("add_phone_alias PHONE ALIAS HAS BEEN ADDED", u, &format!("{id}|{name}|{logins}")),
         Err(e) => service_error(call, F, e),
     }
 }
@@ -107,12 +84,8 @@ pub(super) async fn update(call: &Call<'_>) -> Reply {
     }
     let u = call.user_echo;
     let p = call.params;
-    let (id, name, logins, del) = (
-        p.get("alias_id"),
-        p.get("alias_name"),
-        p.get("phone_logins"),
-        p.get("delete_alias"),
-    );
+    let (id, name, logins, del) =
+        (p.get("alias_id"), p.get("alias_name"), p.get("phone_logins"), p.get("delete_alias"));
     let delete = match del {
         "" => None,
         d if d.eq_ignore_ascii_case("Y") => Some(Flag::Y),
@@ -133,11 +106,7 @@ pub(super) async fn update(call: &Call<'_>) -> Reply {
     }
     if delete == Some(Flag::Y) {
         if !call.has_api_permission(true) {
-            return Reply::notice(
-                "update_phone_alias USER DOES NOT HAVE PERMISSION TO DELETE PHONE ALIASES",
-                u,
-                "0",
-            );
+            return Reply::notice("update_phone_alias USER DOES NOT HAVE PERMISSION TO DELETE PHONE ALIASES", u, "0");
         }
         return match aliases::delete_alias(&call.state.db, &call.actor, id).await {
             // VICIdial prints no trailing `|` here (its docs show one).
@@ -149,11 +118,7 @@ pub(super) async fn update(call: &Call<'_>) -> Reply {
         None
     } else {
         if !(2..=50).contains(&name.chars().count()) {
-            return Reply::error(
-                "update_phone_alias YOU MUST USE A VALID ALIAS NAME",
-                u,
-                name,
-            );
+            return Reply::error("update_phone_alias YOU MUST USE A VALID ALIAS NAME", u, name);
         }
         match validate_alias_name(name) {
             Ok(n) => Some(n),
@@ -171,20 +136,8 @@ pub(super) async fn update(call: &Call<'_>) -> Reply {
     if name_v.is_none() && list.is_none() {
         return Reply::notice("update_phone_alias NO UPDATES DEFINED", u, "");
     }
-    match aliases::update_alias(
-        &call.state.db,
-        &call.actor,
-        id,
-        name_v.as_deref(),
-        list.as_deref(),
-    )
-    .await
-    {
-        Ok(()) => Reply::success(
-            "update_phone_alias PHONE ALIAS HAS BEEN UPDATED",
-            u,
-            &format!("{id}|"),
-        ),
+    match aliases::update_alias(&call.state.db, &call.actor, id, name_v.as_deref(), list.as_deref()).await {
+        Ok(()) => Reply::success("update_phone_alias PHONE ALIAS HAS BEEN UPDATED", u, &format!("{id}|")),
         Err(e) => service_error(call, F, e),
     }
 }

@@ -32,10 +32,7 @@ pub fn kept_unchanged(param: &str, value: &str) -> bool {
 /// `value` with the characters VICIdial's filter for `param` removes taken out. Used only to echo a
 /// failed login's user and password the way VICIdial does (never for stored data).
 pub fn vicidial_filtered(param: &str, value: &str) -> String {
-    value
-        .chars()
-        .filter(|c| kept_unchanged(param, c.encode_utf8(&mut [0; 4])))
-        .collect()
+    value.chars().filter(|c| kept_unchanged(param, c.encode_utf8(&mut [0; 4]))).collect()
 }
 
 #[cfg(test)]

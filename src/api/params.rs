@@ -34,9 +34,7 @@ impl Params {
             let mut seen_here: HashMap<String, String> = HashMap::new();
             for pair in source.split('&').filter(|p| !p.is_empty()) {
                 let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-                let name = decode(k).map_err(|_| BadEncoding {
-                    name: "(name)".into(),
-                })?;
+                let name = decode(k).map_err(|_| BadEncoding { name: "(name)".into() })?;
                 let value = decode(v).map_err(|_| BadEncoding { name: name.clone() })?;
                 seen_here.insert(name, value);
             }
@@ -87,9 +85,6 @@ mod tests {
         assert_eq!(p.get("n"), "Agent 101");
         assert_eq!(p.get("e"), "a@b.com");
         assert_eq!(p.get("u"), "José");
-        assert_eq!(
-            Params::parse(Some("x=%FF"), None).map(|_| ()),
-            Err(BadEncoding { name: "x".into() })
-        );
+        assert_eq!(Params::parse(Some("x=%FF"), None).map(|_| ()), Err(BadEncoding { name: "x".into() }));
     }
 }

@@ -20,38 +20,24 @@ pub struct Reply {
 impl Reply {
     /// A body as given.
     pub fn raw(body: String, reason: &str) -> Reply {
-        Reply {
-            status: StatusCode::OK,
-            body,
-            logged: false,
-            reason: reason.to_string(),
-        }
+        Reply { status: StatusCode::OK, body, logged: false, reason: reason.to_string() }
     }
 
     /// `ERROR: <reason>: |<user>|<data>\n`
     pub fn error(reason: &str, user: &str, data: &str) -> Reply {
-        Reply::raw(
-            format!("ERROR: {reason}: |{user}|{data}\n"),
-            &format!("ERROR: {reason}"),
-        )
+        Reply::raw(format!("ERROR: {reason}: |{user}|{data}\n"), &format!("ERROR: {reason}"))
     }
 
     /// `NOTICE: <reason>: |<user>|<data>\n`
     pub fn notice(reason: &str, user: &str, data: &str) -> Reply {
-        Reply::raw(
-            format!("NOTICE: {reason}: |{user}|{data}\n"),
-            &format!("NOTICE: {reason}"),
-        )
+        Reply::raw(format!("NOTICE: {reason}: |{user}|{data}\n"), &format!("NOTICE: {reason}"))
     }
 
     /// `SUCCESS: <reason> - <user>|<data>\n`, for a change the service has audited.
     pub fn success(reason: &str, user: &str, data: &str) -> Reply {
         Reply {
             logged: true,
-            ..Reply::raw(
-                format!("SUCCESS: {reason} - {user}|{data}\n"),
-                &format!("SUCCESS: {reason}"),
-            )
+            ..Reply::raw(format!("SUCCESS: {reason} - {user}|{data}\n"), &format!("SUCCESS: {reason}"))
         }
     }
 
@@ -59,10 +45,7 @@ impl Reply {
     pub fn teapot(function: &str) -> Reply {
         Reply {
             status: StatusCode::IM_A_TEAPOT,
-            ..Reply::raw(
-                format!("Coffee: {function}|Error 418 I'm a teapot"),
-                "teapot",
-            )
+            ..Reply::raw(format!("Coffee: {function}|Error 418 I'm a teapot"), "teapot")
         }
     }
 }
@@ -71,19 +54,10 @@ impl IntoResponse for Reply {
     fn into_response(self) -> Response {
         let mut res = (self.status, self.body).into_response();
         let h = res.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        );
-        h.insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-cache, must-revalidate"),
-        );
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, must-revalidate"));
         h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-        h.insert(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        );
+        h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
         res
     }
 }

@@ -15,11 +15,7 @@ pub(super) async fn handle(call: &Call<'_>) -> Reply {
     let u = call.user_echo;
     let stage = call.params.get("stage");
     if !kept_unchanged("stage", stage) {
-        return call.invalid(
-            F,
-            "stage",
-            &"may contain only letters, digits, _ and - and must contain REFRESH",
-        );
+        return call.invalid(F, "stage", &"may contain only letters, digits, _ and - and must contain REFRESH");
     }
     if !stage.contains("REFRESH") {
         // VICIdial echoes the (unset) alias variables here: `||`.
@@ -36,11 +32,7 @@ pub(super) async fn handle(call: &Call<'_>) -> Reply {
         );
     }
     match refresh_servers(&call.state.db, &call.actor).await {
-        Ok(n) => Reply::success(
-            "server_refresh SERVER REFRESH HAS BEEN TRIGGERED",
-            u,
-            &n.to_string(),
-        ),
+        Ok(n) => Reply::success("server_refresh SERVER REFRESH HAS BEEN TRIGGERED", u, &n.to_string()),
         Err(e) => call.db_error(F, &e),
     }
 }

@@ -4,9 +4,9 @@
 use crate::domain::phone_entry::{validate_dialplan_number, validate_extension, ALL_GROUPS};
 use crate::domain::phone_entry::{
     validate_email, validate_flag, validate_full_name, validate_is_webphone, validate_local_gmt,
-    validate_outbound_alt_cid, validate_outbound_cid, validate_password, validate_phone_context,
-    validate_phone_login, validate_protocol, validate_ring_timeout, validate_server_ip,
-    validate_template_id, validate_user_group, validate_voicemail_id, BLANK, DEFAULT_PHONE_CONTEXT,
+    validate_outbound_alt_cid, validate_outbound_cid, validate_password, validate_phone_context, validate_phone_login,
+    validate_protocol, validate_ring_timeout, validate_server_ip, validate_template_id, validate_user_group,
+    validate_voicemail_id, BLANK, DEFAULT_PHONE_CONTEXT,
 };
 use crate::domain::{Field, FieldError, Flag, ProtocolSet, Rule};
 use crate::service::phones::{self, PhoneError};
@@ -46,11 +46,7 @@ pub(super) async fn handle(call: &Call<'_>) -> Reply {
         }
     }
     if ext.chars().count() < 2 || ip.is_empty() {
-        return Reply::error(
-            "update_phone YOU MUST USE ALL REQUIRED FIELDS",
-            u,
-            &format!("{ext}|{ip}"),
-        );
+        return Reply::error("update_phone YOU MUST USE ALL REQUIRED FIELDS", u, &format!("{ext}|{ip}"));
     }
     let db = &call.state.db;
     match phones::server_exists(db, ip).await {
@@ -60,13 +56,7 @@ pub(super) async fn handle(call: &Call<'_>) -> Reply {
     }
     match phones::find_phone(db, ext, ip).await {
         Ok(Some(_)) => {}
-        Ok(None) => {
-            return Reply::error(
-                "update_phone PHONE DOES NOT EXIST ON THIS SERVER",
-                u,
-                &format!("{ip}|{ext}"),
-            )
-        }
+        Ok(None) => return Reply::error("update_phone PHONE DOES NOT EXIST ON THIS SERVER", u, &format!("{ip}|{ext}")),
         Err(e) => return call.db_error(F, &e),
     }
     match call.params.get("delete_phone") {
@@ -95,39 +85,25 @@ pub(super) async fn handle(call: &Call<'_>) -> Reply {
     )
     .await;
     match result {
-        Ok(_) => Reply::success(
-            "update_phone PHONE HAS BEEN UPDATED",
-            u,
-            &format!("{ext}|{ip}|"),
-        ),
-        Err(PhoneError::LoginTaken(login)) => {
-            Reply::error("update_phone LOGIN ALREADY EXISTS", u, &login)
-        }
-        Err(PhoneError::LoginIsAlias(login)) => {
-            Reply::error("update_phone PHONE LOGIN IS A PHONE ALIAS ID", u, &login)
-        }
+        Ok(_) => Reply::success("update_phone PHONE HAS BEEN UPDATED", u, &format!("{ext}|{ip}|")),
+        Err(PhoneError::LoginTaken(login)) => Reply::error("update_phone LOGIN ALREADY EXISTS", u, &login),
+        Err(PhoneError::LoginIsAlias(login)) => Reply::error("update_phone PHONE LOGIN IS A PHONE ALIAS ID", u, &login),
         Err(PhoneError::TemplateNotFound(t)) => Reply::error(
             "update_phone TEMPLATE ID DOES NOT EXIST, THIS IS AN OPTIONAL FIELD",
             u,
             &format!("{}|{t}", call.params.get("phone_login")),
         ),
-        Err(PhoneError::NotFound { .. }) => Reply::error(
-            "update_phone PHONE DOES NOT EXIST ON THIS SERVER",
-            u,
-            &format!("{ip}|{ext}"),
-        ),
+        Err(PhoneError::NotFound { .. }) => {
+            Reply::error("update_phone PHONE DOES NOT EXIST ON THIS SERVER", u, &format!("{ip}|{ext}"))
+        }
         Err(PhoneError::Invalid(inv)) => match inv.errors.first() {
             Some(fe) => call.invalid(F, fe.field.param(), &fe.rule),
             None => call.db_error(F, &"empty validation error"),
         },
-        Err(PhoneError::ServerNotFound(_)) => {
-            Reply::error("update_phone SERVER DOES NOT EXIST", u, ip)
+        Err(PhoneError::ServerNotFound(_)) => Reply::error("update_phone SERVER DOES NOT EXIST", u, ip),
+        Err(PhoneError::ExtensionTaken { .. }) => {
+            Reply::error("update_phone PHONE ALREADY EXISTS ON THIS SERVER", u, &format!("{ip}|{ext}"))
         }
-        Err(PhoneError::ExtensionTaken { .. }) => Reply::error(
-            "update_phone PHONE ALREADY EXISTS ON THIS SERVER",
-            u,
-            &format!("{ip}|{ext}"),
-        ),
         Err(PhoneError::Db(e)) => call.db_error(F, &e),
     }
 }
@@ -135,31 +111,13 @@ pub(super) async fn handle(call: &Call<'_>) -> Reply {
 async fn delete(call: &Call<'_>, ext: &str, ip: &str) -> Reply {
     let u = call.user_echo;
     if !call.has_api_permission(true) {
-        return Reply::notice(
-            "update_phone USER DOES NOT HAVE PERMISSION TO DELETE PHONES",
-            u,
-            "0",
-        );
+        return Reply::notice("update_phone USER DOES NOT HAVE PERMISSION TO DELETE PHONES", u, "0");
     }
-    match phones::delete_phone(
-        &call.state.db,
-        &call.actor,
-        ext,
-        ip,
-        "ADMIN API DELETE PHONE",
-    )
-    .await
-    {
-        Ok(()) => Reply::success(
-            "update_phone PHONE HAS BEEN DELETED",
-            u,
-            &format!("{ext}|{ip}|"),
-        ),
-        Err(PhoneError::NotFound { .. }) => Reply::error(
-            "update_phone PHONE DOES NOT EXIST ON THIS SERVER",
-            u,
-            &format!("{ip}|{ext}"),
-        ),
+    match phones::delete_phone(&call.state.db, &call.actor, ext, ip, "ADMIN API DELETE PHONE").await {
+        Ok(()) => Reply::success("update_phone PHONE HAS BEEN DELETED", u, &format!("{ext}|{ip}|")),
+        Err(PhoneError::NotFound { .. }) => {
+            Reply::error("update_phone PHONE DOES NOT EXIST ON THIS SERVER", u, &format!("{ip}|{ext}"))
+        }
         Err(e) => call.db_error(F, &e),
     }
 }
@@ -206,43 +164,24 @@ fn collect_changes(call: &Call<'_>) -> Result<Vec<(Field, String)>, Reply> {
 
     // a. local_gmt: VICIdial's own line for an offset not in the list.
     let gmt = call.params.get("local_gmt");
-    if !gmt.is_empty()
-        && kept_unchanged("local_gmt", &gmt.replace('+', ""))
-        && validate_local_gmt(gmt).is_err()
-    {
-        return Err(Reply::error(
-            "update_phone YOU MUST USE A VALID TIMEZONE",
-            u,
-            gmt,
-        ));
+    if !gmt.is_empty() && kept_unchanged("local_gmt", &gmt.replace('+', "")) && validate_local_gmt(gmt).is_err() {
+        return Err(Reply::error("update_phone YOU MUST USE A VALID TIMEZONE", u, gmt));
     }
     field(Field::LocalGmt, None, None, &|v| ok(validate_local_gmt(v)))?;
-    field(
-        Field::Email,
-        Some(""),
-        len(5, 300, "update_phone YOU MUST USE A VALID EMAIL"),
-        &|v| ok(validate_email(v)),
-    )?;
+    field(Field::Email, Some(""), len(5, 300, "update_phone YOU MUST USE A VALID EMAIL"), &|v| ok(validate_email(v)))?;
     field(
         Field::PhoneContext,
         Some(DEFAULT_PHONE_CONTEXT),
         len(2, 30, "update_phone YOU MUST USE A VALID PHONE CONTEXT"),
         &|v| ok(validate_phone_context(v)),
     )?;
-    field(
-        Field::PhoneFullName,
-        None,
-        len(2, 30, "update_phone YOU MUST USE A VALID PHONE NAME"),
-        &|v| ok(validate_full_name(v)),
-    )?;
+    field(Field::PhoneFullName, None, len(2, 30, "update_phone YOU MUST USE A VALID PHONE NAME"), &|v| {
+        ok(validate_full_name(v))
+    })?;
     field(
         Field::RegistrationPassword,
         None,
-        len(
-            2,
-            30,
-            "update_phone YOU MUST USE A VALID REGISTRATION PASSWORD",
-        ),
+        len(2, 30, "update_phone YOU MUST USE A VALID REGISTRATION PASSWORD"),
         &|v| ok(validate_password(Field::RegistrationPassword, v)),
     )?;
     // f. protocol: VICIdial's line for any unfiltered value outside its four.
@@ -251,96 +190,54 @@ fn collect_changes(call: &Call<'_>) -> Result<Vec<(Field, String)>, Reply> {
         && kept_unchanged("protocol", proto)
         && validate_protocol(proto, ProtocolSet::LegacyApi).is_err()
     {
-        return Err(Reply::error(
-            "update_phone YOU MUST USE A VALID PROTOCOL",
-            u,
-            proto,
-        ));
+        return Err(Reply::error("update_phone YOU MUST USE A VALID PROTOCOL", u, proto));
     }
-    field(Field::Protocol, None, None, &|v| {
-        validate_protocol(v, ProtocolSet::LegacyApi).map(|_| ())
+    field(Field::Protocol, None, None, &|v| validate_protocol(v, ProtocolSet::LegacyApi).map(|_| ()))?;
+    field(Field::PhonePass, None, len(2, 30, "update_phone YOU MUST USE A VALID PHONE PASSWORD"), &|v| {
+        ok(validate_password(Field::PhonePass, v))
     })?;
-    field(
-        Field::PhonePass,
-        None,
-        len(2, 30, "update_phone YOU MUST USE A VALID PHONE PASSWORD"),
-        &|v| ok(validate_password(Field::PhonePass, v)),
-    )?;
-    field(Field::PhoneLogin, None, None, &|v| {
-        ok(validate_phone_login(v))
+    field(Field::PhoneLogin, None, None, &|v| ok(validate_phone_login(v)))?;
+    field(Field::VoicemailId, None, len(2, 30, "update_phone YOU MUST USE A VALID VOICEMAIL NUMBER"), &|v| {
+        ok(validate_voicemail_id(v))
     })?;
-    field(
-        Field::VoicemailId,
-        None,
-        len(2, 30, "update_phone YOU MUST USE A VALID VOICEMAIL NUMBER"),
-        &|v| ok(validate_voicemail_id(v)),
-    )?;
-    field(
-        Field::DialplanNumber,
-        None,
-        len(3, 30, "update_phone YOU MUST USE A VALID DIALPLAN NUMBER"),
-        &|v| ok(validate_dialplan_number(v)),
-    )?;
+    field(Field::DialplanNumber, None, len(3, 30, "update_phone YOU MUST USE A VALID DIALPLAN NUMBER"), &|v| {
+        ok(validate_dialplan_number(v))
+    })?;
     // k. active: VICIdial's line for upper-case letters other than Y/N.
     let active = call.params.get("active");
-    if !active.is_empty()
-        && kept_unchanged("active", active)
-        && validate_flag(Field::Active, active, Flag::Y).is_err()
+    if !active.is_empty() && kept_unchanged("active", active) && validate_flag(Field::Active, active, Flag::Y).is_err()
     {
-        return Err(Reply::error(
-            "update_phone ACTIVE MUST BE Y OR N, THIS IS AN OPTIONAL FIELD",
-            u,
-            active,
-        ));
+        return Err(Reply::error("update_phone ACTIVE MUST BE Y OR N, THIS IS AN OPTIONAL FIELD", u, active));
     }
-    field(Field::Active, None, None, &|v| {
-        validate_flag(Field::Active, v, Flag::Y).map(|_| ())
-    })?;
+    field(Field::Active, None, None, &|v| validate_flag(Field::Active, v, Flag::Y).map(|_| ()))?;
     field(
         Field::OutboundCid,
         None,
-        len(
-            6,
-            18,
-            "update_phone OUTBOUND CID MUST BE FROM 6 TO 18 DIGITS, THIS IS AN OPTIONAL FIELD",
-        ),
+        len(6, 18, "update_phone OUTBOUND CID MUST BE FROM 6 TO 18 DIGITS, THIS IS AN OPTIONAL FIELD"),
         &|v| ok(validate_outbound_cid(v)),
     )?;
     field(
         Field::AdminUserGroup,
         Some(ALL_GROUPS),
-        len(
-            2,
-            20,
-            "update_phone USER GROUP MUST BE FROM 2 TO 20 CHARACTERS, THIS IS AN OPTIONAL FIELD",
-        ),
+        len(2, 20, "update_phone USER GROUP MUST BE FROM 2 TO 20 CHARACTERS, THIS IS AN OPTIONAL FIELD"),
         &|v| ok(validate_user_group(v)),
     )?;
     field(
         Field::OutboundAltCid,
         Some(""),
-        len(
-            6,
-            18,
-            "update_phone OUTBOUND ALT CID MUST BE FROM 6 TO 18 DIGITS, THIS IS AN OPTIONAL FIELD",
-        ),
+        len(6, 18, "update_phone OUTBOUND ALT CID MUST BE FROM 6 TO 18 DIGITS, THIS IS AN OPTIONAL FIELD"),
         &|v| ok(validate_outbound_alt_cid(v)),
     )?;
     // o. phone_ring_timeout: VICIdial's line echoes outbound_alt_cid (its bug, kept for byte-compatibility).
     let ring = call.params.get("phone_ring_timeout");
-    if !ring.is_empty()
-        && kept_unchanged("phone_ring_timeout", ring)
-        && validate_ring_timeout(ring).is_err()
-    {
+    if !ring.is_empty() && kept_unchanged("phone_ring_timeout", ring) && validate_ring_timeout(ring).is_err() {
         return Err(Reply::error(
             "update_phone PHONE RING TIMEOUT MUST BE FROM 2 TO 180 SECONDS, THIS IS AN OPTIONAL FIELD",
             u,
             call.params.get("outbound_alt_cid"),
         ));
     }
-    field(Field::PhoneRingTimeout, None, None, &|v| {
-        validate_ring_timeout(v).map(|_| ())
-    })?;
+    field(Field::PhoneRingTimeout, None, None, &|v| validate_ring_timeout(v).map(|_| ()))?;
     // p. delete_vm_after_email: VICIdial's line for letters other than Y/N (any case here).
     let dvm = call.params.get("delete_vm_after_email");
     if !dvm.is_empty()
@@ -356,14 +253,8 @@ fn collect_changes(call: &Call<'_>) -> Result<Vec<(Field, String)>, Reply> {
     field(Field::DeleteVmAfterEmail, None, None, &|v| {
         validate_flag(Field::DeleteVmAfterEmail, v, Flag::N).map(|_| ())
     })?;
-    field(Field::IsWebphone, None, None, &|v| {
-        validate_is_webphone(v).map(|_| ())
-    })?;
-    for f in [
-        Field::WebphoneAutoAnswer,
-        Field::UseExternalServerIp,
-        Field::OnHookAgent,
-    ] {
+    field(Field::IsWebphone, None, None, &|v| validate_is_webphone(v).map(|_| ()))?;
+    for f in [Field::WebphoneAutoAnswer, Field::UseExternalServerIp, Field::OnHookAgent] {
         field(f, None, None, &|v| validate_flag(f, v, Flag::N).map(|_| ()))?;
     }
     // u. template_id: `--BLANK--` (any case) clears; existence is checked by the service.

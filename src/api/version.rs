@@ -29,10 +29,7 @@ fn php_number(value: f64) -> String {
 fn is_dst() -> bool {
     let now = Local::now();
     let offset_at = |month| {
-        Local
-            .with_ymd_and_hms(now.year(), month, 1, 12, 0, 0)
-            .single()
-            .map(|d| d.offset().fix().local_minus_utc())
+        Local.with_ymd_and_hms(now.year(), month, 1, 12, 0, 0).single().map(|d| d.offset().fix().local_minus_utc())
     };
     match (offset_at(1), offset_at(7)) {
         (Some(jan), Some(jul)) => now.offset().fix().local_minus_utc() > jan.min(jul),

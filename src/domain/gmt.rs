@@ -4,10 +4,9 @@
 
 /// The 33 offsets VICIdial accepts (`non_agent_api.php` and the admin form), in its order.
 pub const GMT_OFFSETS: [&str; 33] = [
-    "12.75", "12.00", "11.00", "10.00", "9.50", "9.00", "8.00", "7.00", "6.50", "6.00", "5.75",
-    "5.50", "5.00", "4.50", "4.00", "3.50", "3.00", "2.00", "1.00", "0.00", "-1.00", "-2.00",
-    "-3.00", "-3.50", "-4.00", "-5.00", "-6.00", "-7.00", "-8.00", "-9.00", "-10.00", "-11.00",
-    "-12.00",
+    "12.75", "12.00", "11.00", "10.00", "9.50", "9.00", "8.00", "7.00", "6.50", "6.00", "5.75", "5.50", "5.00", "4.50",
+    "4.00", "3.50", "3.00", "2.00", "1.00", "0.00", "-1.00", "-2.00", "-3.00", "-3.50", "-4.00", "-5.00", "-6.00",
+    "-7.00", "-8.00", "-9.00", "-10.00", "-11.00", "-12.00",
 ];
 
 /// Parses a numeric offset (`-5`, `+5.5`, `05.50`, `-5.00`) into hundredths of an hour.
@@ -23,12 +22,7 @@ fn hundredths(text: &str) -> Option<i32> {
         None => (rest, ""),
     };
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if int_part.is_empty()
-        || int_part.len() > 3
-        || frac_part.len() > 4
-        || !digits(int_part)
-        || !digits(frac_part)
-    {
+    if int_part.is_empty() || int_part.len() > 3 || frac_part.len() > 4 || !digits(int_part) || !digits(frac_part) {
         return None;
     }
     if rest.ends_with('.') {
@@ -52,10 +46,7 @@ fn hundredths(text: &str) -> Option<i32> {
 /// [`GMT_OFFSETS`], as VICIdial's PHP loose comparison accepts it; `None` otherwise.
 pub fn canonical_gmt(text: &str) -> Option<&'static str> {
     let value = hundredths(text)?;
-    GMT_OFFSETS
-        .iter()
-        .copied()
-        .find(|allowed| hundredths(allowed) == Some(value))
+    GMT_OFFSETS.iter().copied().find(|allowed| hundredths(allowed) == Some(value))
 }
 
 #[cfg(test)]

@@ -40,9 +40,7 @@ pub enum InvalidAlias {
 pub fn validate_alias_id(value: &str) -> Result<String, InvalidAlias> {
     let n = value.chars().count();
     if (ALIAS_ID_LEN.0..=ALIAS_ID_LEN.1).contains(&n)
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     {
         Ok(value.to_string())
     } else {
@@ -53,9 +51,7 @@ pub fn validate_alias_id(value: &str) -> Result<String, InvalidAlias> {
 /// Alias name: 1-50 characters, no control characters, none of `" ; < > [ ] \`, not blank.
 pub fn validate_alias_name(value: &str) -> Result<String, InvalidAlias> {
     let n = value.chars().count();
-    let bad = value
-        .chars()
-        .any(|c| c.is_control() || "\";<>[]\\".contains(c));
+    let bad = value.chars().any(|c| c.is_control() || "\";<>[]\\".contains(c));
     if (ALIAS_NAME_LEN.0..=ALIAS_NAME_LEN.1).contains(&n) && !bad && !value.trim().is_empty() {
         Ok(value.to_string())
     } else {
@@ -74,10 +70,7 @@ pub fn validate_logins_list(value: &str) -> Result<Vec<String>, InvalidAlias> {
         if login.is_empty() || logins.iter().any(|l| l.eq_ignore_ascii_case(login)) {
             return Err(InvalidAlias::LoginsList);
         }
-        validate_phone_login(login).map_err(|error| InvalidAlias::Login {
-            login: login.to_string(),
-            error,
-        })?;
+        validate_phone_login(login).map_err(|error| InvalidAlias::Login { login: login.to_string(), error })?;
         logins.push(login.to_string());
     }
     Ok(logins)
@@ -96,16 +89,10 @@ mod tests {
         assert!(validate_alias_name("Front desk").is_ok());
         assert!(validate_alias_name("a;b").is_err());
         assert!(validate_alias_name("").is_err());
-        assert_eq!(
-            validate_logins_list("a1,b2"),
-            Ok(vec!["a1".to_string(), "b2".to_string()])
-        );
+        assert_eq!(validate_logins_list("a1,b2"), Ok(vec!["a1".to_string(), "b2".to_string()]));
         assert!(validate_logins_list("a1,,b2").is_err());
         assert!(validate_logins_list("a1,").is_err());
         assert!(validate_logins_list("a1,A1").is_err());
-        assert!(matches!(
-            validate_logins_list("a1,b c"),
-            Err(InvalidAlias::Login { .. })
-        ));
+        assert!(matches!(validate_logins_list("a1,b c"), Err(InvalidAlias::Login { .. })));
     }
 }

@@ -64,13 +64,7 @@ pub enum Protocol {
 
 impl Protocol {
     /// Every protocol, in the order the admin form lists them.
-    pub const ALL: [Protocol; 5] = [
-        Protocol::Sip,
-        Protocol::Pjsip,
-        Protocol::Iax2,
-        Protocol::Zap,
-        Protocol::External,
-    ];
+    pub const ALL: [Protocol; 5] = [Protocol::Sip, Protocol::Pjsip, Protocol::Iax2, Protocol::Zap, Protocol::External];
 
     /// VICIdial's spelling, as stored.
     pub fn as_str(self) -> &'static str {
@@ -192,13 +186,8 @@ pub enum PhoneStatus {
 
 impl PhoneStatus {
     /// Every status, in the admin form's order.
-    pub const ALL: [PhoneStatus; 5] = [
-        PhoneStatus::Active,
-        PhoneStatus::Suspended,
-        PhoneStatus::Closed,
-        PhoneStatus::Pending,
-        PhoneStatus::Admin,
-    ];
+    pub const ALL: [PhoneStatus; 5] =
+        [PhoneStatus::Active, PhoneStatus::Suspended, PhoneStatus::Closed, PhoneStatus::Pending, PhoneStatus::Admin];
 
     /// VICIdial's spelling.
     pub fn as_str(self) -> &'static str {
@@ -393,20 +382,18 @@ impl fmt::Display for Rule {
                 write!(f, "must be {min} to {max} characters long (got {actual})")
             }
             Rule::Charset(allowed) => write!(f, "may contain only {allowed}"),
-            Rule::ForbiddenChar(c) if c.is_control() => write!(
-                f,
-                "may not contain control characters (found U+{:04X})",
-                *c as u32
-            ),
+            Rule::ForbiddenChar(c) if c.is_control() => {
+                write!(f, "may not contain control characters (found U+{:04X})", *c as u32)
+            }
             Rule::ForbiddenChar(c) => match char_name(*c) {
                 Some(name) => write!(f, "may not contain {name}"),
                 None => write!(f, "may not contain the character {c}"),
             },
             Rule::NotIpv4 => f.write_str("must be a dotted IPv4 address such as 10.10.10.15"),
             Rule::Protocol(set) => write!(f, "must be exactly one of {}", set.describe()),
-            Rule::Timezone => f.write_str(
-                "must be one of the 33 GMT offsets from -12.00 to 12.75, such as -5.00 or 5.50",
-            ),
+            Rule::Timezone => {
+                f.write_str("must be one of the 33 GMT offsets from -12.00 to 12.75, such as -5.00 or 5.50")
+            }
             Rule::OneOf(values) => write!(f, "must be one of {}", values.join(", ")),
             Rule::Email => f.write_str("must be an email address such as agent@example.com"),
             Rule::Range { min, max } => write!(f, "must be a whole number from {min} to {max}"),
@@ -672,11 +659,7 @@ impl PhoneEntry {
             webphone_auto_answer: self.webphone_auto_answer.as_str().to_string(),
             use_external_server_ip: self.use_external_server_ip.as_str().to_string(),
             on_hook_agent: self.on_hook_agent.as_str().to_string(),
-            template_id: if self.template_id.is_empty() {
-                String::new()
-            } else {
-                self.template_id.clone()
-            },
+            template_id: if self.template_id.is_empty() { String::new() } else { self.template_id.clone() },
             status: self.status.as_str().to_string(),
             active: self.active.as_str().to_string(),
             phone_type: self.phone_type.clone(),
@@ -702,12 +685,7 @@ fn check_length(field: Field, value: &str, (min, max): (usize, usize)) -> Result
     Ok(())
 }
 
-fn check_chars(
-    field: Field,
-    value: &str,
-    allowed: fn(char) -> bool,
-    describe: &str,
-) -> Result<(), FieldError> {
+fn check_chars(field: Field, value: &str, allowed: fn(char) -> bool, describe: &str) -> Result<(), FieldError> {
     if value.chars().all(allowed) {
         Ok(())
     } else {
@@ -724,12 +702,7 @@ pub fn validate_extension(value: &str, protocol: Option<Protocol>) -> Result<Str
     check_length(Field::Extension, value, EXTENSION_LEN)?;
     let dash_ok = protocol.is_none_or(Protocol::allows_dash_in_extension);
     if dash_ok {
-        check_chars(
-            Field::Extension,
-            value,
-            |c| c.is_ascii_alphanumeric() || c == '-',
-            "letters, digits and -",
-        )?;
+        check_chars(Field::Extension, value, |c| c.is_ascii_alphanumeric() || c == '-', "letters, digits and -")?;
     } else {
         check_chars(
             Field::Extension,
@@ -815,14 +788,8 @@ pub fn validate_protocol(value: &str, allowed: ProtocolSet) -> Result<Protocol, 
 /// (they would break the Asterisk callerid line), and not only whitespace.
 pub fn validate_full_name(value: &str) -> Result<String, FieldError> {
     check_length(Field::PhoneFullName, value, FULL_NAME_LEN)?;
-    if let Some(c) = value
-        .chars()
-        .find(|c| c.is_control() || FULL_NAME_FORBIDDEN.contains(c))
-    {
-        return Err(FieldError::new(
-            Field::PhoneFullName,
-            Rule::ForbiddenChar(c),
-        ));
+    if let Some(c) = value.chars().find(|c| c.is_control() || FULL_NAME_FORBIDDEN.contains(c)) {
+        return Err(FieldError::new(Field::PhoneFullName, Rule::ForbiddenChar(c)));
     }
     if value.trim().is_empty() {
         return Err(FieldError::new(Field::PhoneFullName, Rule::Blank));
@@ -835,9 +802,7 @@ pub fn validate_local_gmt(value: &str) -> Result<String, FieldError> {
     if value.is_empty() {
         return Err(FieldError::new(Field::LocalGmt, Rule::Required));
     }
-    canonical_gmt(value)
-        .map(str::to_string)
-        .ok_or_else(|| FieldError::new(Field::LocalGmt, Rule::Timezone))
+    canonical_gmt(value).map(str::to_string).ok_or_else(|| FieldError::new(Field::LocalGmt, Rule::Timezone))
 }
 
 /// Email: optional (empty is none); otherwise at most 100 characters and `local@domain.tld`.
@@ -853,9 +818,7 @@ pub fn validate_email(value: &str) -> Result<String, FieldError> {
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..")
-        && local
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
+        && local.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
     let labels: Vec<&str> = domain.split('.').collect();
     let domain_ok = labels.len() >= 2
         && labels.iter().all(|l| {
@@ -909,10 +872,7 @@ pub fn validate_flag(field: Field, value: &str, default: Flag) -> Result<Flag, F
         "" => Ok(default),
         v if v.eq_ignore_ascii_case("Y") => Ok(Flag::Y),
         v if v.eq_ignore_ascii_case("N") => Ok(Flag::N),
-        _ => Err(FieldError::new(
-            field,
-            Rule::OneOf(vec!["Y".into(), "N".into()]),
-        )),
+        _ => Err(FieldError::new(field, Rule::OneOf(vec!["Y".into(), "N".into()]))),
     }
 }
 
@@ -923,10 +883,7 @@ pub fn validate_is_webphone(value: &str) -> Result<Webphone, FieldError> {
         .find(|w| value.eq_ignore_ascii_case(w.as_str()))
         .or(value.is_empty().then_some(Webphone::No))
         .ok_or_else(|| {
-            FieldError::new(
-                Field::IsWebphone,
-                Rule::OneOf(vec!["Y".into(), "N".into(), "Y_API_LAUNCH".into()]),
-            )
+            FieldError::new(Field::IsWebphone, Rule::OneOf(vec!["Y".into(), "N".into(), "Y_API_LAUNCH".into()]))
         })
 }
 
@@ -935,20 +892,9 @@ pub fn validate_status(value: &str) -> Result<PhoneStatus, FieldError> {
     if value.is_empty() {
         return Ok(PhoneStatus::Active);
     }
-    PhoneStatus::ALL
-        .into_iter()
-        .find(|s| value.eq_ignore_ascii_case(s.as_str()))
-        .ok_or_else(|| {
-            FieldError::new(
-                Field::Status,
-                Rule::OneOf(
-                    PhoneStatus::ALL
-                        .iter()
-                        .map(|s| s.as_str().to_string())
-                        .collect(),
-                ),
-            )
-        })
+    PhoneStatus::ALL.into_iter().find(|s| value.eq_ignore_ascii_case(s.as_str())).ok_or_else(|| {
+        FieldError::new(Field::Status, Rule::OneOf(PhoneStatus::ALL.iter().map(|s| s.as_str().to_string()).collect()))
+    })
 }
 
 /// Phone type: an optional administrative note, at most 50 characters, no control characters.
@@ -986,10 +932,7 @@ pub fn validate_outbound_alt_cid(value: &str) -> Result<String, FieldError> {
 
 /// Validates a whole phone entry. Returns the canonical entry, or every field error in field order.
 /// This is the one entry point for the API, the server functions and the wizard.
-pub fn validate_phone_entry(
-    input: &PhoneEntryInput,
-    protocols: ProtocolSet,
-) -> Result<PhoneEntry, InvalidPhoneEntry> {
+pub fn validate_phone_entry(input: &PhoneEntryInput, protocols: ProtocolSet) -> Result<PhoneEntry, InvalidPhoneEntry> {
     let mut errors = Vec::new();
     macro_rules! check {
         ($e:expr, $fallback:expr) => {
@@ -1002,29 +945,15 @@ pub fn validate_phone_entry(
             }
         };
     }
-    let protocol = check!(
-        validate_protocol(&input.protocol, protocols).map(Some),
-        None
-    );
-    let entry_extension = check!(
-        validate_extension(&input.extension, protocol),
-        String::new()
-    );
-    let dialplan_number = check!(
-        validate_dialplan_number(&input.dialplan_number),
-        String::new()
-    );
+    let protocol = check!(validate_protocol(&input.protocol, protocols).map(Some), None);
+    let entry_extension = check!(validate_extension(&input.extension, protocol), String::new());
+    let dialplan_number = check!(validate_dialplan_number(&input.dialplan_number), String::new());
     let voicemail_id = check!(validate_voicemail_id(&input.voicemail_id), String::new());
     let phone_login = check!(validate_phone_login(&input.phone_login), String::new());
-    let phone_pass = check!(
-        validate_password(Field::PhonePass, &input.phone_pass),
-        String::new()
-    );
+    let phone_pass = check!(validate_password(Field::PhonePass, &input.phone_pass), String::new());
     let server_ip = check!(validate_server_ip(&input.server_ip), String::new());
-    let registration_password = check!(
-        validate_password(Field::RegistrationPassword, &input.registration_password),
-        String::new()
-    );
+    let registration_password =
+        check!(validate_password(Field::RegistrationPassword, &input.registration_password), String::new());
     let phone_full_name = check!(validate_full_name(&input.phone_full_name), String::new());
     let local_gmt = check!(validate_local_gmt(&input.local_gmt), String::new());
     let outbound_cid = check!(validate_outbound_cid(&input.outbound_cid), String::new());
@@ -1032,46 +961,19 @@ pub fn validate_phone_entry(
     let phone_context = check!(validate_phone_context(&input.phone_context), String::new());
     let user_group = check!(validate_user_group(&input.admin_user_group), String::new());
     let is_webphone = check!(validate_is_webphone(&input.is_webphone), Webphone::No);
-    let webphone_auto_answer = check!(
-        validate_flag(
-            Field::WebphoneAutoAnswer,
-            &input.webphone_auto_answer,
-            Flag::Y
-        ),
-        Flag::Y
-    );
-    let use_external_server_ip = check!(
-        validate_flag(
-            Field::UseExternalServerIp,
-            &input.use_external_server_ip,
-            Flag::N
-        ),
-        Flag::N
-    );
-    let on_hook_agent = check!(
-        validate_flag(Field::OnHookAgent, &input.on_hook_agent, Flag::N),
-        Flag::N
-    );
+    let webphone_auto_answer =
+        check!(validate_flag(Field::WebphoneAutoAnswer, &input.webphone_auto_answer, Flag::Y), Flag::Y);
+    let use_external_server_ip =
+        check!(validate_flag(Field::UseExternalServerIp, &input.use_external_server_ip, Flag::N), Flag::N);
+    let on_hook_agent = check!(validate_flag(Field::OnHookAgent, &input.on_hook_agent, Flag::N), Flag::N);
     let template_id = check!(validate_template_id(&input.template_id), String::new());
     let status = check!(validate_status(&input.status), PhoneStatus::Active);
-    let active = check!(
-        validate_flag(Field::Active, &input.active, Flag::Y),
-        Flag::Y
-    );
+    let active = check!(validate_flag(Field::Active, &input.active, Flag::Y), Flag::Y);
     let phone_type = check!(validate_phone_type(&input.phone_type), String::new());
     let phone_ring_timeout = check!(validate_ring_timeout(&input.phone_ring_timeout), 60);
-    let outbound_alt_cid = check!(
-        validate_outbound_alt_cid(&input.outbound_alt_cid),
-        String::new()
-    );
-    let delete_vm_after_email = check!(
-        validate_flag(
-            Field::DeleteVmAfterEmail,
-            &input.delete_vm_after_email,
-            Flag::N
-        ),
-        Flag::N
-    );
+    let outbound_alt_cid = check!(validate_outbound_alt_cid(&input.outbound_alt_cid), String::new());
+    let delete_vm_after_email =
+        check!(validate_flag(Field::DeleteVmAfterEmail, &input.delete_vm_after_email, Flag::N), Flag::N);
     match protocol {
         Some(protocol) if errors.is_empty() => Ok(PhoneEntry {
             extension: entry_extension,
@@ -1183,10 +1085,7 @@ mod tests {
     #[test]
     fn to_input_round_trips() {
         let e = validate_phone_entry(&valid(), ProtocolSet::WebAdmin).expect("valid");
-        assert_eq!(
-            validate_phone_entry(&e.to_input(), ProtocolSet::WebAdmin),
-            Ok(e)
-        );
+        assert_eq!(validate_phone_entry(&e.to_input(), ProtocolSet::WebAdmin), Ok(e));
     }
 
     #[test]
@@ -1194,29 +1093,16 @@ mod tests {
         assert!(validate_extension("agent-101", Some(Protocol::Sip)).is_err());
         assert!(validate_extension("agent-101", Some(Protocol::Iax2)).is_err());
         assert!(validate_extension("agent-101", Some(Protocol::Pjsip)).is_err());
-        assert_eq!(
-            validate_extension("25-1", Some(Protocol::Zap)).as_deref(),
-            Ok("25-1")
-        );
-        assert_eq!(
-            validate_extension("ext-101", Some(Protocol::External)).as_deref(),
-            Ok("ext-101")
-        );
+        assert_eq!(validate_extension("25-1", Some(Protocol::Zap)).as_deref(), Ok("25-1"));
+        assert_eq!(validate_extension("ext-101", Some(Protocol::External)).as_deref(), Ok("ext-101"));
         assert!(validate_extension("a_b", Some(Protocol::External)).is_err());
         assert_eq!(
             validate_extension("7", Some(Protocol::Sip)).map_err(|e| e.rule),
-            Err(Rule::Length {
-                min: 2,
-                max: 100,
-                actual: 1
-            })
+            Err(Rule::Length { min: 2, max: 100, actual: 1 })
         );
         assert!(validate_extension(&"x".repeat(100), Some(Protocol::Sip)).is_ok());
         assert!(validate_extension(&"x".repeat(101), Some(Protocol::Sip)).is_err());
-        assert_eq!(
-            validate_extension("", None).map_err(|e| e.rule),
-            Err(Rule::Required)
-        );
+        assert_eq!(validate_extension("", None).map_err(|e| e.rule), Err(Rule::Required));
         assert!(validate_extension("ab@c.d/e:f#g*h", Some(Protocol::Sip)).is_err());
         assert!(validate_extension("1' OR '1'='1", Some(Protocol::Sip)).is_err());
         assert!(validate_extension("José", Some(Protocol::Sip)).is_err());
@@ -1230,19 +1116,13 @@ mod tests {
         assert!(validate_dialplan_number("*98#").is_err());
         assert!(validate_dialplan_number("12ab").is_err());
         assert!(validate_dialplan_number("555-0101").is_err());
-        assert!(
-            validate_dialplan_number("١٢٣").is_err(),
-            "non-ASCII digits are not digits here"
-        );
+        assert!(validate_dialplan_number("١٢٣").is_err(), "non-ASCII digits are not digits here");
         assert!(validate_voicemail_id("9999999999").is_ok());
         assert!(validate_voicemail_id("99999999999").is_err());
         assert!(validate_outbound_cid("ABCDEF").is_err());
         assert!(validate_outbound_cid(&"3".repeat(20)).is_ok());
         assert!(validate_outbound_cid(&"3".repeat(21)).is_err());
-        assert_eq!(
-            validate_outbound_cid("").map_err(|e| e.rule),
-            Err(Rule::Required)
-        );
+        assert_eq!(validate_outbound_cid("").map_err(|e| e.rule), Err(Rule::Required));
     }
 
     #[test]
@@ -1255,10 +1135,7 @@ mod tests {
         assert!(validate_password(Field::RegistrationPassword, "s3cr3t!@#$").is_err());
         assert!(validate_password(Field::RegistrationPassword, &"p".repeat(100)).is_ok());
         assert!(validate_password(Field::PhonePass, &"p".repeat(101)).is_err());
-        assert_eq!(
-            validate_password(Field::PhonePass, "").map_err(|e| e.rule),
-            Err(Rule::Required)
-        );
+        assert_eq!(validate_password(Field::PhonePass, "").map_err(|e| e.rule), Err(Rule::Required));
     }
 
     #[test]
@@ -1266,39 +1143,22 @@ mod tests {
         for ok in ["10.10.10.15", "0.0.0.0", "255.255.255.255", "192.168.1.1"] {
             assert!(validate_server_ip(ok).is_ok(), "{ok}");
         }
-        for bad in [
-            "",
-            "10.10.10",
-            "10.10.10.256",
-            "10.10.10.015",
-            "a.b.c.d",
-            "10.10.10.15 ",
-            "::1",
-            "10..10.1",
-            "1.2.3.4.5",
-        ] {
+        for bad in
+            ["", "10.10.10", "10.10.10.256", "10.10.10.015", "a.b.c.d", "10.10.10.15 ", "::1", "10..10.1", "1.2.3.4.5"]
+        {
             assert!(validate_server_ip(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn protocol_sets() {
-        assert_eq!(
-            validate_protocol("PJSIP", ProtocolSet::WebAdmin),
-            Ok(Protocol::Pjsip)
-        );
+        assert_eq!(validate_protocol("PJSIP", ProtocolSet::WebAdmin), Ok(Protocol::Pjsip));
         assert!(validate_protocol("PJSIP", ProtocolSet::LegacyApi).is_err());
         for bad in ["sip", "SIP/", "IAX", "DAHDI", "SKYPE", "zap"] {
-            assert!(
-                validate_protocol(bad, ProtocolSet::WebAdmin).is_err(),
-                "{bad}"
-            );
+            assert!(validate_protocol(bad, ProtocolSet::WebAdmin).is_err(), "{bad}");
         }
         for good in ["SIP", "IAX2", "Zap", "EXTERNAL"] {
-            assert!(
-                validate_protocol(good, ProtocolSet::LegacyApi).is_ok(),
-                "{good}"
-            );
+            assert!(validate_protocol(good, ProtocolSet::LegacyApi).is_ok(), "{good}");
         }
     }
 
@@ -1306,24 +1166,13 @@ mod tests {
     fn full_name() {
         assert!(validate_full_name("José Müller 日本").is_ok());
         assert!(validate_full_name("O'Brien, Jr.").is_ok());
-        assert_eq!(
-            validate_full_name("a\"b").map_err(|e| e.rule),
-            Err(Rule::ForbiddenChar('"'))
-        );
-        for bad in [
-            "a;b", "a<b", "a>b", "a[b", "a]b", "a\\b", "a\nb", "a\u{0}b", "a\u{7f}b",
-        ] {
+        assert_eq!(validate_full_name("a\"b").map_err(|e| e.rule), Err(Rule::ForbiddenChar('"')));
+        for bad in ["a;b", "a<b", "a>b", "a[b", "a]b", "a\\b", "a\nb", "a\u{0}b", "a\u{7f}b"] {
             assert!(validate_full_name(bad).is_err(), "{bad:?}");
         }
-        assert!(
-            validate_full_name(&"é".repeat(50)).is_ok(),
-            "50 characters, 100 bytes"
-        );
+        assert!(validate_full_name(&"é".repeat(50)).is_ok(), "50 characters, 100 bytes");
         assert!(validate_full_name(&"é".repeat(51)).is_err());
-        assert_eq!(
-            validate_full_name("   ").map_err(|e| e.rule),
-            Err(Rule::Blank)
-        );
+        assert_eq!(validate_full_name("   ").map_err(|e| e.rule), Err(Rule::Blank));
     }
 
     #[test]
@@ -1331,16 +1180,7 @@ mod tests {
         assert_eq!(validate_email("").as_deref(), Ok(""));
         assert!(validate_email("agent101@example.com").is_ok());
         assert!(validate_email("o'brien@example.com").is_ok());
-        for bad in [
-            "no-at",
-            "a@b",
-            "a@@b.com",
-            "@b.com",
-            "a@b..com",
-            "a b@c.com",
-            "a@-b.com",
-            "a@b.com;x",
-        ] {
+        for bad in ["no-at", "a@b", "a@@b.com", "@b.com", "a@b..com", "a b@c.com", "a@-b.com", "a@b.com;x"] {
             assert!(validate_email(bad).is_err(), "{bad}");
         }
         assert!(validate_email(&format!("{}@ex.com", "e".repeat(94))).is_err());
@@ -1352,10 +1192,7 @@ mod tests {
         assert!(validate_template_id("SIPTMPL").is_ok());
         assert!(validate_template_id("bad template").is_err());
         assert_eq!(validate_is_webphone("y"), Ok(Webphone::Yes));
-        assert_eq!(
-            validate_is_webphone("y_api_launch"),
-            Ok(Webphone::YesApiLaunch)
-        );
+        assert_eq!(validate_is_webphone("y_api_launch"), Ok(Webphone::YesApiLaunch));
         assert!(validate_is_webphone("MAYBE").is_err());
         assert_eq!(validate_flag(Field::OnHookAgent, "n", Flag::Y), Ok(Flag::N));
         assert!(validate_flag(Field::OnHookAgent, "yes", Flag::N).is_err());
@@ -1373,22 +1210,14 @@ mod tests {
     fn gmt_is_canonicalised() {
         let mut input = valid();
         input.local_gmt = "+5.5".into();
-        assert_eq!(
-            validate_phone_entry(&input, ProtocolSet::LegacyApi)
-                .map(|e| e.local_gmt)
-                .as_deref(),
-            Ok("5.50")
-        );
+        assert_eq!(validate_phone_entry(&input, ProtocolSet::LegacyApi).map(|e| e.local_gmt).as_deref(), Ok("5.50"));
         input.local_gmt = "5.45".into();
         assert_eq!(first_error(input).rule, Rule::Timezone);
     }
 
     #[test]
     fn all_errors_are_reported_in_field_order() {
-        let input = PhoneEntryInput {
-            protocol: "SIP".into(),
-            ..Default::default()
-        };
+        let input = PhoneEntryInput { protocol: "SIP".into(), ..Default::default() };
         let err = validate_phone_entry(&input, ProtocolSet::WebAdmin).expect_err("empty");
         let fields: Vec<Field> = err.errors.iter().map(|e| e.field).collect();
         assert_eq!(
@@ -1406,12 +1235,7 @@ mod tests {
                 Field::OutboundCid
             ]
         );
-        assert_eq!(
-            err.for_field(Field::Extension)
-                .map(|e| e.to_string())
-                .as_deref(),
-            Some("extension is required")
-        );
+        assert_eq!(err.for_field(Field::Extension).map(|e| e.to_string()).as_deref(), Some("extension is required"));
     }
 
     #[test]
@@ -1423,6 +1247,9 @@ mod tests {
             e.to_string(),
             "extension may contain only letters and digits for SIP, IAX2 and PJSIP phones (no dashes)"
         );
-        assert_eq!(e.labelled(), "Extension may contain only letters and digits for SIP, IAX2 and PJSIP phones (no dashes)");
+        assert_eq!(
+            e.labelled(),
+            "Extension may contain only letters and digits for SIP, IAX2 and PJSIP phones (no dashes)"
+        );
     }
 }

@@ -34,8 +34,7 @@ impl From<FieldError> for AdminError {
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
-    e.as_database_error()
-        .is_some_and(|d| d.is_unique_violation())
+    e.as_database_error().is_some_and(|d| d.is_unique_violation())
 }
 
 /// Adds a server.
@@ -50,13 +49,9 @@ pub async fn add_server(
     validate_server_ip(server_ip)?;
     if server_id.is_empty()
         || server_id.len() > 10
-        || !server_id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        || !server_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     {
-        return Err(AdminError::Invalid(
-            "server_id must be 1 to 10 characters of letters, digits, _ and -".into(),
-        ));
+        return Err(AdminError::Invalid("server_id must be 1 to 10 characters of letters, digits, _ and -".into()));
     }
     if description.chars().count() > 255 || description.chars().any(char::is_control) {
         return Err(AdminError::Invalid(
@@ -67,13 +62,7 @@ pub async fn add_server(
     let gmt = canonical_gmt("-5.00").unwrap_or("-5.00");
     servers::insert_server(
         &mut tx,
-        &NewServer {
-            server_id,
-            server_ip,
-            description,
-            generate_vicidial_conf: generate_conf,
-            local_gmt: gmt,
-        },
+        &NewServer { server_id, server_ip, description, generate_vicidial_conf: generate_conf, local_gmt: gmt },
     )
     .await
     .map_err(|e| {
@@ -96,11 +85,7 @@ pub async fn add_server(
             event_diff: &simple_diff(&[
                 ("server_ip", None, Some(server_ip)),
                 ("server_description", None, Some(description)),
-                (
-                    "generate_vicidial_conf",
-                    None,
-                    Some(if generate_conf { "Y" } else { "N" }),
-                ),
+                ("generate_vicidial_conf", None, Some(if generate_conf { "Y" } else { "N" })),
             ]),
             event_notes: "",
         },
@@ -136,47 +121,22 @@ pub struct UserSpec<'a> {
 /// Adds a user with an argon2 hash of the password.
 pub async fn add_user(db: &Db, actor: &Actor, spec: &UserSpec<'_>) -> Result<(), AdminError> {
     let u = spec.user;
-    if u.is_empty()
-        || u.len() > 20
-        || !u
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        return Err(AdminError::Invalid(
-            "user must be 1 to 20 characters of letters, digits, _ and -".into(),
-        ));
+    if u.is_empty() || u.len() > 20 || !u.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return Err(AdminError::Invalid("user must be 1 to 20 characters of letters, digits, _ and -".into()));
     }
-    if spec.pass.is_empty()
-        || spec.pass.chars().count() > 100
-        || spec.pass.chars().any(char::is_control)
-    {
-        return Err(AdminError::Invalid(
-            "pass must be 1 to 100 characters with no control characters".into(),
-        ));
+    if spec.pass.is_empty() || spec.pass.chars().count() > 100 || spec.pass.chars().any(char::is_control) {
+        return Err(AdminError::Invalid("pass must be 1 to 100 characters with no control characters".into()));
     }
     if !(1..=9).contains(&spec.level) {
-        return Err(AdminError::Invalid(
-            "level must be a whole number from 1 to 9".into(),
-        ));
+        return Err(AdminError::Invalid("level must be a whole number from 1 to 9".into()));
     }
     if spec.api_functions.chars().count() > 1000
-        || spec
-            .api_functions
-            .chars()
-            .any(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == ' '))
+        || spec.api_functions.chars().any(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == ' '))
     {
-        return Err(AdminError::Invalid(
-            "api-functions must be function names separated by spaces".into(),
-        ));
+        return Err(AdminError::Invalid("api-functions must be function names separated by spaces".into()));
     }
     // Space-delimited as VICIdial matches it (` add_phone `).
-    let functions = format!(
-        " {} ",
-        spec.api_functions
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
+    let functions = format!(" {} ", spec.api_functions.split_whitespace().collect::<Vec<_>>().join(" "));
     let pass = spec.pass.to_string();
     let hash = tokio::task::spawn_blocking(move || hash_password(&pass))
         .await
@@ -198,13 +158,7 @@ pub async fn add_user(db: &Db, actor: &Actor, spec: &UserSpec<'_>) -> Result<(),
         },
     )
     .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            AdminError::Exists(format!("user {u}"))
-        } else {
-            e.into()
-        }
-    })?;
+    .map_err(|e| if is_unique_violation(&e) { AdminError::Exists(format!("user {u}")) } else { e.into() })?;
     let level = spec.level.to_string();
     insert_audit(
         &mut tx,
@@ -216,10 +170,7 @@ pub async fn add_user(db: &Db, actor: &Actor, spec: &UserSpec<'_>) -> Result<(),
             event_type: "ADD",
             record_id: u,
             event_code: "ADMIN ADD USER",
-            event_diff: &simple_diff(&[
-                ("user_level", None, Some(&level)),
-                ("pass", None, Some("[redacted]")),
-            ]),
+            event_diff: &simple_diff(&[("user_level", None, Some(&level)), ("pass", None, Some("[redacted]"))]),
             event_notes: "",
         },
     )
@@ -240,20 +191,13 @@ pub fn random_password() -> String {
 }
 
 /// Adds or replaces a conf template.
-pub async fn put_template(
-    db: &Db,
-    actor: &Actor,
-    template_id: &str,
-    contents: &str,
-) -> Result<(), AdminError> {
+pub async fn put_template(db: &Db, actor: &Actor, template_id: &str, contents: &str) -> Result<(), AdminError> {
     let id = validate_template_id(template_id)?;
     if id.is_empty() {
         return Err(AdminError::Invalid("template_id is required".into()));
     }
     if contents.len() > 65_535 {
-        return Err(AdminError::Invalid(
-            "template contents must be at most 65535 bytes".into(),
-        ));
+        return Err(AdminError::Invalid("template contents must be at most 65535 bytes".into()));
     }
     let mut tx = db.write().await?;
     templates::upsert_template(&mut tx, &id, &id, contents).await?;

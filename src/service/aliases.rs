@@ -27,10 +27,7 @@ pub enum AliasError {
     Db(#[from] sqlx::Error),
 }
 
-async fn check_logins(
-    tx: &mut sqlx::SqliteConnection,
-    logins: &[String],
-) -> Result<(), AliasError> {
+async fn check_logins(tx: &mut sqlx::SqliteConnection, logins: &[String]) -> Result<(), AliasError> {
     let refs: Vec<&str> = logins.iter().map(String::as_str).collect();
     match phones::missing_logins(tx, &refs).await?.into_iter().next() {
         Some(missing) => Err(AliasError::PhoneNotFound(missing)),
@@ -56,10 +53,7 @@ pub async fn add_alias(
     if aliases::find_alias(&mut tx, alias_id).await?.is_some() {
         return Err(AliasError::AliasExists(alias_id.to_string()));
     }
-    if phones::find_phone_by_login(&mut tx, alias_id)
-        .await?
-        .is_some()
-    {
+    if phones::find_phone_by_login(&mut tx, alias_id).await?.is_some() {
         return Err(AliasError::AliasIsLogin(alias_id.to_string()));
     }
     check_logins(&mut tx, logins).await?;
@@ -75,10 +69,7 @@ pub async fn add_alias(
             event_type: "ADD",
             record_id: alias_id,
             event_code: "ADMIN API ADD PHONE ALIAS",
-            event_diff: &simple_diff(&[
-                ("alias_name", None, Some(alias_name)),
-                ("logins_list", None, Some(&list)),
-            ]),
+            event_diff: &simple_diff(&[("alias_name", None, Some(alias_name)), ("logins_list", None, Some(&list))]),
             event_notes: &format!("phones: {list}"),
         },
     )

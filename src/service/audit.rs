@@ -25,14 +25,8 @@ fn audited_fields(e: &PhoneEntry) -> Vec<(Field, String)> {
         (Field::PhoneContext, e.phone_context.clone()),
         (Field::AdminUserGroup, e.user_group.clone()),
         (Field::IsWebphone, e.is_webphone.as_str().to_string()),
-        (
-            Field::WebphoneAutoAnswer,
-            e.webphone_auto_answer.as_str().to_string(),
-        ),
-        (
-            Field::UseExternalServerIp,
-            e.use_external_server_ip.as_str().to_string(),
-        ),
+        (Field::WebphoneAutoAnswer, e.webphone_auto_answer.as_str().to_string()),
+        (Field::UseExternalServerIp, e.use_external_server_ip.as_str().to_string()),
         (Field::OnHookAgent, e.on_hook_agent.as_str().to_string()),
         (Field::TemplateId, e.template_id.clone()),
         (Field::Status, e.status.as_str().to_string()),
@@ -40,10 +34,7 @@ fn audited_fields(e: &PhoneEntry) -> Vec<(Field, String)> {
         (Field::PhoneType, e.phone_type.clone()),
         (Field::PhoneRingTimeout, e.phone_ring_timeout.to_string()),
         (Field::OutboundAltCid, e.outbound_alt_cid.clone()),
-        (
-            Field::DeleteVmAfterEmail,
-            e.delete_vm_after_email.as_str().to_string(),
-        ),
+        (Field::DeleteVmAfterEmail, e.delete_vm_after_email.as_str().to_string()),
     ];
     fields
 }
@@ -55,10 +46,7 @@ pub fn phone_diff(old: Option<&PhoneEntry>, new: Option<&PhoneEntry>) -> String 
     let old_fields = old.map(audited_fields);
     let new_fields = new.map(audited_fields);
     let mut map = Map::new();
-    let len = old_fields
-        .as_ref()
-        .or(new_fields.as_ref())
-        .map_or(0, Vec::len);
+    let len = old_fields.as_ref().or(new_fields.as_ref()).map_or(0, Vec::len);
     for i in 0..len {
         let o = old_fields.as_ref().map(|f| &f[i]);
         let n = new_fields.as_ref().map(|f| &f[i]);
@@ -71,10 +59,7 @@ pub fn phone_diff(old: Option<&PhoneEntry>, new: Option<&PhoneEntry>) -> String 
             Some(_) if field.is_secret() => Value::String(REDACTED.into()),
             Some((_, v)) => Value::String(v.clone()),
         };
-        map.insert(
-            field.param().to_string(),
-            json!({ "old": show(o), "new": show(n) }),
-        );
+        map.insert(field.param().to_string(), json!({ "old": show(o), "new": show(n) }));
     }
     Value::Object(map).to_string()
 }

@@ -64,17 +64,11 @@ impl std::fmt::Debug for Authenticator {
 /// Hashes a password with argon2id (random salt, default parameters).
 pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
     let salt = SaltString::generate(&mut OsRng);
-    Ok(Argon2::default()
-        .hash_password(password.as_bytes(), &salt)?
-        .to_string())
+    Ok(Argon2::default().hash_password(password.as_bytes(), &salt)?.to_string())
 }
 
 fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|h| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &h)
-            .is_ok()
-    })
+    PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
 impl Authenticator {
@@ -82,17 +76,13 @@ impl Authenticator {
     pub fn new(min_level: i64) -> Authenticator {
         let mut key = [0u8; 32];
         rand::fill(&mut key);
-        Authenticator {
-            key,
-            cache: Mutex::new(HashMap::new()),
-            min_level,
-        }
+        Authenticator { key, cache: Mutex::new(HashMap::new()), min_level }
     }
 
     fn cache_key(&self, user_id: i64, password: &str) -> [u8; 32] {
         // HMAC accepts keys of any length, so this cannot fail.
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
-            .unwrap_or_else(|_| unreachable!("any key length"));
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.key).unwrap_or_else(|_| unreachable!("any key length"));
         mac.update(&user_id.to_le_bytes());
         mac.update(password.as_bytes());
         mac.finalize().into_bytes().into()
@@ -102,9 +92,9 @@ impl Authenticator {
         let Ok(cache) = self.cache.lock() else {
             return false;
         };
-        cache.get(key).is_some_and(|e| {
-            e.user_id == user.user_id && e.pass_hash == user.pass_hash && e.expires > Instant::now()
-        })
+        cache
+            .get(key)
+            .is_some_and(|e| e.user_id == user.user_id && e.pass_hash == user.pass_hash && e.expires > Instant::now())
     }
 
     fn remember(&self, key: [u8; 32], user: &UserRow) {
@@ -136,9 +126,7 @@ impl Authenticator {
             return true;
         }
         let (pw, phc) = (password.to_string(), user.pass_hash.clone());
-        let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &phc))
-            .await
-            .unwrap_or(false);
+        let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &phc)).await.unwrap_or(false);
         if ok {
             self.remember(key, user);
         }

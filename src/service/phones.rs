@@ -1,12 +1,11 @@
 //! Phone use cases: add, update, delete, with the database rules (server exists, extension and login
 //! unique, login not an alias id, template exists) checked inside the write transaction.
 
-use crate::domain::{
-    validate_phone_entry, InvalidPhoneEntry, PhoneEntry, PhoneEntryInput, ProtocolSet,
-};
+use crate::domain::{validate_phone_entry, InvalidPhoneEntry, PhoneEntry, PhoneEntryInput, ProtocolSet};
 use crate::service::audit::phone_diff;
 use crate::service::Actor;
 use crate::storage::audit::{insert_audit, AuditEntry};
+use crate::storage::phone_writer::{AddAudit, AddRefused};
 use crate::storage::phones::{self, Conflicts, PhoneRow};
 use crate::storage::{now_unix, servers, templates, Db};
 
@@ -51,19 +50,11 @@ pub enum PhoneError {
 
 /// Maps the conflict flags to the first error, in VICIdial's order: server, extension, login, then
 /// (Dialtone's addition) alias collision.
-fn first_conflict(
-    c: Conflicts,
-    extension: &str,
-    server_ip: &str,
-    login: &str,
-) -> Result<(), PhoneError> {
+fn first_conflict(c: Conflicts, extension: &str, server_ip: &str, login: &str) -> Result<(), PhoneError> {
     if !c.server_exists {
         Err(PhoneError::ServerNotFound(server_ip.to_string()))
     } else if c.extension_taken {
-        Err(PhoneError::ExtensionTaken {
-            extension: extension.to_string(),
-            server_ip: server_ip.to_string(),
-        })
+        Err(PhoneError::ExtensionTaken { extension: extension.to_string(), server_ip: server_ip.to_string() })
     } else if c.login_taken {
         Err(PhoneError::LoginTaken(login.to_string()))
     } else if c.login_is_alias {
@@ -93,11 +84,7 @@ pub async fn server_exists(db: &Db, server_ip: &str) -> Result<bool, sqlx::Error
 }
 
 /// Finds a phone.
-pub async fn find_phone(
-    db: &Db,
-    extension: &str,
-    server_ip: &str,
-) -> Result<Option<PhoneRow>, sqlx::Error> {
+pub async fn find_phone(db: &Db, extension: &str, server_ip: &str) -> Result<Option<PhoneRow>, sqlx::Error> {
     let mut conn = db.reader().acquire().await?;
     phones::find_phone(&mut conn, extension, server_ip).await
 }
@@ -134,47 +121,27 @@ pub fn row_to_input(row: &PhoneRow) -> PhoneEntryInput {
 }
 
 /// Adds a validated phone: database rules, insert, audit entry and rebuild flag in one transaction.
+/// They run on the phone writer thread, group-committed with concurrent adds; this returns once the
+/// transaction has committed.
 /// `event_code` is VICIdial's (`ADMIN API ADD PHONE` from the API, `ADMIN ADD PHONE` from the web).
-pub async fn add_phone(
-    db: &Db,
-    actor: &Actor,
-    entry: &PhoneEntry,
-    event_code: &str,
-) -> Result<(), PhoneError> {
-    let mut tx = db.write().await?;
-    let c = phones::find_conflicts(
-        &mut tx,
-        &entry.extension,
-        &entry.server_ip,
-        &entry.phone_login,
-        None,
-    )
-    .await?;
-    first_conflict(c, &entry.extension, &entry.server_ip, &entry.phone_login)?;
-    if !entry.template_id.is_empty()
-        && !templates::template_exists(&mut tx, &entry.template_id).await?
-    {
-        return Err(PhoneError::TemplateNotFound(entry.template_id.clone()));
-    }
-    phones::insert_phone(&mut tx, entry).await?;
-    insert_audit(
-        &mut tx,
-        &AuditEntry {
-            event_date: now_unix(),
-            user: &actor.user,
-            ip_address: &actor.ip,
-            event_section: "PHONES",
-            event_type: "ADD",
-            record_id: &entry.extension,
-            event_code,
-            event_diff: &phone_diff(None, Some(entry)),
-            event_notes: &format!("phone: {}|{}", entry.extension, entry.server_ip),
-        },
-    )
-    .await?;
-    servers::mark_rebuild(&mut tx, &entry.server_ip).await?;
-    tx.commit().await?;
-    Ok(())
+pub async fn add_phone(db: &Db, actor: &Actor, entry: &PhoneEntry, event_code: &str) -> Result<(), PhoneError> {
+    let audit = AddAudit {
+        event_date: now_unix(),
+        user: actor.user.clone(),
+        ip_address: actor.ip.clone(),
+        event_code: event_code.to_string(),
+        event_diff: phone_diff(None, Some(entry)),
+    };
+    db.phone_writer().add(entry.clone(), audit).await.map_err(|refused| match refused {
+        AddRefused::ServerNotFound => PhoneError::ServerNotFound(entry.server_ip.clone()),
+        AddRefused::ExtensionTaken => {
+            PhoneError::ExtensionTaken { extension: entry.extension.clone(), server_ip: entry.server_ip.clone() }
+        }
+        AddRefused::LoginTaken => PhoneError::LoginTaken(entry.phone_login.clone()),
+        AddRefused::LoginIsAlias => PhoneError::LoginIsAlias(entry.phone_login.clone()),
+        AddRefused::TemplateNotFound => PhoneError::TemplateNotFound(entry.template_id.clone()),
+        AddRefused::Db(msg) => PhoneError::Db(sqlx::Error::Protocol(msg)),
+    })
 }
 
 /// Validates `input` and adds it (the one call the web admin's server function makes).
@@ -202,10 +169,7 @@ pub async fn update_phone(
 ) -> Result<PhoneEntry, PhoneError> {
     let mut tx = db.write().await?;
     let Some(row) = phones::find_phone(&mut tx, extension, server_ip).await? else {
-        return Err(PhoneError::NotFound {
-            extension: extension.to_string(),
-            server_ip: server_ip.to_string(),
-        });
+        return Err(PhoneError::NotFound { extension: extension.to_string(), server_ip: server_ip.to_string() });
     };
     let before_input = row_to_input(&row);
     // The stored row passed these rules when written; a row that no longer does (e.g. imported from
@@ -263,10 +227,7 @@ pub async fn delete_phone(
 ) -> Result<(), PhoneError> {
     let mut tx = db.write().await?;
     let Some(row) = phones::find_phone(&mut tx, extension, server_ip).await? else {
-        return Err(PhoneError::NotFound {
-            extension: extension.to_string(),
-            server_ip: server_ip.to_string(),
-        });
+        return Err(PhoneError::NotFound { extension: extension.to_string(), server_ip: server_ip.to_string() });
     };
     let before = validate_phone_entry(&row_to_input(&row), ProtocolSet::WebAdmin).ok();
     phones::delete_phone(&mut tx, &row.extension, &row.server_ip).await?;

@@ -16,10 +16,7 @@ pub struct AliasRow {
 }
 
 /// Finds an alias (case-insensitive id).
-pub async fn find_alias(
-    conn: &mut SqliteConnection,
-    alias_id: &str,
-) -> sqlx::Result<Option<AliasRow>> {
+pub async fn find_alias(conn: &mut SqliteConnection, alias_id: &str) -> sqlx::Result<Option<AliasRow>> {
     sqlx::query_as::<_, AliasRow>(
         "SELECT alias_id, alias_name, logins_list, user_group FROM phones_alias WHERE alias_id = ?",
     )
@@ -62,9 +59,5 @@ pub async fn update_alias(
 
 /// Deletes an alias.
 pub async fn delete_alias(conn: &mut SqliteConnection, alias_id: &str) -> sqlx::Result<u64> {
-    Ok(sqlx::query("DELETE FROM phones_alias WHERE alias_id = ?")
-        .bind(alias_id)
-        .execute(conn)
-        .await?
-        .rows_affected())
+    Ok(sqlx::query("DELETE FROM phones_alias WHERE alias_id = ?").bind(alias_id).execute(conn).await?.rows_affected())
 }

@@ -51,23 +51,24 @@ pub struct AuditRow {
     pub event_notes: String,
 }
 
+/// Stores one audit entry (shared with the phone writer thread).
+pub(crate) const INSERT_AUDIT: &str = "INSERT INTO vicidial_admin_log (event_date, user, ip_address, event_section, \
+     event_type, record_id, event_code, event_diff, event_notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
 /// Stores an audit entry.
 pub async fn insert_audit(conn: &mut SqliteConnection, e: &AuditEntry<'_>) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO vicidial_admin_log (event_date, user, ip_address, event_section, event_type, record_id, \
-         event_code, event_diff, event_notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(e.event_date)
-    .bind(e.user)
-    .bind(e.ip_address)
-    .bind(e.event_section)
-    .bind(e.event_type)
-    .bind(e.record_id)
-    .bind(e.event_code)
-    .bind(e.event_diff)
-    .bind(e.event_notes)
-    .execute(conn)
-    .await?;
+    sqlx::query(INSERT_AUDIT)
+        .bind(e.event_date)
+        .bind(e.user)
+        .bind(e.ip_address)
+        .bind(e.event_section)
+        .bind(e.event_type)
+        .bind(e.record_id)
+        .bind(e.event_code)
+        .bind(e.event_diff)
+        .bind(e.event_notes)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

@@ -85,45 +85,12 @@ impl std::fmt::Debug for PhoneRow {
     }
 }
 
-/// Inserts a validated phone entry. VICIdial's `add_phone` sets `active='Y'` and `status='ACTIVE'`; the
-/// entry carries them (the API never lets a caller change them on add).
-pub async fn insert_phone(conn: &mut SqliteConnection, e: &PhoneEntry) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO phones (extension, dialplan_number, voicemail_id, login, pass, server_ip, protocol, conf_secret, \
-         fullname, local_gmt, outbound_cid, email, phone_context, user_group, is_webphone, webphone_auto_answer, \
-         use_external_server_ip, on_hook_agent, template_id, status, active, phone_type, phone_ring_timeout, \
-         outbound_alt_cid, delete_vm_after_email) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&e.extension)
-    .bind(&e.dialplan_number)
-    .bind(&e.voicemail_id)
-    .bind(&e.phone_login)
-    .bind(&e.phone_pass)
-    .bind(&e.server_ip)
-    .bind(e.protocol.as_str())
-    .bind(&e.registration_password)
-    .bind(&e.phone_full_name)
-    .bind(&e.local_gmt)
-    .bind(&e.outbound_cid)
-    .bind(&e.email)
-    .bind(&e.phone_context)
-    .bind(&e.user_group)
-    .bind(e.is_webphone.as_str())
-    .bind(e.webphone_auto_answer.as_str())
-    .bind(e.use_external_server_ip.as_str())
-    .bind(e.on_hook_agent.as_str())
-    .bind(&e.template_id)
-    .bind(e.status.as_str())
-    .bind(e.active.as_str())
-    .bind(&e.phone_type)
-    .bind(i64::from(e.phone_ring_timeout))
-    .bind(&e.outbound_alt_cid)
-    .bind(e.delete_vm_after_email.as_str())
-    .execute(conn)
-    .await?;
-    Ok(())
-}
+/// Inserts a phone; parameters in [`PhoneEntry`] field order (used by the phone writer thread).
+pub(crate) const INSERT_PHONE: &str = "INSERT INTO phones (extension, dialplan_number, voicemail_id, login, pass, \
+     server_ip, protocol, conf_secret, fullname, local_gmt, outbound_cid, email, phone_context, user_group, is_webphone, \
+     webphone_auto_answer, use_external_server_ip, on_hook_agent, template_id, status, active, phone_type, \
+     phone_ring_timeout, outbound_alt_cid, delete_vm_after_email) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 /// Replaces the entry columns of the phone `(extension, server_ip)` with `e` (which may change the
 /// key itself). `install_directory` is blanked, as VICIdial's `update_phone` does.
@@ -191,34 +158,21 @@ pub async fn find_phone(
 }
 
 /// Finds a phone by its login.
-pub async fn find_phone_by_login(
-    conn: &mut SqliteConnection,
-    login: &str,
-) -> sqlx::Result<Option<PhoneRow>> {
-    sqlx::query_as::<_, PhoneRow>(concat!(
-        "SELECT ",
-        entry_columns!(),
-        " FROM phones WHERE login = ?"
-    ))
-    .bind(login)
-    .fetch_optional(conn)
-    .await
+pub async fn find_phone_by_login(conn: &mut SqliteConnection, login: &str) -> sqlx::Result<Option<PhoneRow>> {
+    sqlx::query_as::<_, PhoneRow>(concat!("SELECT ", entry_columns!(), " FROM phones WHERE login = ?"))
+        .bind(login)
+        .fetch_optional(conn)
+        .await
 }
 
 /// Deletes the phone `(extension, server_ip)`; returns the rows deleted.
-pub async fn delete_phone(
-    conn: &mut SqliteConnection,
-    extension: &str,
-    server_ip: &str,
-) -> sqlx::Result<u64> {
-    Ok(
-        sqlx::query("DELETE FROM phones WHERE extension = ? AND server_ip = ?")
-            .bind(extension)
-            .bind(server_ip)
-            .execute(conn)
-            .await?
-            .rows_affected(),
-    )
+pub async fn delete_phone(conn: &mut SqliteConnection, extension: &str, server_ip: &str) -> sqlx::Result<u64> {
+    Ok(sqlx::query("DELETE FROM phones WHERE extension = ? AND server_ip = ?")
+        .bind(extension)
+        .bind(server_ip)
+        .execute(conn)
+        .await?
+        .rows_affected())
 }
 
 /// What stands in the way of a new phone, found with one statement.
@@ -234,6 +188,15 @@ pub struct Conflicts {
     pub login_is_alias: bool,
 }
 
+/// The conflict check: `?1` server IP, `?2` extension, `?3` login, `?4`/`?5` the phone to ignore
+/// (shared with the phone writer thread).
+pub(crate) const FIND_CONFLICTS: &str = "SELECT \
+       EXISTS (SELECT 1 FROM servers WHERE server_ip = ?1) AS server_exists, \
+       EXISTS (SELECT 1 FROM phones WHERE extension = ?2 AND server_ip = ?1 \
+               AND NOT (extension = ?4 AND server_ip = ?5)) AS extension_taken, \
+       EXISTS (SELECT 1 FROM phones WHERE login = ?3 AND NOT (extension = ?4 AND server_ip = ?5)) AS login_taken, \
+       EXISTS (SELECT 1 FROM phones_alias WHERE alias_id = ?3) AS login_is_alias";
+
 /// Checks server existence, extension and login uniqueness and alias collision for a phone
 /// `(extension, server_ip, login)`, ignoring the phone currently stored as `exclude` (for updates).
 pub async fn find_conflicts(
@@ -244,28 +207,18 @@ pub async fn find_conflicts(
     exclude: Option<(&str, &str)>,
 ) -> sqlx::Result<Conflicts> {
     let (ex_ext, ex_ip) = exclude.unwrap_or(("", ""));
-    sqlx::query_as::<_, Conflicts>(
-        "SELECT \
-           EXISTS (SELECT 1 FROM servers WHERE server_ip = ?1) AS server_exists, \
-           EXISTS (SELECT 1 FROM phones WHERE extension = ?2 AND server_ip = ?1 \
-                   AND NOT (extension = ?4 AND server_ip = ?5)) AS extension_taken, \
-           EXISTS (SELECT 1 FROM phones WHERE login = ?3 AND NOT (extension = ?4 AND server_ip = ?5)) AS login_taken, \
-           EXISTS (SELECT 1 FROM phones_alias WHERE alias_id = ?3) AS login_is_alias",
-    )
-    .bind(server_ip)
-    .bind(extension)
-    .bind(login)
-    .bind(ex_ext)
-    .bind(ex_ip)
-    .fetch_one(conn)
-    .await
+    sqlx::query_as::<_, Conflicts>(FIND_CONFLICTS)
+        .bind(server_ip)
+        .bind(extension)
+        .bind(login)
+        .bind(ex_ext)
+        .bind(ex_ip)
+        .fetch_one(conn)
+        .await
 }
 
 /// Which of `logins` have no phone; in the given order.
-pub async fn missing_logins(
-    conn: &mut SqliteConnection,
-    logins: &[&str],
-) -> sqlx::Result<Vec<String>> {
+pub async fn missing_logins(conn: &mut SqliteConnection, logins: &[&str]) -> sqlx::Result<Vec<String>> {
     let mut missing = Vec::new();
     for login in logins {
         let found: i64 = sqlx::query_scalar("SELECT count(*) FROM phones WHERE login = ?")
@@ -281,7 +234,5 @@ pub async fn missing_logins(
 
 /// Number of phones stored.
 pub async fn count_phones(conn: &mut SqliteConnection) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM phones")
-        .fetch_one(conn)
-        .await
+    sqlx::query_scalar("SELECT count(*) FROM phones").fetch_one(conn).await
 }

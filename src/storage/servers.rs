@@ -66,10 +66,7 @@ pub async fn server_exists(conn: &mut SqliteConnection, server_ip: &str) -> sqlx
 }
 
 /// Finds a server by IP.
-pub async fn find_server(
-    conn: &mut SqliteConnection,
-    server_ip: &str,
-) -> sqlx::Result<Option<ServerRow>> {
+pub async fn find_server(conn: &mut SqliteConnection, server_ip: &str) -> sqlx::Result<Option<ServerRow>> {
     sqlx::query_as::<_, ServerRow>(
         "SELECT server_id, server_description, server_ip, active, local_gmt, generate_vicidial_conf, \
          active_asterisk_server, rebuild_conf_files, active_agent_login_server FROM servers WHERE server_ip = ?",
@@ -89,28 +86,24 @@ pub async fn list_servers(conn: &mut SqliteConnection) -> sqlx::Result<Vec<Serve
     .await
 }
 
+/// Marks one server for a rebuild (shared with the phone writer thread).
+pub(crate) const MARK_REBUILD: &str = "UPDATE servers SET rebuild_conf_files = 'Y' WHERE generate_vicidial_conf = 'Y' \
+     AND active_asterisk_server = 'Y' AND server_ip = ? AND rebuild_conf_files != 'Y'";
+
 /// Marks one server for a conf rebuild, as VICIdial does after a phone change: only servers that
 /// generate conf files and run Asterisk.
 pub async fn mark_rebuild(conn: &mut SqliteConnection, server_ip: &str) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE servers SET rebuild_conf_files = 'Y' WHERE generate_vicidial_conf = 'Y' \
-         AND active_asterisk_server = 'Y' AND server_ip = ? AND rebuild_conf_files != 'Y'",
-    )
-    .bind(server_ip)
-    .execute(conn)
-    .await?;
+    sqlx::query(MARK_REBUILD).bind(server_ip).execute(conn).await?;
     Ok(())
 }
 
 /// Marks every server for a rebuild (`server_refresh`); returns the number of rows VICIdial would
 /// report as affected (servers whose flag changed).
 pub async fn mark_all_rebuild(conn: &mut SqliteConnection) -> sqlx::Result<u64> {
-    Ok(
-        sqlx::query("UPDATE servers SET rebuild_conf_files = 'Y' WHERE rebuild_conf_files != 'Y'")
-            .execute(conn)
-            .await?
-            .rows_affected(),
-    )
+    Ok(sqlx::query("UPDATE servers SET rebuild_conf_files = 'Y' WHERE rebuild_conf_files != 'Y'")
+        .execute(conn)
+        .await?
+        .rows_affected())
 }
 
 /// The GMT offset of the first active server (VICIdial's `version` TZ).
@@ -122,10 +115,7 @@ pub async fn first_active_gmt(conn: &mut SqliteConnection) -> sqlx::Result<Optio
 
 /// Sets `system_settings.reload_timestamp`.
 pub async fn touch_reload_timestamp(conn: &mut SqliteConnection, now: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE system_settings SET reload_timestamp = ? WHERE id = 1")
-        .bind(now)
-        .execute(conn)
-        .await?;
+    sqlx::query("UPDATE system_settings SET reload_timestamp = ? WHERE id = 1").bind(now).execute(conn).await?;
     Ok(())
 }
 

@@ -22,13 +22,10 @@ pub async fn upsert_template(
     Ok(())
 }
 
+/// Counts templates with an id (shared with the phone writer thread).
+pub(crate) const COUNT_TEMPLATE: &str = "SELECT count(*) FROM vicidial_conf_templates WHERE template_id = ?";
+
 /// Whether a template with this id exists.
 pub async fn template_exists(conn: &mut SqliteConnection, template_id: &str) -> sqlx::Result<bool> {
-    sqlx::query_scalar::<_, i64>(
-        "SELECT count(*) FROM vicidial_conf_templates WHERE template_id = ?",
-    )
-    .bind(template_id)
-    .fetch_one(conn)
-    .await
-    .map(|n| n > 0)
+    sqlx::query_scalar::<_, i64>(COUNT_TEMPLATE).bind(template_id).fetch_one(conn).await.map(|n| n > 0)
 }

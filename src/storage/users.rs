@@ -93,17 +93,12 @@ pub async fn insert_user(conn: &mut SqliteConnection, u: &NewUser<'_>) -> sqlx::
 
 /// Finds a user by name (case-insensitive, as VICIdial's collation).
 pub async fn find_user(conn: &mut SqliteConnection, user: &str) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as::<_, UserRow>(FIND_USER)
-        .bind(user)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_as::<_, UserRow>(FIND_USER).bind(user).fetch_optional(conn).await
 }
 
 /// Number of users.
 pub async fn count_users(conn: &mut SqliteConnection) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM vicidial_users")
-        .fetch_one(conn)
-        .await
+    sqlx::query_scalar("SELECT count(*) FROM vicidial_users").fetch_one(conn).await
 }
 
 /// Records a failed login the way VICIdial's `user_authorization` does: below 10 failures the count
@@ -131,12 +126,7 @@ pub async fn record_failed_login(
 }
 
 /// Records a successful login: stamp, client IP, failed count reset.
-pub async fn record_login(
-    conn: &mut SqliteConnection,
-    user_id: i64,
-    now: i64,
-    ip: &str,
-) -> sqlx::Result<()> {
+pub async fn record_login(conn: &mut SqliteConnection, user_id: i64, now: i64, ip: &str) -> sqlx::Result<()> {
     sqlx::query("UPDATE vicidial_users SET last_login_date = ?, last_ip = ?, failed_login_count = 0 WHERE user_id = ?")
         .bind(now)
         .bind(ip)

@@ -18,139 +18,22 @@ use tokio::net::TcpStream;
 
 /// The users of the reference fixture: (user, pass, level, api, `ast_admin`, delete, functions, active).
 /// (user, pass, level, api access, ast admin, delete phones, api functions, active).
-pub type UserFixture = (
-    &'static str,
-    &'static str,
-    i64,
-    bool,
-    bool,
-    bool,
-    &'static str,
-    bool,
-);
+pub type UserFixture = (&'static str, &'static str, i64, bool, bool, bool, &'static str, bool);
 
 /// The fixture's users.
 pub const USERS: &[UserFixture] = &[
-    (
-        "apiadmin",
-        "apipass1",
-        9,
-        true,
-        true,
-        true,
-        " ALL_FUNCTIONS ",
-        true,
-    ),
-    (
-        "nodelete",
-        "nodelpass1",
-        9,
-        true,
-        true,
-        false,
-        " ALL_FUNCTIONS ",
-        true,
-    ),
-    (
-        "level8",
-        "level8pass",
-        8,
-        true,
-        true,
-        false,
-        " ALL_FUNCTIONS ",
-        true,
-    ),
-    (
-        "level7",
-        "level7pass",
-        7,
-        true,
-        true,
-        false,
-        " ALL_FUNCTIONS ",
-        true,
-    ),
-    (
-        "agent1",
-        "agentpass",
-        1,
-        false,
-        false,
-        false,
-        " ALL_FUNCTIONS ",
-        true,
-    ),
-    (
-        "noapi",
-        "noapipass",
-        9,
-        false,
-        true,
-        false,
-        " ALL_FUNCTIONS ",
-        true,
-    ),
-    (
-        "noast",
-        "noastpass",
-        9,
-        true,
-        false,
-        false,
-        " ALL_FUNCTIONS ",
-        true,
-    ),
-    (
-        "restricted",
-        "restpass",
-        9,
-        true,
-        true,
-        true,
-        " version add_lead ",
-        true,
-    ),
-    (
-        "addonly",
-        "addonlypass",
-        9,
-        true,
-        true,
-        true,
-        " add_phone ",
-        true,
-    ),
-    (
-        "inactive",
-        "inactpass",
-        9,
-        true,
-        true,
-        true,
-        " ALL_FUNCTIONS ",
-        false,
-    ),
-    (
-        "locked",
-        "lockedpass",
-        9,
-        true,
-        true,
-        true,
-        " ALL_FUNCTIONS ",
-        true,
-    ),
-    (
-        "6666",
-        "1234",
-        9,
-        false,
-        true,
-        false,
-        " ALL_FUNCTIONS ",
-        true,
-    ),
+    ("apiadmin", "apipass1", 9, true, true, true, " ALL_FUNCTIONS ", true),
+    ("nodelete", "nodelpass1", 9, true, true, false, " ALL_FUNCTIONS ", true),
+    ("level8", "level8pass", 8, true, true, false, " ALL_FUNCTIONS ", true),
+    ("level7", "level7pass", 7, true, true, false, " ALL_FUNCTIONS ", true),
+    ("agent1", "agentpass", 1, false, false, false, " ALL_FUNCTIONS ", true),
+    ("noapi", "noapipass", 9, false, true, false, " ALL_FUNCTIONS ", true),
+    ("noast", "noastpass", 9, true, false, false, " ALL_FUNCTIONS ", true),
+    ("restricted", "restpass", 9, true, true, true, " version add_lead ", true),
+    ("addonly", "addonlypass", 9, true, true, true, " add_phone ", true),
+    ("inactive", "inactpass", 9, true, true, true, " ALL_FUNCTIONS ", false),
+    ("locked", "lockedpass", 9, true, true, true, " ALL_FUNCTIONS ", true),
+    ("6666", "1234", 9, false, true, false, " ALL_FUNCTIONS ", true),
 ];
 
 /// A phone input with valid defaults.
@@ -174,23 +57,10 @@ pub fn phone(extension: &str, login: &str, server_ip: &str) -> PhoneEntryInput {
 /// Builds the reference fixture (`add_phone_cases.tsv` header) through Dialtone's services in a new
 /// database file at `path`, then closes it so the file can be copied.
 pub async fn build_fixture(path: &Path) {
-    let db = Db::open(path.to_str().expect("utf-8 path"), Durability::Process)
-        .await
-        .expect("open fixture db");
+    let db = Db::open(path.to_str().expect("utf-8 path"), Durability::Process).await.expect("open fixture db");
     let cli = Actor::cli();
-    admin::add_server(&db, &cli, "10.10.10.15", "TESTast", "test server", true)
-        .await
-        .expect("server 1");
-    admin::add_server(
-        &db,
-        &cli,
-        "10.10.10.16",
-        "TESTast2",
-        "conf generation off",
-        false,
-    )
-    .await
-    .expect("server 2");
+    admin::add_server(&db, &cli, "10.10.10.15", "TESTast", "test server", true).await.expect("server 1");
+    admin::add_server(&db, &cli, "10.10.10.16", "TESTast2", "conf generation off", false).await.expect("server 2");
     for (user, pass, level, api, ast, delete, functions, active) in USERS {
         let spec = UserSpec {
             user,
@@ -205,48 +75,30 @@ pub async fn build_fixture(path: &Path) {
         };
         admin::add_user(&db, &cli, &spec).await.expect("user");
     }
-    admin::put_template(&db, &cli, "SIPTMPL", "type=friend\nhost=dynamic\n")
-        .await
-        .expect("template");
-    let seed = validate_phone_entry(
-        &phone("seed100", "seedlogin", "10.10.10.15"),
-        ProtocolSet::WebAdmin,
-    )
-    .expect("seed valid");
-    phones::add_phone(&db, &cli, &seed, "ADMIN ADD PHONE")
-        .await
-        .expect("seed phone");
-    aliases::add_alias(&db, &cli, "aliasX", "Alias X", &["seedlogin".to_string()])
-        .await
-        .expect("alias");
+    admin::put_template(&db, &cli, "SIPTMPL", "type=friend\nhost=dynamic\n").await.expect("template");
+    let seed =
+        validate_phone_entry(&phone("seed100", "seedlogin", "10.10.10.15"), ProtocolSet::WebAdmin).expect("seed valid");
+    phones::add_phone(&db, &cli, &seed, "ADMIN ADD PHONE").await.expect("seed phone");
+    aliases::add_alias(&db, &cli, "aliasX", "Alias X", &["seedlogin".to_string()]).await.expect("alias");
     // `locked`: a recent successful login, then 10 failures (VICIdial's lock is measured from the
     // last successful login stamp).
     let auth = Authenticator::new(7);
     assert!(matches!(
-        auth.authenticate(&db, "locked", "lockedpass", "127.0.0.1")
-            .await
-            .expect("auth"),
+        auth.authenticate(&db, "locked", "lockedpass", "127.0.0.1").await.expect("auth"),
         dialtone::service::auth::AuthOutcome::Good(_)
     ));
     for _ in 0..10 {
-        auth.authenticate(&db, "locked", "wrong", "127.0.0.1")
-            .await
-            .expect("auth");
+        auth.authenticate(&db, "locked", "wrong", "127.0.0.1").await.expect("auth");
     }
     // Conf files "generated": flags cleared, so a change visibly marks its server again.
-    admin::conf_files_built(&db, "10.10.10.15")
-        .await
-        .expect("clear");
-    admin::conf_files_built(&db, "10.10.10.16")
-        .await
-        .expect("clear");
+    admin::conf_files_built(&db, "10.10.10.15").await.expect("clear");
+    admin::conf_files_built(&db, "10.10.10.16").await.expect("clear");
     db.close().await;
 }
 
 /// The fixture, built once per test binary, as a file to copy.
 pub async fn fixture_file() -> PathBuf {
-    static FIXTURE: tokio::sync::OnceCell<(tempfile::TempDir, PathBuf)> =
-        tokio::sync::OnceCell::const_new();
+    static FIXTURE: tokio::sync::OnceCell<(tempfile::TempDir, PathBuf)> = tokio::sync::OnceCell::const_new();
     let (_, path) = FIXTURE
         .get_or_init(|| async {
             let dir = tempfile::tempdir().expect("tempdir");
@@ -286,35 +138,19 @@ pub async fn start_fixture_server() -> TestServer {
 
 /// Starts a server over the database file at `path` (kept alive by `dir`).
 pub async fn start_server_on(dir: tempfile::TempDir, path: &Path) -> TestServer {
-    let db = Db::open(path.to_str().expect("utf-8"), Durability::Process)
-        .await
-        .expect("open");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let db = Db::open(path.to_str().expect("utf-8"), Durability::Process).await.expect("open");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let state = AppState {
-        leptos_options: leptos::config::LeptosOptions::builder()
-            .output_name("dialtone")
-            .site_addr(addr)
-            .build(),
+        leptos_options: leptos::config::LeptosOptions::builder().output_name("dialtone").site_addr(addr).build(),
         db: db.clone(),
         auth: Arc::new(Authenticator::new(7)),
     };
     let router = dialtone::server::app(state);
     let task = tokio::spawn(async move {
-        let _ = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await;
+        let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
     });
-    TestServer {
-        addr,
-        db,
-        dir,
-        task,
-    }
+    TestServer { addr, db, dir, task }
 }
 
 /// A response: status code and body.
@@ -329,19 +165,11 @@ pub struct HttpResponse {
 }
 
 /// Sends one HTTP/1.1 request (`Connection: close`) and reads the whole response.
-pub async fn http(
-    addr: SocketAddr,
-    method: &str,
-    target: &str,
-    body: Option<&str>,
-) -> HttpResponse {
+pub async fn http(addr: SocketAddr, method: &str, target: &str, body: Option<&str>) -> HttpResponse {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
     let mut req = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     if let Some(b) = body {
-        req.push_str(&format!(
-            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
-            b.len()
-        ));
+        req.push_str(&format!("Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n", b.len()));
     }
     req.push_str("\r\n");
     if let Some(b) = body {
@@ -353,28 +181,14 @@ pub async fn http(
     let text = String::from_utf8(raw).expect("utf-8 response");
     let (head, rest) = text.split_once("\r\n\r\n").expect("http head");
     let mut lines = head.lines();
-    let status: u16 = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .expect("status");
+    let status: u16 = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).expect("status");
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
-    let chunked = headers
-        .iter()
-        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"));
-    let body = if chunked {
-        dechunk(rest)
-    } else {
-        rest.to_string()
-    };
-    HttpResponse {
-        status,
-        headers,
-        body,
-    }
+    let chunked = headers.iter().any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"));
+    let body = if chunked { dechunk(rest) } else { rest.to_string() };
+    HttpResponse { status, headers, body }
 }
 
 fn dechunk(mut s: &str) -> String {
@@ -392,13 +206,7 @@ fn dechunk(mut s: &str) -> String {
 
 /// GET the legacy API with a raw query string.
 pub async fn api_get(addr: SocketAddr, query: &str) -> HttpResponse {
-    http(
-        addr,
-        "GET",
-        &format!("/vicidial/non_agent_api.php?{query}"),
-        None,
-    )
-    .await
+    http(addr, "GET", &format!("/vicidial/non_agent_api.php?{query}"), None).await
 }
 
 /// Every stored phone, alias and server (the state a refused request must leave unchanged), as text.
@@ -411,22 +219,13 @@ pub async fn snapshot(db: &Db) -> String {
         "SELECT * FROM servers ORDER BY server_ip",
         "SELECT * FROM vicidial_conf_templates ORDER BY template_id",
     ] {
-        for row in sqlx::query(q)
-            .fetch_all(&mut *conn)
-            .await
-            .expect("snapshot")
-        {
+        for row in sqlx::query(q).fetch_all(&mut *conn).await.expect("snapshot") {
             for (i, c) in row.columns().iter().enumerate() {
-                let v: Option<String> =
-                    row.try_get::<Option<String>, _>(i)
-                        .ok()
-                        .flatten()
-                        .or_else(|| {
-                            row.try_get::<Option<i64>, _>(i)
-                                .ok()
-                                .flatten()
-                                .map(|n| n.to_string())
-                        });
+                let v: Option<String> = row
+                    .try_get::<Option<String>, _>(i)
+                    .ok()
+                    .flatten()
+                    .or_else(|| row.try_get::<Option<i64>, _>(i).ok().flatten().map(|n| n.to_string()));
                 out.push_str(&format!("{}={:?};", c.name(), v));
             }
             out.push('\n');
@@ -484,25 +283,12 @@ pub struct Case {
 
 /// Reads a case table (TSV with `#` comments and a header line).
 pub fn read_cases(path: &Path) -> Vec<Case> {
-    let text =
-        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    let mut lines = text
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty());
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let mut lines = text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty());
     let header: Vec<&str> = lines.next().expect("header").split('\t').collect();
-    let col = |name: &str| {
-        header
-            .iter()
-            .position(|h| *h == name)
-            .unwrap_or_else(|| panic!("column {name}"))
-    };
-    let (id, policy, query, expected, row) = (
-        col("case_id"),
-        col("policy"),
-        col("query"),
-        col("expected_body_or_prefix"),
-        col("expected_row_json"),
-    );
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("column {name}"));
+    let (id, policy, query, expected, row) =
+        (col("case_id"), col("policy"), col("query"), col("expected_body_or_prefix"), col("expected_row_json"));
     lines
         .map(|l| {
             let f: Vec<&str> = l.split('\t').collect();
@@ -520,16 +306,10 @@ pub fn read_cases(path: &Path) -> Vec<Case> {
 
 /// The value of `name` in a query string (decoded).
 pub fn query_param(query: &str, name: &str) -> Option<String> {
-    query
-        .split('&')
-        .filter_map(|p| p.split_once('='))
-        .rfind(|(k, _)| *k == name)
-        .map(|(_, v)| {
-            let plus = v.replace('+', " ");
-            percent_encoding::percent_decode_str(&plus)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
+    query.split('&').filter_map(|p| p.split_once('=')).rfind(|(k, _)| *k == name).map(|(_, v)| {
+        let plus = v.replace('+', " ");
+        percent_encoding::percent_decode_str(&plus).decode_utf8_lossy().into_owned()
+    })
 }
 
 /// Runs one case against a fresh fixture server over real HTTP and checks body, status and the stored
@@ -541,11 +321,7 @@ pub async fn run_case(case: &Case) -> Result<(), String> {
     let after = snapshot(&server.db).await;
     let fail = |what: String| Err(format!("case {}: {what}\n  body: {:?}", case.id, res.body));
     let function = query_param(&case.query, "function").unwrap_or_default();
-    let expect_status = if function.contains("coffee") {
-        418
-    } else {
-        200
-    };
+    let expect_status = if function.contains("coffee") { 418 } else { 200 };
     if res.status != expect_status {
         return fail(format!("status {} (want {expect_status})", res.status));
     }
@@ -578,24 +354,11 @@ pub async fn run_case(case: &Case) -> Result<(), String> {
     }
     if !case.row.is_empty() {
         let (table, key_col, key, ip) = match function.as_str() {
-            "add_phone_alias" | "update_phone_alias" => (
-                "phones_alias",
-                "alias_id",
-                query_param(&case.query, "alias_id"),
-                None,
-            ),
-            "server_refresh" => (
-                "servers",
-                "server_ip",
-                Some("10.10.10.16".to_string()),
-                None,
-            ),
-            _ => (
-                "phones",
-                "extension",
-                query_param(&case.query, "extension"),
-                query_param(&case.query, "server_ip"),
-            ),
+            "add_phone_alias" | "update_phone_alias" => {
+                ("phones_alias", "alias_id", query_param(&case.query, "alias_id"), None)
+            }
+            "server_refresh" => ("servers", "server_ip", Some("10.10.10.16".to_string()), None),
+            _ => ("phones", "extension", query_param(&case.query, "extension"), query_param(&case.query, "server_ip")),
         };
         let key = key.unwrap_or_default();
         let stored = row_json(&server.db, table, key_col, &key, ip.as_deref()).await;
@@ -604,8 +367,8 @@ pub async fn run_case(case: &Case) -> Result<(), String> {
                 return fail(format!("{table} row {key} still stored"));
             }
         } else {
-            let want: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&case.row)
-                .map_err(|e| format!("case {}: bad row json: {e}", case.id))?;
+            let want: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(&case.row).map_err(|e| format!("case {}: bad row json: {e}", case.id))?;
             let Some(stored) = stored else {
                 return fail(format!("no {table} row {key} stored"));
             };
@@ -629,12 +392,6 @@ pub async fn run_table(path: &Path) -> usize {
             failures.push(e);
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
     cases.len()
 }
