@@ -21,6 +21,8 @@ use crate::storage::{now_unix, Db};
 
 /// How long a successful verification is remembered.
 pub const CACHE_TTL: Duration = Duration::from_secs(300);
+/// How long a user's row (level, flags, failed-login state) is reused without reading it again.
+pub const ROW_TTL: Duration = Duration::from_secs(1);
 /// Most entries kept; the cache is emptied when full.
 const CACHE_MAX: usize = 10_000;
 /// Failures that lock an account.
@@ -52,6 +54,7 @@ struct CacheEntry {
 pub struct Authenticator {
     key: [u8; 32],
     cache: Mutex<HashMap<[u8; 32], CacheEntry>>,
+    rows: Mutex<HashMap<String, (UserRow, Instant)>>,
     min_level: i64,
 }
 
@@ -76,7 +79,7 @@ impl Authenticator {
     pub fn new(min_level: i64) -> Authenticator {
         let mut key = [0u8; 32];
         rand::fill(&mut key);
-        Authenticator { key, cache: Mutex::new(HashMap::new()), min_level }
+        Authenticator { key, cache: Mutex::new(HashMap::new()), rows: Mutex::new(HashMap::new()), min_level }
     }
 
     fn cache_key(&self, user_id: i64, password: &str) -> [u8; 32] {
@@ -113,11 +116,44 @@ impl Authenticator {
         }
     }
 
-    /// Drops every cached verification (after any change to users).
+    /// Drops every cached verification and user row (after any change to users).
     pub fn forget_all(&self) {
         if let Ok(mut cache) = self.cache.lock() {
             cache.clear();
         }
+        if let Ok(mut rows) = self.rows.lock() {
+            rows.clear();
+        }
+    }
+
+    fn forget_row(&self, user: &str) {
+        if let Ok(mut rows) = self.rows.lock() {
+            rows.remove(&user.to_ascii_lowercase());
+        }
+    }
+
+    /// The user's row, read from the database at most once per [`ROW_TTL`] per user (a change made
+    /// through this process drops it at once; one made by another process is seen within the TTL).
+    async fn user_row(&self, db: &Db, user: &str) -> Result<Option<UserRow>, sqlx::Error> {
+        let key = user.to_ascii_lowercase();
+        if let Ok(rows) = self.rows.lock() {
+            if let Some((row, at)) = rows.get(&key) {
+                if at.elapsed() < ROW_TTL {
+                    return Ok(Some(row.clone()));
+                }
+            }
+        }
+        let row = {
+            let mut conn = db.reader().acquire().await?;
+            users::find_user(&mut conn, user).await?
+        };
+        if let (Some(row), Ok(mut rows)) = (&row, self.rows.lock()) {
+            if rows.len() >= CACHE_MAX {
+                rows.clear();
+            }
+            rows.insert(key, (row.clone(), Instant::now()));
+        }
+        Ok(row)
     }
 
     async fn password_matches(&self, user: &UserRow, password: &str) -> bool {
@@ -146,11 +182,7 @@ impl Authenticator {
         if user.is_empty() {
             return Ok(AuthOutcome::Bad);
         }
-        let row = {
-            let mut conn = db.reader().acquire().await?;
-            users::find_user(&mut conn, user).await?
-        };
-        let Some(row) = row else {
+        let Some(row) = self.user_row(db, user).await? else {
             return Ok(AuthOutcome::Bad);
         };
         let now = now_unix();
@@ -162,6 +194,7 @@ impl Authenticator {
                 let mut tx = db.write().await?;
                 users::record_login(&mut tx, row.user_id, now, ip).await?;
                 tx.commit().await?;
+                self.forget_row(user);
             }
             return Ok(AuthOutcome::Good(Box::new(row)));
         }
@@ -171,6 +204,7 @@ impl Authenticator {
         let mut tx = db.write().await?;
         users::record_failed_login(&mut tx, row.user_id, now, lock_over).await?;
         tx.commit().await?;
+        self.forget_row(user);
         Ok(AuthOutcome::Bad)
     }
 }
