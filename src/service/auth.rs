@@ -21,6 +21,8 @@ use crate::storage::{now_unix, Db};
 
 /// How long a successful verification is remembered.
 pub const CACHE_TTL: Duration = Duration::from_secs(300);
+/// Most argon2 verifications running at once.
+const VERIFY_CONCURRENCY: usize = 2;
 /// How long a user's row (level, flags, failed-login state) is reused without reading it again.
 pub const ROW_TTL: Duration = Duration::from_secs(1);
 /// Most entries kept; the cache is emptied when full.
@@ -55,6 +57,10 @@ pub struct Authenticator {
     key: [u8; 32],
     cache: Mutex<HashMap<[u8; 32], CacheEntry>>,
     rows: Mutex<HashMap<String, (UserRow, Instant)>>,
+    /// Bounds concurrent argon2 verifications (each needs ~19 MiB and tens of milliseconds), so a
+    /// burst of requests with the same new credentials verifies once and the rest hit the cache, and
+    /// a password-guessing flood cannot exhaust memory.
+    verify_gate: tokio::sync::Semaphore,
     min_level: i64,
 }
 
@@ -79,7 +85,13 @@ impl Authenticator {
     pub fn new(min_level: i64) -> Authenticator {
         let mut key = [0u8; 32];
         rand::fill(&mut key);
-        Authenticator { key, cache: Mutex::new(HashMap::new()), rows: Mutex::new(HashMap::new()), min_level }
+        Authenticator {
+            key,
+            cache: Mutex::new(HashMap::new()),
+            rows: Mutex::new(HashMap::new()),
+            verify_gate: tokio::sync::Semaphore::new(VERIFY_CONCURRENCY),
+            min_level,
+        }
     }
 
     fn cache_key(&self, user_id: i64, password: &str) -> [u8; 32] {
@@ -158,6 +170,11 @@ impl Authenticator {
 
     async fn password_matches(&self, user: &UserRow, password: &str) -> bool {
         let key = self.cache_key(user.user_id, password);
+        if self.cached(&key, user) {
+            return true;
+        }
+        let Ok(_permit) = self.verify_gate.acquire().await else { return false };
+        // Another request may have verified the same credentials while this one waited.
         if self.cached(&key, user) {
             return true;
         }
