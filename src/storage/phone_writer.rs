@@ -67,7 +67,7 @@ struct Job {
 }
 
 enum Message {
-    Add(Job),
+    Add(Box<Job>),
     /// Close the connection and stop; answered once closed.
     Stop(oneshot::Sender<()>),
 }
@@ -105,7 +105,7 @@ impl PhoneWriter {
     /// once the transaction holding it has committed.
     pub async fn add(&self, entry: PhoneEntry, audit: AddAudit) -> Result<(), AddRefused> {
         let (reply, answer) = oneshot::channel();
-        if !self.send(Message::Add(Job { entry, audit, reply })).await {
+        if !self.send(Message::Add(Box::new(Job { entry, audit, reply }))).await {
             return Err(AddRefused::Db("phone writer stopped".into()));
         }
         answer.await.unwrap_or_else(|_| Err(AddRefused::Db("phone writer stopped".into())))
@@ -140,7 +140,7 @@ fn run(mut conn: Connection, rx: Receiver<Message>) {
     let mut stop = None;
     while stop.is_none() {
         let mut batch = match rx.recv() {
-            Ok(Message::Add(job)) => vec![job],
+            Ok(Message::Add(job)) => vec![*job],
             Ok(Message::Stop(done)) => {
                 stop = Some(done);
                 break;
@@ -149,7 +149,7 @@ fn run(mut conn: Connection, rx: Receiver<Message>) {
         };
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
-                Ok(Message::Add(job)) => batch.push(job),
+                Ok(Message::Add(job)) => batch.push(*job),
                 Ok(Message::Stop(done)) => {
                     stop = Some(done);
                     break;
