@@ -10,6 +10,9 @@ pub mod audit;
 pub mod auth;
 pub mod phones;
 
+use crate::storage::audit::AuditEntry;
+use crate::storage::now_unix;
+
 /// Who is acting, for the audit trail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
@@ -23,5 +26,28 @@ impl Actor {
     /// An actor for the admin CLI.
     pub fn cli() -> Actor {
         Actor { user: "cli".into(), ip: "cli".into() }
+    }
+
+    /// An audit entry for something this actor did now. `diff` must already have its secrets redacted.
+    pub(crate) fn audit<'a>(
+        &'a self,
+        section: &'a str,
+        kind: &'a str,
+        record: &'a str,
+        code: &'a str,
+        diff: &'a str,
+        notes: &'a str,
+    ) -> AuditEntry<'a> {
+        AuditEntry {
+            event_date: now_unix(),
+            user: &self.user,
+            ip_address: &self.ip,
+            event_section: section,
+            event_type: kind,
+            record_id: record,
+            event_code: code,
+            event_diff: diff,
+            event_notes: notes,
+        }
     }
 }

@@ -9,54 +9,17 @@ use super::{Call, Reply};
 
 const F: &str = "add_phone";
 
-/// The parameters `add_phone` reads, in the order of VICIdial's REQUIRED FIELDS line, then optional ones.
-const PARAMS: [Field; 19] = [
-    Field::Extension,
-    Field::DialplanNumber,
-    Field::VoicemailId,
-    Field::PhoneLogin,
-    Field::PhonePass,
-    Field::ServerIp,
-    Field::Protocol,
-    Field::RegistrationPassword,
-    Field::PhoneFullName,
-    Field::LocalGmt,
-    Field::OutboundCid,
-    Field::Email,
-    Field::PhoneContext,
-    Field::AdminUserGroup,
-    Field::IsWebphone,
-    Field::WebphoneAutoAnswer,
-    Field::UseExternalServerIp,
-    Field::OnHookAgent,
-    Field::TemplateId,
-];
+/// The parameters `add_phone` reads: every field up to `template_id`, in the order of VICIdial's
+/// REQUIRED FIELDS line, then the optional ones (`status`, `active` and the later fields cannot be set
+/// by `add_phone`; VICIdial ignores them and stores its defaults).
+const PARAMS: &[Field] = Field::ALL.split_at(19).0;
 
 fn input_from(call: &Call<'_>) -> PhoneEntryInput {
-    let p = |f: Field| call.params.get(f.param()).to_string();
-    PhoneEntryInput {
-        extension: p(Field::Extension),
-        dialplan_number: p(Field::DialplanNumber),
-        voicemail_id: p(Field::VoicemailId),
-        phone_login: p(Field::PhoneLogin),
-        phone_pass: p(Field::PhonePass),
-        server_ip: p(Field::ServerIp),
-        protocol: p(Field::Protocol),
-        registration_password: p(Field::RegistrationPassword),
-        phone_full_name: p(Field::PhoneFullName),
-        local_gmt: p(Field::LocalGmt),
-        outbound_cid: p(Field::OutboundCid),
-        email: p(Field::Email),
-        phone_context: p(Field::PhoneContext),
-        admin_user_group: p(Field::AdminUserGroup),
-        is_webphone: p(Field::IsWebphone),
-        webphone_auto_answer: p(Field::WebphoneAutoAnswer),
-        use_external_server_ip: p(Field::UseExternalServerIp),
-        on_hook_agent: p(Field::OnHookAgent),
-        template_id: p(Field::TemplateId),
-        // Not settable by add_phone (VICIdial ignores them): active='Y', status='ACTIVE', defaults.
-        ..PhoneEntryInput::default()
+    let mut input = PhoneEntryInput::default();
+    for &f in PARAMS {
+        input.set(f, call.params.get(f.param()).to_string());
     }
+    input
 }
 
 /// VICIdial's REQUIRED FIELDS condition (step 4).

@@ -257,6 +257,35 @@ pub enum Field {
 }
 
 impl Field {
+    /// Every field, in the API's parameter order (the order errors are reported in).
+    pub const ALL: [Field; 25] = [
+        Field::Extension,
+        Field::DialplanNumber,
+        Field::VoicemailId,
+        Field::PhoneLogin,
+        Field::PhonePass,
+        Field::ServerIp,
+        Field::Protocol,
+        Field::RegistrationPassword,
+        Field::PhoneFullName,
+        Field::LocalGmt,
+        Field::OutboundCid,
+        Field::Email,
+        Field::PhoneContext,
+        Field::AdminUserGroup,
+        Field::IsWebphone,
+        Field::WebphoneAutoAnswer,
+        Field::UseExternalServerIp,
+        Field::OnHookAgent,
+        Field::TemplateId,
+        Field::Status,
+        Field::Active,
+        Field::PhoneType,
+        Field::PhoneRingTimeout,
+        Field::OutboundAltCid,
+        Field::DeleteVmAfterEmail,
+    ];
+
     /// The legacy API parameter name.
     pub fn param(self) -> &'static str {
         match self {
@@ -1004,40 +1033,11 @@ pub fn validate_phone_entry(input: &PhoneEntryInput, protocols: ProtocolSet) -> 
         }),
         _ => {
             // Report in field order: the protocol was checked first only because the extension rule needs it.
-            errors.sort_by_key(|e| FIELD_ORDER.iter().position(|f| *f == e.field));
+            errors.sort_by_key(|e| Field::ALL.iter().position(|f| *f == e.field));
             Err(InvalidPhoneEntry { errors })
         }
     }
 }
-
-/// The order fields are reported in (the API's parameter order).
-const FIELD_ORDER: [Field; 25] = [
-    Field::Extension,
-    Field::DialplanNumber,
-    Field::VoicemailId,
-    Field::PhoneLogin,
-    Field::PhonePass,
-    Field::ServerIp,
-    Field::Protocol,
-    Field::RegistrationPassword,
-    Field::PhoneFullName,
-    Field::LocalGmt,
-    Field::OutboundCid,
-    Field::Email,
-    Field::PhoneContext,
-    Field::AdminUserGroup,
-    Field::IsWebphone,
-    Field::WebphoneAutoAnswer,
-    Field::UseExternalServerIp,
-    Field::OnHookAgent,
-    Field::TemplateId,
-    Field::Status,
-    Field::Active,
-    Field::PhoneType,
-    Field::PhoneRingTimeout,
-    Field::OutboundAltCid,
-    Field::DeleteVmAfterEmail,
-];
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,7 @@ use crate::domain::{canonical_gmt, FieldError};
 use crate::service::audit::simple_diff;
 use crate::service::auth::hash_password;
 use crate::service::Actor;
-use crate::storage::audit::{insert_audit, AuditEntry};
+use crate::storage::audit::insert_audit;
 use crate::storage::servers::{self, NewServer};
 use crate::storage::users::{self, NewUser};
 use crate::storage::{now_unix, templates, Db};
@@ -74,21 +74,18 @@ pub async fn add_server(
     })?;
     insert_audit(
         &mut tx,
-        &AuditEntry {
-            event_date: now_unix(),
-            user: &actor.user,
-            ip_address: &actor.ip,
-            event_section: "SERVERS",
-            event_type: "ADD",
-            record_id: server_id,
-            event_code: "ADMIN ADD SERVER",
-            event_diff: &simple_diff(&[
+        &actor.audit(
+            "SERVERS",
+            "ADD",
+            server_id,
+            "ADMIN ADD SERVER",
+            &simple_diff(&[
                 ("server_ip", None, Some(server_ip)),
                 ("server_description", None, Some(description)),
                 ("generate_vicidial_conf", None, Some(if generate_conf { "Y" } else { "N" })),
             ]),
-            event_notes: "",
-        },
+            "",
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -162,17 +159,14 @@ pub async fn add_user(db: &Db, actor: &Actor, spec: &UserSpec<'_>) -> Result<(),
     let level = spec.level.to_string();
     insert_audit(
         &mut tx,
-        &AuditEntry {
-            event_date: now_unix(),
-            user: &actor.user,
-            ip_address: &actor.ip,
-            event_section: "USERS",
-            event_type: "ADD",
-            record_id: u,
-            event_code: "ADMIN ADD USER",
-            event_diff: &simple_diff(&[("user_level", None, Some(&level)), ("pass", None, Some("[redacted]"))]),
-            event_notes: "",
-        },
+        &actor.audit(
+            "USERS",
+            "ADD",
+            u,
+            "ADMIN ADD USER",
+            &simple_diff(&[("user_level", None, Some(&level)), ("pass", None, Some("[redacted]"))]),
+            "",
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -203,17 +197,7 @@ pub async fn put_template(db: &Db, actor: &Actor, template_id: &str, contents: &
     templates::upsert_template(&mut tx, &id, &id, contents).await?;
     insert_audit(
         &mut tx,
-        &AuditEntry {
-            event_date: now_unix(),
-            user: &actor.user,
-            ip_address: &actor.ip,
-            event_section: "TEMPLATES",
-            event_type: "ADD",
-            record_id: &id,
-            event_code: "ADMIN ADD TEMPLATE",
-            event_diff: "{}",
-            event_notes: &format!("{} bytes", contents.len()),
-        },
+        &actor.audit("TEMPLATES", "ADD", &id, "ADMIN ADD TEMPLATE", "{}", &format!("{} bytes", contents.len())),
     )
     .await?;
     tx.commit().await?;
@@ -228,17 +212,7 @@ pub async fn refresh_servers(db: &Db, actor: &Actor) -> Result<u64, sqlx::Error>
     let changed = servers::mark_all_rebuild(&mut tx).await?;
     insert_audit(
         &mut tx,
-        &AuditEntry {
-            event_date: now,
-            user: &actor.user,
-            ip_address: &actor.ip,
-            event_section: "SERVERS",
-            event_type: "OTHER",
-            record_id: "refresh",
-            event_code: "ADMIN API SERVERS REFRESH",
-            event_diff: "{}",
-            event_notes: &format!("servers: {changed}"),
-        },
+        &actor.audit("SERVERS", "OTHER", "refresh", "ADMIN API SERVERS REFRESH", "{}", &format!("servers: {changed}")),
     )
     .await?;
     tx.commit().await?;
@@ -257,17 +231,7 @@ pub async fn log_api_call(
     let mut tx = db.write().await?;
     insert_audit(
         &mut tx,
-        &AuditEntry {
-            event_date: now_unix(),
-            user: &actor.user,
-            ip_address: &actor.ip,
-            event_section: "API",
-            event_type: "OTHER",
-            record_id: function,
-            event_code: "ADMIN API CALL",
-            event_diff: "{}",
-            event_notes: &format!("{reason} | params: {params}"),
-        },
+        &actor.audit("API", "OTHER", function, "ADMIN API CALL", "{}", &format!("{reason} | params: {params}")),
     )
     .await?;
     tx.commit().await?;

@@ -4,8 +4,8 @@
 use crate::service::audit::simple_diff;
 use crate::service::Actor;
 use crate::storage::aliases::{self, AliasRow};
-use crate::storage::audit::{insert_audit, AuditEntry};
-use crate::storage::{now_unix, phones, Db};
+use crate::storage::audit::insert_audit;
+use crate::storage::{phones, Db};
 
 /// Why an alias change was refused.
 #[derive(Debug, thiserror::Error)]
@@ -61,17 +61,14 @@ pub async fn add_alias(
     aliases::insert_alias(&mut tx, alias_id, alias_name, &list).await?;
     insert_audit(
         &mut tx,
-        &AuditEntry {
-            event_date: now_unix(),
-            user: &actor.user,
-            ip_address: &actor.ip,
-            event_section: "PHONEALIASES",
-            event_type: "ADD",
-            record_id: alias_id,
-            event_code: "ADMIN API ADD PHONE ALIAS",
-            event_diff: &simple_diff(&[("alias_name", None, Some(alias_name)), ("logins_list", None, Some(&list))]),
-            event_notes: &format!("phones: {list}"),
-        },
+        &actor.audit(
+            "PHONEALIASES",
+            "ADD",
+            alias_id,
+            "ADMIN API ADD PHONE ALIAS",
+            &simple_diff(&[("alias_name", None, Some(alias_name)), ("logins_list", None, Some(&list))]),
+            &format!("phones: {list}"),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -98,20 +95,17 @@ pub async fn update_alias(
     aliases::update_alias(&mut tx, &row.alias_id, name, &list).await?;
     insert_audit(
         &mut tx,
-        &AuditEntry {
-            event_date: now_unix(),
-            user: &actor.user,
-            ip_address: &actor.ip,
-            event_section: "PHONEALIASES",
-            event_type: "MODIFY",
-            record_id: &row.alias_id,
-            event_code: "ADMIN API UPDATE PHONE ALIAS",
-            event_diff: &simple_diff(&[
+        &actor.audit(
+            "PHONEALIASES",
+            "MODIFY",
+            &row.alias_id,
+            "ADMIN API UPDATE PHONE ALIAS",
+            &simple_diff(&[
                 ("alias_name", Some(&row.alias_name), Some(name)),
                 ("logins_list", Some(&row.logins_list), Some(&list)),
             ]),
-            event_notes: &format!("phones: {list}"),
-        },
+            &format!("phones: {list}"),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -127,20 +121,14 @@ pub async fn delete_alias(db: &Db, actor: &Actor, alias_id: &str) -> Result<(), 
     aliases::delete_alias(&mut tx, &row.alias_id).await?;
     insert_audit(
         &mut tx,
-        &AuditEntry {
-            event_date: now_unix(),
-            user: &actor.user,
-            ip_address: &actor.ip,
-            event_section: "PHONEALIASES",
-            event_type: "DELETE",
-            record_id: &row.alias_id,
-            event_code: "ADMIN API DELETE PHONE ALIAS",
-            event_diff: &simple_diff(&[
-                ("alias_name", Some(&row.alias_name), None),
-                ("logins_list", Some(&row.logins_list), None),
-            ]),
-            event_notes: "",
-        },
+        &actor.audit(
+            "PHONEALIASES",
+            "DELETE",
+            &row.alias_id,
+            "ADMIN API DELETE PHONE ALIAS",
+            &simple_diff(&[("alias_name", Some(&row.alias_name), None), ("logins_list", Some(&row.logins_list), None)]),
+            "",
+        ),
     )
     .await?;
     tx.commit().await?;

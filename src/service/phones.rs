@@ -4,7 +4,7 @@
 use crate::domain::{validate_phone_entry, InvalidPhoneEntry, PhoneEntry, PhoneEntryInput, ProtocolSet};
 use crate::service::audit::phone_diff;
 use crate::service::Actor;
-use crate::storage::audit::{insert_audit, AuditEntry};
+use crate::storage::audit::insert_audit;
 use crate::storage::phone_writer::{AddAudit, AddRefused};
 use crate::storage::phones::{self, Conflicts, PhoneRow};
 use crate::storage::{now_unix, servers, templates, Db};
@@ -196,17 +196,14 @@ pub async fn update_phone(
     phones::update_phone(&mut tx, &row.extension, &row.server_ip, &after).await?;
     insert_audit(
         &mut tx,
-        &AuditEntry {
-            event_date: now_unix(),
-            user: &actor.user,
-            ip_address: &actor.ip,
-            event_section: "PHONES",
-            event_type: "MODIFY",
-            record_id: &after.extension,
+        &actor.audit(
+            "PHONES",
+            "MODIFY",
+            &after.extension,
             event_code,
-            event_diff: &phone_diff(before.as_ref(), Some(&after)),
-            event_notes: &format!("phone: {}|{}", after.extension, after.server_ip),
-        },
+            &phone_diff(before.as_ref(), Some(&after)),
+            &format!("phone: {}|{}", after.extension, after.server_ip),
+        ),
     )
     .await?;
     servers::mark_rebuild(&mut tx, &row.server_ip).await?;
@@ -233,17 +230,14 @@ pub async fn delete_phone(
     phones::delete_phone(&mut tx, &row.extension, &row.server_ip).await?;
     insert_audit(
         &mut tx,
-        &AuditEntry {
-            event_date: now_unix(),
-            user: &actor.user,
-            ip_address: &actor.ip,
-            event_section: "PHONES",
-            event_type: "DELETE",
-            record_id: &row.extension,
+        &actor.audit(
+            "PHONES",
+            "DELETE",
+            &row.extension,
             event_code,
-            event_diff: &phone_diff(before.as_ref(), None),
-            event_notes: &format!("phone: {}|{}", row.extension, row.server_ip),
-        },
+            &phone_diff(before.as_ref(), None),
+            &format!("phone: {}|{}", row.extension, row.server_ip),
+        ),
     )
     .await?;
     servers::mark_rebuild(&mut tx, &row.server_ip).await?;
