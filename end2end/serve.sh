@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 port=${1:-3100}
 dir=$(mktemp -d)
 db="$dir/e2e.db"
-bin=target/debug/dialtone
+bin=${DIALTONE_BIN:-target/debug/dialtone}
 "$bin" --database "$db" server add --ip 10.10.10.15 --id e2east --description "e2e server" >/dev/null
 "$bin" --database "$db" user add --user e2eapi --pass e2eapipass --level 9 --api-access --ast-admin --delete-phones >/dev/null
 exec env LEPTOS_SITE_ROOT="$PWD/target/site" DIALTONE_ADMIN_PASSWORD=e2e-admin-pass \
