@@ -92,39 +92,12 @@ async fn wait_ready(addr: std::net::SocketAddr) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn first_start_creates_admin_with_a_one_time_password() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("first.db");
+/// Starts `dialtone serve` on `db`, waits until it accepts connections, stops it and returns what it
+/// printed on standard output.
+async fn serve_once(db: &std::path::Path) -> String {
     let port = free_port();
     let mut child = Child(
-        dialtone(&db)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn"),
-    );
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
-    wait_ready(addr).await;
-    let _ = child.0.kill();
-    let out = child.0.wait_with_output_ref();
-    let password = out
-        .lines()
-        .find_map(|l| l.strip_prefix("Created user 'admin' with password: "))
-        .expect("password line")
-        .to_string();
-    assert_eq!(password.len(), 20);
-    // The printed password authenticates through the API.
-    let database = Db::open(db.to_str().expect("utf-8"), Durability::Process).await.expect("open");
-    let auth = dialtone::service::auth::Authenticator::new(7);
-    let outcome = auth.authenticate(&database, "admin", &password, "127.0.0.1").await.expect("auth");
-    assert!(matches!(outcome, dialtone::service::auth::AuthOutcome::Good(_)));
-    database.close().await;
-    // A second start creates nothing and prints no password.
-    let port = free_port();
-    let mut again = Child(
-        dialtone(&db)
+        dialtone(db)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -132,8 +105,29 @@ async fn first_start_creates_admin_with_a_one_time_password() {
             .expect("spawn"),
     );
     wait_ready(format!("127.0.0.1:{port}").parse().expect("addr")).await;
-    let _ = again.0.kill();
-    assert!(!again.0.wait_with_output_ref().contains("password"));
+    let _ = child.0.kill();
+    child.0.wait_with_output_ref()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_start_creates_admin_with_a_one_time_password() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("first.db");
+    let out = serve_once(&db).await;
+    let password = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Created user 'admin' with password: "))
+        .expect("password line")
+        .to_string();
+    assert_eq!(password.len(), 20);
+    // The printed password is accepted by the authenticator the API uses.
+    let database = Db::open(db.to_str().expect("utf-8"), Durability::Process).await.expect("open");
+    let auth = dialtone::service::auth::Authenticator::new(7);
+    let outcome = auth.authenticate(&database, "admin", &password, "127.0.0.1").await.expect("auth");
+    assert!(matches!(outcome, dialtone::service::auth::AuthOutcome::Good(_)));
+    database.close().await;
+    // A second start creates nothing and prints no password.
+    assert!(!serve_once(&db).await.contains("password"));
 }
 
 trait OutputRef {
