@@ -600,15 +600,6 @@ impl PhoneEntryInput {
         };
         *slot = value;
     }
-
-    /// Checks one field the way [`validate_phone_entry`] would, given the rest of the input (the
-    /// extension rule depends on the protocol). For as-you-type feedback.
-    pub fn check_field(&self, field: Field, protocols: ProtocolSet) -> Result<(), FieldError> {
-        match validate_phone_entry(self, protocols) {
-            Ok(_) => Ok(()),
-            Err(e) => e.for_field(field).cloned().map_or(Ok(()), Err),
-        }
-    }
 }
 
 /// A phone entry that passed every rule, in canonical form.

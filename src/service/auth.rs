@@ -128,16 +128,6 @@ impl Authenticator {
         }
     }
 
-    /// Drops every cached verification and user row (after any change to users).
-    pub fn forget_all(&self) {
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.clear();
-        }
-        if let Ok(mut rows) = self.rows.lock() {
-            rows.clear();
-        }
-    }
-
     fn forget_row(&self, user: &str) {
         if let Ok(mut rows) = self.rows.lock() {
             rows.remove(&user.to_ascii_lowercase());

@@ -65,17 +65,6 @@ pub async fn server_exists(conn: &mut SqliteConnection, server_ip: &str) -> sqlx
         .map(|n| n > 0)
 }
 
-/// Finds a server by IP.
-pub async fn find_server(conn: &mut SqliteConnection, server_ip: &str) -> sqlx::Result<Option<ServerRow>> {
-    sqlx::query_as::<_, ServerRow>(
-        "SELECT server_id, server_description, server_ip, active, local_gmt, generate_vicidial_conf, \
-         active_asterisk_server, rebuild_conf_files, active_agent_login_server FROM servers WHERE server_ip = ?",
-    )
-    .bind(server_ip)
-    .fetch_optional(conn)
-    .await
-}
-
 /// Lists every server, by IP.
 pub async fn list_servers(conn: &mut SqliteConnection) -> sqlx::Result<Vec<ServerRow>> {
     sqlx::query_as::<_, ServerRow>(
