@@ -9,8 +9,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::service::admin::{self, UserSpec};
+use crate::service::admin::{self, ServerSpec, UserSpec};
+use crate::service::conf::{self, ConfSettings};
 use crate::service::Actor;
+use crate::storage::servers::AmiSettings;
 use crate::storage::{Db, Durability};
 
 /// Dialtone: web admin and drop-in `non_agent_api.php` for VICIdial phone entries.
@@ -24,6 +26,9 @@ pub struct Cli {
     /// also survives an OS crash (synchronous=FULL, slower).
     #[arg(long, global = true, env = "DIALTONE_DURABILITY", value_enum, default_value_t = DurabilityArg::Process)]
     pub durability: DurabilityArg,
+    /// Where the generated Asterisk conf files go: one directory per server, `<conf-dir>/<server_ip>/`.
+    #[arg(long, global = true, env = "DIALTONE_CONF_DIR", default_value = "./asterisk-conf")]
+    pub conf_dir: PathBuf,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -65,6 +70,26 @@ pub enum Command {
         #[command(subcommand)]
         action: TemplateAction,
     },
+    /// Asterisk conf files (`serve` keeps them current by itself).
+    Conf {
+        /// Action.
+        #[command(subcommand)]
+        action: ConfAction,
+    },
+}
+
+/// `conf` actions.
+#[derive(Debug, Subcommand)]
+pub enum ConfAction {
+    /// Generate now: every marked server, or the given ones even if unmarked; then reload Asterisk over
+    /// AMI where the server has AMI settings. Prints what was done and how long it took.
+    Generate {
+        /// A server to generate even if not marked (repeatable); default: every marked server.
+        #[arg(long = "server")]
+        servers: Vec<String>,
+    },
+    /// Show each server's generation state.
+    Status,
 }
 
 /// `server` actions.
@@ -84,6 +109,21 @@ pub enum ServerAction {
         /// Do not generate Asterisk conf files for it (`generate_vicidial_conf=N`).
         #[arg(long)]
         no_conf_gen: bool,
+        /// Its Asterisk version (decides the dialplan syntax: below 1.6 VICIdial writes `|`).
+        #[arg(long, default_value = admin::DEFAULT_ASTERISK_VERSION)]
+        asterisk_version: String,
+        /// AMI host; without it Dialtone writes the files but cannot ask Asterisk to reload them.
+        #[arg(long)]
+        ami_host: Option<String>,
+        /// AMI port.
+        #[arg(long, default_value_t = 5038)]
+        ami_port: u16,
+        /// AMI user (`manager.conf`).
+        #[arg(long, default_value = "cron")]
+        ami_user: String,
+        /// AMI secret; `-` reads it from the first line of standard input.
+        #[arg(long, env = "DIALTONE_AMI_SECRET", hide_env_values = true)]
+        ami_secret: Option<String>,
     },
 }
 
@@ -173,23 +213,51 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let db = open(&cli).await?;
     let actor = Actor::cli();
     let result = match cli.command {
-        Command::Serve { listen } => crate::server::serve(db.clone(), listen).await,
-        Command::Server { action: ServerAction::Add { ip, id, description, no_conf_gen } } => {
-            admin::add_server(&db, &actor, &ip, &id, &description, !no_conf_gen).await?;
-            println!("server {id} ({ip}) added");
+        Command::Serve { listen } => crate::server::serve(db.clone(), listen, ConfSettings::new(cli.conf_dir)).await,
+        Command::Server {
+            action:
+                ServerAction::Add {
+                    ip,
+                    id,
+                    description,
+                    no_conf_gen,
+                    asterisk_version,
+                    ami_host,
+                    ami_port,
+                    ami_user,
+                    ami_secret,
+                },
+        } => {
+            let secret = match (&ami_host, ami_secret) {
+                (None, _) => String::new(),
+                (Some(_), Some(s)) if s == "-" => read_stdin_line("the AMI secret")?,
+                (Some(_), Some(s)) => s,
+                (Some(_), None) => anyhow::bail!("--ami-host needs --ami-secret (or DIALTONE_AMI_SECRET)"),
+            };
+            let ami = ami_host.as_deref().map(|host| AmiSettings {
+                host,
+                port: ami_port,
+                username: &ami_user,
+                secret: &secret,
+            });
+            let spec = ServerSpec {
+                server_ip: &ip,
+                server_id: &id,
+                description: &description,
+                generate_conf: !no_conf_gen,
+                asterisk_version: &asterisk_version,
+                ami,
+            };
+            admin::add_server(&db, &actor, &spec).await?;
+            println!("server {id} ({ip}) added, Asterisk {asterisk_version}");
             Ok(())
         }
+        Command::Conf { action: ConfAction::Generate { servers } } => {
+            conf_generate(&db, &ConfSettings::new(cli.conf_dir.clone()), &servers).await
+        }
+        Command::Conf { action: ConfAction::Status } => conf_status(&db).await,
         Command::User { action: UserAction::Add(a) } => {
-            let pass = if a.pass == "-" {
-                let mut line = String::new();
-                std::io::stdin()
-                    .lock()
-                    .read_line(&mut line)
-                    .context("could not read the password from standard input")?;
-                line.trim_end_matches(['\r', '\n']).to_string()
-            } else {
-                a.pass.clone()
-            };
+            let pass = if a.pass == "-" { read_stdin_line("the password")? } else { a.pass.clone() };
             let spec = UserSpec {
                 user: &a.user,
                 pass: &pass,
@@ -215,4 +283,85 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     db.close().await;
     result
+}
+
+fn read_stdin_line(what: &str) -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .with_context(|| format!("could not read {what} from standard input"))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+async fn conf_generate(db: &Db, settings: &ConfSettings, servers: &[String]) -> anyhow::Result<()> {
+    let reports = if servers.is_empty() {
+        conf::run_pass(db, settings).await?
+    } else {
+        let mut reports = Vec::new();
+        for ip in servers {
+            reports.extend(conf::regenerate_server(db, settings, ip, true).await?);
+        }
+        reports
+    };
+    if reports.is_empty() {
+        println!("no server marked for a rebuild");
+    }
+    let mut failed = false;
+    for r in &reports {
+        let changed: Vec<&str> = r.changed.iter().map(|f| f.file_name()).collect();
+        println!(
+            "{}: {} phones written, {} refused; built in {:.1} ms, written in {:.1} ms; changed: {}",
+            r.server_ip,
+            r.written,
+            r.refused.len(),
+            r.build_time.as_secs_f64() * 1000.0,
+            r.write_time.as_secs_f64() * 1000.0,
+            if changed.is_empty() { "none".to_string() } else { changed.join(", ") }
+        );
+        for line in &r.refused {
+            println!("  refused {line}");
+        }
+        match &r.reload {
+            Some(Ok(commands)) => println!("  Asterisk reloaded: {}", commands.join(", ")),
+            Some(Err(e)) => {
+                failed = true;
+                println!("  Asterisk reload failed: {e}");
+            }
+            None => {}
+        }
+    }
+    if failed {
+        anyhow::bail!("the files were written but Asterisk did not confirm the reload");
+    }
+    Ok(())
+}
+
+async fn conf_status(db: &Db) -> anyhow::Result<()> {
+    let stamp = |t: Option<i64>| {
+        t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+            .map_or_else(|| "never".to_string(), |d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+    };
+    for v in conf::server_conf_views(db).await? {
+        let s = &v.status;
+        println!(
+            "{}: generates={} rebuild={} generated={} applied={} ami={}{}{}",
+            v.server_ip,
+            if s.generates { "Y" } else { "N" },
+            if s.rebuild_pending { "Y" } else { "N" },
+            stamp(s.generated_at),
+            stamp(s.applied_at),
+            if s.ami_configured { "yes" } else { "no" },
+            if v.reload_pending.is_empty() {
+                String::new()
+            } else {
+                format!(" reload-pending={}", v.reload_pending.join(","))
+            },
+            if s.apply_error.is_empty() { String::new() } else { format!(" error={}", s.apply_error) },
+        );
+        for r in &v.refused {
+            println!("  refused {r}");
+        }
+    }
+    Ok(())
 }

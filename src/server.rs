@@ -13,6 +13,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use crate::app::{shell, App};
 use crate::service::admin::{self, UserSpec};
 use crate::service::auth::Authenticator;
+use crate::service::conf::{ConfSettings, ConfWorker};
 use crate::service::Actor;
 use crate::state::AppState;
 use crate::storage::Db;
@@ -77,8 +78,11 @@ pub fn state(db: Db, listen: SocketAddr) -> anyhow::Result<AppState> {
 }
 
 /// Serves until Ctrl-C or SIGTERM.
-pub async fn serve(db: Db, listen: SocketAddr) -> anyhow::Result<()> {
+///
+/// The conf generator runs beside the server and stops with it.
+pub async fn serve(db: Db, listen: SocketAddr, conf: ConfSettings) -> anyhow::Result<()> {
     ensure_admin(&db).await?;
+    let worker = ConfWorker::start(db.clone(), conf);
     let router = app(state(db, listen)?);
     let listener =
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("could not listen on {listen}"))?;
@@ -87,6 +91,7 @@ pub async fn serve(db: Db, listen: SocketAddr) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server error")?;
+    worker.stop().await;
     Ok(())
 }
 

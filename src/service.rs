@@ -8,6 +8,7 @@ pub mod admin;
 pub mod aliases;
 pub mod audit;
 pub mod auth;
+pub mod conf;
 pub mod phones;
 
 use crate::storage::audit::AuditEntry;

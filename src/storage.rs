@@ -5,6 +5,8 @@
 
 pub mod aliases;
 pub mod audit;
+pub mod conf;
+pub mod conf_files;
 pub mod phone_writer;
 pub mod phones;
 pub mod servers;

@@ -3,15 +3,16 @@
 
 use rand::distr::{Alphanumeric, SampleString};
 
+use crate::domain::asterisk_conf;
 use crate::domain::phone_entry::{validate_server_ip, validate_template_id};
 use crate::domain::{canonical_gmt, FieldError};
 use crate::service::audit::simple_diff;
 use crate::service::auth::hash_password;
 use crate::service::Actor;
 use crate::storage::audit::insert_audit;
-use crate::storage::servers::{self, NewServer};
+use crate::storage::servers::{self, AmiSettings, NewServer};
 use crate::storage::users::{self, NewUser};
-use crate::storage::{now_unix, templates, Db};
+use crate::storage::{conf, now_unix, templates, Db};
 
 /// Why an administrative change was refused.
 #[derive(Debug, thiserror::Error)]
@@ -37,32 +38,89 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
     e.as_database_error().is_some_and(|d| d.is_unique_violation())
 }
 
-/// Adds a server.
-pub async fn add_server(
-    db: &Db,
-    actor: &Actor,
-    server_ip: &str,
-    server_id: &str,
-    description: &str,
-    generate_conf: bool,
-) -> Result<(), AdminError> {
-    validate_server_ip(server_ip)?;
-    if server_id.is_empty()
-        || server_id.len() > 10
-        || !server_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
+/// A new server's settings.
+#[derive(Debug, Clone)]
+pub struct ServerSpec<'a> {
+    /// Dotted IPv4 address.
+    pub server_ip: &'a str,
+    /// `server_id` (1-10 letters, digits, `_`, `-`).
+    pub server_id: &'a str,
+    /// Description.
+    pub description: &'a str,
+    /// `generate_vicidial_conf`.
+    pub generate_conf: bool,
+    /// `asterisk_version` (decides the dialplan syntax written for its phones).
+    pub asterisk_version: &'a str,
+    /// AMI settings, `None` when Asterisk is reloaded by hand.
+    pub ami: Option<AmiSettings<'a>>,
+}
+
+/// The Asterisk version new servers get when none is given (`ViciBox` 12's Asterisk).
+pub const DEFAULT_ASTERISK_VERSION: &str = "18.21.0-vici";
+
+fn check_server_spec(s: &ServerSpec<'_>) -> Result<(), AdminError> {
+    validate_server_ip(s.server_ip)?;
+    let id_ok = |v: &str, max: usize| {
+        !v.is_empty() && v.len() <= max && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
+    if !id_ok(s.server_id, 10) {
         return Err(AdminError::Invalid("server_id must be 1 to 10 characters of letters, digits, _ and -".into()));
     }
-    if description.chars().count() > 255 || description.chars().any(char::is_control) {
+    if s.description.chars().count() > 255 || s.description.chars().any(char::is_control) {
         return Err(AdminError::Invalid(
             "description must be at most 255 characters with no control characters".into(),
         ));
     }
+    if s.asterisk_version.is_empty()
+        || s.asterisk_version.len() > 20
+        || !s.asterisk_version.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+    {
+        return Err(AdminError::Invalid(
+            "asterisk_version must be 1 to 20 characters of letters, digits, '.', '-' and '_' (e.g. 18.21.0-vici)"
+                .into(),
+        ));
+    }
+    if let Some(ami) = &s.ami {
+        if ami.host.is_empty()
+            || ami.host.len() > 255
+            || !ami.host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'))
+        {
+            return Err(AdminError::Invalid(
+                "ami host must be 1 to 255 characters of letters, digits, '.', '-' and ':'".into(),
+            ));
+        }
+        if ami.port == 0 {
+            return Err(AdminError::Invalid("ami port must be from 1 to 65535".into()));
+        }
+        if !id_ok(ami.username, 20) {
+            return Err(AdminError::Invalid("ami user must be 1 to 20 characters of letters, digits, _ and -".into()));
+        }
+        if ami.secret.is_empty() || ami.secret.chars().count() > 100 || ami.secret.chars().any(char::is_control) {
+            return Err(AdminError::Invalid(
+                "ami secret must be 1 to 100 characters with no control characters".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Adds a server (marked for a conf build, so its files appear within seconds).
+pub async fn add_server(db: &Db, actor: &Actor, spec: &ServerSpec<'_>) -> Result<(), AdminError> {
+    check_server_spec(spec)?;
+    let ServerSpec { server_ip, server_id, description, generate_conf, .. } = *spec;
     let mut tx = db.write().await?;
     let gmt = canonical_gmt("-5.00").unwrap_or("-5.00");
     servers::insert_server(
         &mut tx,
-        &NewServer { server_id, server_ip, description, generate_vicidial_conf: generate_conf, local_gmt: gmt },
+        &NewServer {
+            server_id,
+            server_ip,
+            description,
+            generate_vicidial_conf: generate_conf,
+            local_gmt: gmt,
+            asterisk_version: spec.asterisk_version,
+            ami: spec.ami.clone(),
+        },
     )
     .await
     .map_err(|e| {
@@ -83,6 +141,9 @@ pub async fn add_server(
                 ("server_ip", None, Some(server_ip)),
                 ("server_description", None, Some(description)),
                 ("generate_vicidial_conf", None, Some(if generate_conf { "Y" } else { "N" })),
+                ("asterisk_version", None, Some(spec.asterisk_version)),
+                ("telnet_host", None, Some(spec.ami.as_ref().map_or("", |a| a.host))),
+                ("ASTmgrSECRET", None, spec.ami.as_ref().map(|_| "[redacted]")),
             ]),
             "",
         ),
@@ -190,11 +251,18 @@ pub async fn put_template(db: &Db, actor: &Actor, template_id: &str, contents: &
     if id.is_empty() {
         return Err(AdminError::Invalid("template_id is required".into()));
     }
+    // Line endings are normalised (a template written on Windows has CRLF); nothing else is changed.
+    let contents = contents.replace("\r\n", "\n");
     if contents.len() > 65_535 {
         return Err(AdminError::Invalid("template contents must be at most 65535 bytes".into()));
     }
+    if let Some((n, _)) = contents.split('\n').enumerate().find(|(_, line)| !asterisk_conf::block_is_safe(line)) {
+        return Err(AdminError::Invalid(format!("template contents line {}: {}", n + 1, asterisk_conf::LINE_RULE)));
+    }
     let mut tx = db.write().await?;
-    templates::upsert_template(&mut tx, &id, &id, contents).await?;
+    templates::upsert_template(&mut tx, &id, &id, &contents).await?;
+    // Every server with a phone using this template gets new files.
+    conf::mark_template_servers(&mut tx, &id).await?;
     insert_audit(
         &mut tx,
         &actor.audit("TEMPLATES", "ADD", &id, "ADMIN ADD TEMPLATE", "{}", &format!("{} bytes", contents.len())),

@@ -38,19 +38,54 @@ pub struct NewServer<'a> {
     pub generate_vicidial_conf: bool,
     /// `local_gmt` (canonical)
     pub local_gmt: &'a str,
+    /// `asterisk_version`
+    pub asterisk_version: &'a str,
+    /// AMI settings (`telnet_host`, `telnet_port`, `ASTmgrUSERNAME`, `ASTmgrSECRET`); `None` stores an
+    /// empty host: the server has no AMI and its Asterisk is reloaded by hand.
+    pub ami: Option<AmiSettings<'a>>,
+}
+
+/// A server's Asterisk Manager Interface settings.
+#[derive(Clone)]
+pub struct AmiSettings<'a> {
+    /// Host name or IP.
+    pub host: &'a str,
+    /// TCP port (5038).
+    pub port: u16,
+    /// Manager user.
+    pub username: &'a str,
+    /// Manager secret (secret).
+    pub secret: &'a str,
+}
+
+impl std::fmt::Debug for AmiSettings<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AmiSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("username", &self.username)
+            .field("secret", &"[redacted]")
+            .finish()
+    }
 }
 
 /// Inserts a server.
 pub async fn insert_server(conn: &mut SqliteConnection, s: &NewServer<'_>) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO servers (server_id, server_ip, server_description, generate_vicidial_conf, local_gmt) \
-         VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO servers (server_id, server_ip, server_description, generate_vicidial_conf, local_gmt, \
+         asterisk_version, telnet_host, telnet_port, ASTmgrUSERNAME, ASTmgrSECRET) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(s.server_id)
     .bind(s.server_ip)
     .bind(s.description)
     .bind(if s.generate_vicidial_conf { "Y" } else { "N" })
     .bind(s.local_gmt)
+    .bind(s.asterisk_version)
+    .bind(s.ami.as_ref().map_or("", |a| a.host))
+    .bind(s.ami.as_ref().map_or(5038, |a| a.port))
+    .bind(s.ami.as_ref().map_or("", |a| a.username))
+    .bind(s.ami.as_ref().map_or("", |a| a.secret))
     .execute(conn)
     .await?;
     Ok(())

@@ -2,6 +2,8 @@
 //! server on 127.0.0.1, a minimal HTTP/1.1 client, database snapshots, and the case-table runner.
 #![allow(dead_code)]
 
+pub mod ami;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -59,8 +61,10 @@ pub fn phone(extension: &str, login: &str, server_ip: &str) -> PhoneEntryInput {
 pub async fn build_fixture(path: &Path) {
     let db = Db::open(path.to_str().expect("utf-8 path"), Durability::Process).await.expect("open fixture db");
     let cli = Actor::cli();
-    admin::add_server(&db, &cli, "10.10.10.15", "TESTast", "test server", true).await.expect("server 1");
-    admin::add_server(&db, &cli, "10.10.10.16", "TESTast2", "conf generation off", false).await.expect("server 2");
+    admin::add_server(&db, &cli, &server_spec("10.10.10.15", "TESTast", "test server", true)).await.expect("server 1");
+    admin::add_server(&db, &cli, &server_spec("10.10.10.16", "TESTast2", "conf generation off", false))
+        .await
+        .expect("server 2");
     for (user, pass, level, api, ast, delete, functions, active) in USERS {
         let spec = UserSpec {
             user,
@@ -394,4 +398,16 @@ pub async fn run_table(path: &Path) -> usize {
     }
     assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
     cases.len()
+}
+
+/// A server spec with the default Asterisk version and no AMI.
+pub fn server_spec<'a>(ip: &'a str, id: &'a str, description: &'a str, generate_conf: bool) -> admin::ServerSpec<'a> {
+    admin::ServerSpec {
+        server_ip: ip,
+        server_id: id,
+        description,
+        generate_conf,
+        asterisk_version: admin::DEFAULT_ASTERISK_VERSION,
+        ami: None,
+    }
 }

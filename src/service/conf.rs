@@ -1,0 +1,461 @@
+//! Asterisk conf generation as a running service: regenerate a server's files from its phones, write
+//! them into `<conf dir>/<server_ip>/` when changed, record the state, and ask Asterisk (over AMI) to
+//! reload what changed; plus the background worker that does this within seconds of a change, and the
+//! read side the pages use (a phone's stanza and state, a server's files).
+//!
+//! Knows the domain generator, storage and the AMI client; nothing of HTTP or the UI.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::ami::{self, AmiConfig};
+use crate::domain::asterisk_conf::{
+    self, phone_conf_state, ConfFile, ConfPhone, ConfServer, GeneratedConf, PhoneConf, PhoneConfState, Refusal,
+    ServerConfStatus,
+};
+use crate::domain::phone_entry::validate_server_ip;
+use crate::storage::conf::{self, ServerConfRow};
+use crate::storage::{conf_files, now_unix, Db};
+
+/// How the generator runs.
+#[derive(Debug, Clone)]
+pub struct ConfSettings {
+    /// Root of the generated files (`--conf-dir`).
+    pub conf_dir: PathBuf,
+    /// How often the worker looks for marked servers.
+    pub poll: Duration,
+    /// How long the worker waits after seeing a marked server, so a burst of changes makes one build.
+    pub debounce: Duration,
+    /// How long after a failed reload it is tried again.
+    pub retry: Duration,
+    /// Time limit of each AMI step (connect, login, each command).
+    pub ami_timeout: Duration,
+}
+
+impl ConfSettings {
+    /// Defaults for `conf_dir`: poll every 500 ms, debounce 400 ms (a change is applied in about a
+    /// second, at most two), retry a failed reload every 30 s, 5 s AMI time limit.
+    pub fn new(conf_dir: PathBuf) -> Self {
+        ConfSettings {
+            conf_dir,
+            poll: Duration::from_millis(500),
+            debounce: Duration::from_millis(400),
+            retry: Duration::from_secs(30),
+            ami_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Why a generation could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfError {
+    /// No server with this IP.
+    #[error("no server with server_ip {0}")]
+    UnknownServer(String),
+    /// The server's IP is not a dotted IPv4 address, so it cannot name a directory safely.
+    #[error("server_ip {0:?} is not a dotted IPv4 address; its files are not written")]
+    BadServerIp(String),
+    /// Writing a file failed.
+    #[error("writing {file}: {error}")]
+    Write {
+        /// The file path.
+        file: String,
+        /// The I/O error.
+        error: std::io::Error,
+    },
+    /// The database failed.
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+/// What one regeneration of a server did.
+#[derive(Debug, Clone)]
+pub struct GenerationReport {
+    /// The server.
+    pub server_ip: String,
+    /// Phones written.
+    pub written: usize,
+    /// Phones refused (one line each).
+    pub refused: Vec<String>,
+    /// Files whose content changed (and were replaced).
+    pub changed: Vec<ConfFile>,
+    /// Time to read the phones and build the files.
+    pub build_time: Duration,
+    /// Time to compare and write the files.
+    pub write_time: Duration,
+    /// The reload result: `None` when nothing needed a reload or the server has no AMI settings.
+    pub reload: Option<Result<Vec<&'static str>, String>>,
+}
+
+/// Formats `system_settings.reload_timestamp` as VICIdial prints it (UTC here), empty when never set.
+fn reload_stamp(ts: i64) -> String {
+    if ts <= 0 {
+        return String::new();
+    }
+    chrono::DateTime::from_timestamp(ts, 0).map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default()
+}
+
+async fn conf_server(db: &Db, row: &ServerConfRow) -> Result<ConfServer, sqlx::Error> {
+    let mut conn = db.reader().acquire().await?;
+    let (default_codecs, reload_timestamp) = conf::conf_settings(&mut conn).await?;
+    Ok(ConfServer {
+        asterisk_version: row.asterisk_version.clone(),
+        default_codecs,
+        reload_timestamp: reload_stamp(reload_timestamp),
+    })
+}
+
+/// Builds (without writing) the files of one server from the database.
+pub async fn build_server_files(db: &Db, server_ip: &str) -> Result<GeneratedConf, ConfError> {
+    let row = {
+        let mut conn = db.reader().acquire().await?;
+        conf::server_conf(&mut conn, server_ip).await?.ok_or_else(|| ConfError::UnknownServer(server_ip.into()))?
+    };
+    build(db, &row).await
+}
+
+async fn build(db: &Db, row: &ServerConfRow) -> Result<GeneratedConf, ConfError> {
+    let server = conf_server(db, row).await?;
+    let mut conn = db.reader().acquire().await?;
+    let phones = conf::conf_phones(&mut conn, &row.server_ip).await?;
+    let templates = conf::templates_by_id(&mut conn).await?;
+    drop(conn);
+    Ok(asterisk_conf::generate(&server, &phones, |id| templates.get(&id.to_ascii_lowercase()).map(String::as_str)))
+}
+
+fn ami_config(row: &ServerConfRow, timeout: Duration) -> AmiConfig {
+    AmiConfig {
+        host: row.telnet_host.clone(),
+        port: u16::try_from(row.telnet_port).unwrap_or(5038),
+        username: row.ami_username.clone(),
+        secret: row.ami_secret.clone(),
+        timeout,
+    }
+}
+
+fn parse_pending(text: &str) -> BTreeSet<ConfFile> {
+    text.split_whitespace().filter_map(ConfFile::from_file_name).collect()
+}
+
+fn format_pending(files: &BTreeSet<ConfFile>) -> String {
+    ConfFile::ALL.iter().filter(|f| files.contains(f)).map(|f| f.file_name()).collect::<Vec<_>>().join(" ")
+}
+
+/// Regenerates one server now: clears its rebuild flag first (a change committed meanwhile marks it
+/// again), builds its files, writes the changed ones, records the generation, then reloads what
+/// changed (or was still waiting) over AMI when the server has AMI settings. `force` rebuilds a server
+/// that is not marked.
+pub async fn regenerate_server(
+    db: &Db,
+    settings: &ConfSettings,
+    server_ip: &str,
+    force: bool,
+) -> Result<Option<GenerationReport>, ConfError> {
+    let row = {
+        let mut conn = db.reader().acquire().await?;
+        conf::server_conf(&mut conn, server_ip).await?.ok_or_else(|| ConfError::UnknownServer(server_ip.into()))?
+    };
+    if validate_server_ip(&row.server_ip).is_err() {
+        return Err(ConfError::BadServerIp(row.server_ip));
+    }
+    let mut tx = db.write().await?;
+    let claimed = conf::claim_rebuild(&mut tx, &row.server_ip).await?;
+    tx.commit().await?;
+    if !claimed && !force {
+        return Ok(None);
+    }
+    let started = Instant::now();
+    let generated = build(db, &row).await?;
+    let build_time = started.elapsed();
+    let dir = conf_files::server_dir(&settings.conf_dir, &row.server_ip);
+    let files = generated.files.clone();
+    let written = tokio::task::spawn_blocking(move || write_files(&dir, &files)).await;
+    let write_time = started.elapsed() - build_time;
+    let changed = match written {
+        Ok(Ok(changed)) => changed,
+        Ok(Err(e)) => return Err(remark_after_failure(db, &row.server_ip, e).await),
+        Err(join) => {
+            let e =
+                ConfError::Write { file: settings.conf_dir.display().to_string(), error: std::io::Error::other(join) };
+            return Err(remark_after_failure(db, &row.server_ip, e).await);
+        }
+    };
+    let refused: Vec<String> = generated.refused.iter().map(Refusal::describe).collect();
+    for r in &refused {
+        tracing::warn!(server_ip = %row.server_ip, "conf generator refused {r}");
+    }
+    // Without AMI nothing can confirm a reload, so nothing is kept pending (the state says "written").
+    let mut pending = BTreeSet::new();
+    if row.ami_configured() {
+        pending = parse_pending(&row.conf_reload_pending);
+        pending.extend(changed.iter().copied());
+    }
+    let now = now_unix();
+    let mut tx = db.write().await?;
+    conf::record_generation(&mut tx, &row.server_ip, now, &refused.join("\n"), &format_pending(&pending)).await?;
+    tx.commit().await?;
+    tracing::info!(
+        server_ip = %row.server_ip,
+        phones = generated.written,
+        refused = refused.len(),
+        changed = changed.len(),
+        build_ms = build_time.as_millis() as u64,
+        "conf files generated"
+    );
+    let reload = if row.ami_configured() && !pending.is_empty() {
+        Some(apply(db, settings, &row, &pending).await?)
+    } else {
+        None
+    };
+    Ok(Some(GenerationReport {
+        server_ip: row.server_ip,
+        written: generated.written,
+        refused,
+        changed,
+        build_time,
+        write_time,
+        reload,
+    }))
+}
+
+fn write_files(dir: &Path, files: &[(ConfFile, String)]) -> Result<Vec<ConfFile>, ConfError> {
+    let mut changed = Vec::new();
+    for (file, text) in files {
+        let did = conf_files::write_if_changed(dir, file.file_name(), text.as_bytes())
+            .map_err(|error| ConfError::Write { file: dir.join(file.file_name()).display().to_string(), error })?;
+        if did {
+            changed.push(*file);
+        }
+    }
+    Ok(changed)
+}
+
+/// A failed write: the error is recorded, and the server marked again so a later pass retries.
+async fn remark_after_failure(db: &Db, server_ip: &str, error: ConfError) -> ConfError {
+    tracing::error!(server_ip, "conf generation failed: {error}");
+    let message = error.to_string();
+    let recorded = async {
+        let mut tx = db.write().await?;
+        conf::remark_rebuild(&mut tx, server_ip).await?;
+        conf::record_apply(&mut tx, server_ip, now_unix(), Some(&message)).await?;
+        tx.commit().await
+    }
+    .await;
+    if let Err(e) = recorded {
+        tracing::error!(server_ip, "could not record the conf failure: {e}");
+    }
+    error
+}
+
+/// Sends the reload commands for `pending` (VICIdial's order: dialplan, sip, pjsip, iax2) and records
+/// the outcome. Returns the commands sent, or the error.
+async fn apply(
+    db: &Db,
+    settings: &ConfSettings,
+    row: &ServerConfRow,
+    pending: &BTreeSet<ConfFile>,
+) -> Result<Result<Vec<&'static str>, String>, ConfError> {
+    let commands: Vec<&'static str> =
+        ConfFile::ALL.iter().filter(|f| pending.contains(f)).map(|f| f.reload_command()).collect();
+    let result = ami::run_commands(&ami_config(row, settings.ami_timeout), &commands).await.map_err(|e| e.to_string());
+    let mut tx = db.write().await?;
+    conf::record_apply(&mut tx, &row.server_ip, now_unix(), result.as_ref().err().map(String::as_str)).await?;
+    tx.commit().await?;
+    match &result {
+        Ok(()) => tracing::info!(server_ip = %row.server_ip, ?commands, "Asterisk reloaded"),
+        Err(e) => tracing::warn!(server_ip = %row.server_ip, "Asterisk reload failed: {e}"),
+    }
+    Ok(result.map(|()| commands))
+}
+
+/// Retries the reload of a server whose last reload failed.
+pub async fn retry_reload(db: &Db, settings: &ConfSettings, server_ip: &str) -> Result<(), ConfError> {
+    let row = {
+        let mut conn = db.reader().acquire().await?;
+        conf::server_conf(&mut conn, server_ip).await?.ok_or_else(|| ConfError::UnknownServer(server_ip.into()))?
+    };
+    let pending = parse_pending(&row.conf_reload_pending);
+    if !pending.is_empty() && row.ami_configured() {
+        // The outcome is recorded and logged by `apply`.
+        apply(db, settings, &row, &pending).await?.ok();
+    } else if !pending.is_empty() {
+        // AMI settings were removed: nothing can confirm a reload any more.
+        let mut tx = db.write().await?;
+        conf::record_generation(
+            &mut tx,
+            &row.server_ip,
+            row.conf_generated_at.unwrap_or_else(now_unix),
+            &row.conf_refused,
+            "",
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// One pass of the worker: regenerate every marked server and retry due reloads. Returns the reports.
+pub async fn run_pass(db: &Db, settings: &ConfSettings) -> Result<Vec<GenerationReport>, ConfError> {
+    let retry_before = now_unix() - settings.retry.as_secs() as i64;
+    let work = {
+        let mut conn = db.reader().acquire().await?;
+        conf::servers_needing_work(&mut conn, retry_before).await?
+    };
+    let mut reports = Vec::new();
+    for row in work {
+        let result = if row.rebuild_conf_files == "Y" && row.generates() {
+            regenerate_server(db, settings, &row.server_ip, false).await.map(|r| reports.extend(r))
+        } else {
+            retry_reload(db, settings, &row.server_ip).await
+        };
+        if let Err(e) = result {
+            tracing::error!(server_ip = %row.server_ip, "conf generation: {e}");
+        }
+    }
+    Ok(reports)
+}
+
+/// The background generator; stops when dropped or on [`ConfWorker::stop`].
+#[derive(Debug)]
+pub struct ConfWorker {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl ConfWorker {
+    /// Starts the worker: every `poll` it looks for servers with work; when one is marked it waits
+    /// `debounce` (so a burst of changes is built once), then runs a pass.
+    pub fn start(db: Db, settings: ConfSettings) -> ConfWorker {
+        let (stop, mut stopped) = watch::channel(false);
+        let task = tokio::spawn(async move {
+            tracing::info!(conf_dir = %settings.conf_dir.display(), "conf generator started");
+            loop {
+                tokio::select! {
+                    _ = stopped.changed() => break,
+                    () = tokio::time::sleep(settings.poll) => {}
+                }
+                let retry_before = now_unix() - settings.retry.as_secs() as i64;
+                let work = async {
+                    let mut conn = db.reader().acquire().await?;
+                    conf::servers_needing_work(&mut conn, retry_before).await
+                }
+                .await;
+                match work {
+                    Ok(w) if w.is_empty() => continue,
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::error!("conf generator: {e}");
+                        continue;
+                    }
+                }
+                tokio::select! {
+                    _ = stopped.changed() => break,
+                    () = tokio::time::sleep(settings.debounce) => {}
+                }
+                if let Err(e) = run_pass(&db, &settings).await {
+                    tracing::error!("conf generator: {e}");
+                }
+            }
+        });
+        ConfWorker { stop, task }
+    }
+
+    /// Stops the worker and waits for the pass in progress to finish.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// A server's generation state as the pages show it.
+#[derive(Debug, Clone)]
+pub struct ServerConfView {
+    /// The server.
+    pub server_ip: String,
+    /// Its state for phones.
+    pub status: ServerConfStatus,
+    /// Refused phones at the last generation.
+    pub refused: Vec<String>,
+    /// Files waiting for a reload.
+    pub reload_pending: Vec<&'static str>,
+}
+
+fn status_of(row: &ServerConfRow) -> ServerConfStatus {
+    ServerConfStatus {
+        generates: row.generates(),
+        rebuild_pending: row.rebuild_conf_files == "Y",
+        generated_at: row.conf_generated_at,
+        applied_at: row.conf_applied_at,
+        reload_pending: !row.conf_reload_pending.is_empty(),
+        apply_error: row.conf_apply_error.clone(),
+        ami_configured: row.ami_configured(),
+    }
+}
+
+/// Every server's generation state.
+pub async fn server_conf_views(db: &Db) -> Result<Vec<ServerConfView>, sqlx::Error> {
+    let mut conn = db.reader().acquire().await?;
+    let rows = conf::all_server_conf(&mut conn).await?;
+    Ok(rows
+        .iter()
+        .map(|row| ServerConfView {
+            server_ip: row.server_ip.clone(),
+            status: status_of(row),
+            refused: row.conf_refused.lines().map(str::to_string).collect(),
+            reload_pending: parse_pending(&row.conf_reload_pending).iter().map(|f| f.file_name()).collect(),
+        })
+        .collect())
+}
+
+/// One phone's stanza (or why it has none / is refused) and its state on its server.
+pub async fn phone_conf_view(
+    db: &Db,
+    extension: &str,
+    server_ip: &str,
+) -> Result<Option<(Result<PhoneConf, Refusal>, PhoneConfState)>, sqlx::Error> {
+    let mut conn = db.reader().acquire().await?;
+    let Some(phone) = conf::conf_phone(&mut conn, extension, server_ip).await? else { return Ok(None) };
+    let Some(row) = conf::server_conf(&mut conn, server_ip).await? else { return Ok(None) };
+    let template = conf::template_contents(&mut conn, &phone.template_id).await?;
+    drop(conn);
+    let server = conf_server(db, &row).await?;
+    let conf = asterisk_conf::phone_conf(&server, &phone, template.as_deref());
+    let state = phone_conf_state(&phone, conf.as_ref().err(), &status_of(&row));
+    Ok(Some((conf, state)))
+}
+
+/// A preview of the configuration a phone not yet stored would produce on `server_ip` (the wizard's
+/// review step).
+pub async fn preview_phone_conf(
+    db: &Db,
+    phone: &ConfPhone,
+    server_ip: &str,
+) -> Result<Result<PhoneConf, Refusal>, sqlx::Error> {
+    let mut conn = db.reader().acquire().await?;
+    let Some(row) = conf::server_conf(&mut conn, server_ip).await? else {
+        return Ok(Ok(PhoneConf { peer_file: None, stanza: String::new(), dialplan: String::new() }));
+    };
+    let template = conf::template_contents(&mut conn, &phone.template_id).await?;
+    drop(conn);
+    let server = conf_server(db, &row).await?;
+    Ok(asterisk_conf::phone_conf(&server, phone, template.as_deref()))
+}
+
+/// One generated file of a server as written on disk (for download), `None` when not generated yet.
+pub async fn read_conf_file(
+    settings: &ConfSettings,
+    server_ip: &str,
+    file: ConfFile,
+) -> std::io::Result<Option<String>> {
+    if validate_server_ip(server_ip).is_err() {
+        return Ok(None);
+    }
+    let dir = conf_files::server_dir(&settings.conf_dir, server_ip);
+    tokio::task::spawn_blocking(move || conf_files::read(&dir, file.file_name()))
+        .await
+        .map_err(std::io::Error::other)?
+}

@@ -1,0 +1,537 @@
+//! A test double of Asterisk's manager interface: a TCP server on 127.0.0.1 that speaks the AMI wire
+//! protocol as `main/manager.c` does (banner, `Login`, `Command` in the Asterisk 14+ and the legacy
+//! `Response: Follows` formats, `Logoff`, `Ping`, error answers), records every action it receives
+//! (secrets redacted) and can push events to connected clients.
+//!
+//! It parses actions with its own code, independent of `dialtone::ami`, so it checks the client's
+//! bytes rather than agreeing with them by construction.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use dialtone::ami::AmiConfig;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{broadcast, watch};
+
+/// The user the default server accepts.
+pub const TEST_USER: &str = "dialtone";
+/// Its secret (distinctive, so tests can check it never leaks into errors).
+pub const TEST_SECRET: &str = "Zq7-not-in-any-error";
+/// AMI version of Asterisk 16, sent in the banner by default.
+pub const MODERN_VERSION: &str = "5.0.1";
+/// AMI version of Asterisk 13, whose `Command` replies use the legacy format.
+pub const LEGACY_VERSION: &str = "2.10.6";
+
+/// Headers of one message, in wire order.
+pub type Headers = Vec<(String, String)>;
+
+/// How `Command` is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandFormat {
+    /// Asterisk 14+: `Response: Success`, `Message: Command output follows`, one `Output:` per line.
+    Modern,
+    /// Asterisk 13 and older: `Response: Follows`, `Privilege: Command`, raw output, `--END COMMAND--`.
+    Legacy,
+}
+
+/// CLI commands Asterisk refuses over AMI (`command_blacklist` in manager.c).
+const BLACKLIST: &[&str] = &["module load", "module unload", "restart gracefully"];
+
+/// Configures an [`AmiTestServer`].
+#[derive(Debug, Clone)]
+pub struct AmiServerBuilder {
+    users: Vec<(String, String)>,
+    version: String,
+    format: CommandFormat,
+    failing: HashSet<String>,
+    hanging: HashSet<String>,
+    outputs: HashMap<String, String>,
+    silent: bool,
+}
+
+impl Default for AmiServerBuilder {
+    fn default() -> Self {
+        let outputs = [
+            ("dialplan reload", "Dialplan reloaded.\n"),
+            ("sip reload", ""),
+            ("core show version", "Asterisk 16.30.0 built by root @ build on a x86_64 running Linux on 2023-01-01\n"),
+        ];
+        AmiServerBuilder {
+            users: vec![(TEST_USER.into(), TEST_SECRET.into())],
+            version: MODERN_VERSION.into(),
+            format: CommandFormat::Modern,
+            failing: HashSet::new(),
+            hanging: HashSet::new(),
+            outputs: outputs.iter().map(|(c, o)| (c.to_string(), o.to_string())).collect(),
+            silent: false,
+        }
+    }
+}
+
+impl AmiServerBuilder {
+    /// Also accepts this `manager.conf` user.
+    pub fn user(mut self, username: &str, secret: &str) -> Self {
+        self.users.push((username.into(), secret.into()));
+        self
+    }
+
+    /// The AMI version in the banner.
+    pub fn version(mut self, version: &str) -> Self {
+        self.version = version.into();
+        self
+    }
+
+    /// Behaves like Asterisk 13: legacy `Command` replies and banner version 2.10.6.
+    pub fn asterisk13(mut self) -> Self {
+        self.format = CommandFormat::Legacy;
+        self.version = LEGACY_VERSION.into();
+        self
+    }
+
+    /// Answers `cli` as Asterisk answers an unknown command (`No such command '...'`), e.g.
+    /// `sip reload` when `chan_sip` is not loaded.
+    pub fn failing_command(mut self, cli: &str) -> Self {
+        self.failing.insert(cli.into());
+        self
+    }
+
+    /// Records `cli` but never answers it.
+    pub fn hanging_command(mut self, cli: &str) -> Self {
+        self.hanging.insert(cli.into());
+        self
+    }
+
+    /// The CLI output of `cli` (lines ending in `\n`, as the CLI writes them).
+    pub fn output(mut self, cli: &str, text: &str) -> Self {
+        self.outputs.insert(cli.into(), text.into());
+        self
+    }
+
+    /// Accepts connections but never sends the banner or answers anything.
+    pub fn silent(mut self) -> Self {
+        self.silent = true;
+        self
+    }
+
+    /// Binds 127.0.0.1:0 and starts serving.
+    pub async fn start(self) -> AmiTestServer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind AMI test server");
+        let addr = listener.local_addr().expect("local addr");
+        let (events, _) = broadcast::channel(64);
+        let (shutdown, _) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State { format: self.format, ..State::default() }),
+            config: self,
+            events,
+            shutdown,
+        });
+        let accept_shared = shared.clone();
+        let accept_task = tokio::spawn(async move {
+            let mut stop = accept_shared.shutdown.subscribe();
+            loop {
+                tokio::select! {
+                    _ = stop.changed() => break,
+                    accepted = listener.accept() => match accepted {
+                        Ok((stream, _)) => {
+                            accept_shared.state().connections += 1;
+                            tokio::spawn(serve_connection(accept_shared.clone(), stream));
+                        }
+                        Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+                    },
+                }
+            }
+        });
+        AmiTestServer { addr, shared, accept_task }
+    }
+}
+
+struct Shared {
+    config: AmiServerBuilder,
+    state: Mutex<State>,
+    /// Raw event frames for every logged-in connection that asked for events.
+    events: broadcast::Sender<String>,
+    shutdown: watch::Sender<bool>,
+}
+
+impl Shared {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[derive(Debug)]
+struct State {
+    format: CommandFormat,
+    actions: Vec<Headers>,
+    connections: usize,
+    logins: usize,
+    failed_logins: usize,
+    logoffs: usize,
+    /// Raw frames to send just before the next `Command` response.
+    inject: VecDeque<String>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            format: CommandFormat::Modern,
+            actions: Vec::new(),
+            connections: 0,
+            logins: 0,
+            failed_logins: 0,
+            logoffs: 0,
+            inject: VecDeque::new(),
+        }
+    }
+}
+
+/// A running test AMI server. Dropping it stops it and closes every connection.
+pub struct AmiTestServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    accept_task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for AmiTestServer {
+    fn drop(&mut self) {
+        self.shared.shutdown.send_replace(true);
+        self.accept_task.abort();
+    }
+}
+
+impl AmiTestServer {
+    /// A server accepting [`TEST_USER`] / [`TEST_SECRET`], answering in the Asterisk 14+ format.
+    pub async fn start() -> AmiTestServer {
+        AmiTestServer::builder().start().await
+    }
+
+    /// A builder with the defaults of [`AmiTestServer::start`].
+    pub fn builder() -> AmiServerBuilder {
+        AmiServerBuilder::default()
+    }
+
+    /// The listening address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A client configuration for this server with the test user and a 2 s timeout.
+    pub fn client_config(&self) -> AmiConfig {
+        AmiConfig {
+            host: self.addr.ip().to_string(),
+            port: self.addr.port(),
+            username: TEST_USER.into(),
+            secret: TEST_SECRET.into(),
+            timeout: Duration::from_secs(2),
+        }
+    }
+
+    /// Every action received, in order, `Secret` values replaced by `[redacted]`. A blank line
+    /// received on its own appears as an empty list (Asterisk answers it `Missing action in request`).
+    pub fn actions(&self) -> Vec<Headers> {
+        self.shared.state().actions.clone()
+    }
+
+    /// The `Action` of every action received, in order.
+    pub fn action_names(&self) -> Vec<String> {
+        self.actions().iter().map(|a| header(a, "Action").unwrap_or_default().to_string()).collect()
+    }
+
+    /// The CLI command of every `Command` action received, in order (answered or not).
+    pub fn commands_received(&self) -> Vec<String> {
+        self.actions()
+            .iter()
+            .filter(|a| header(a, "Action").is_some_and(|v| v.eq_ignore_ascii_case("Command")))
+            .map(|a| header(a, "Command").unwrap_or_default().to_string())
+            .collect()
+    }
+
+    /// Accepted logins.
+    pub fn logins(&self) -> usize {
+        self.shared.state().logins
+    }
+
+    /// Rejected logins.
+    pub fn failed_logins(&self) -> usize {
+        self.shared.state().failed_logins
+    }
+
+    /// `Logoff` actions received.
+    pub fn logoffs(&self) -> usize {
+        self.shared.state().logoffs
+    }
+
+    /// TCP connections accepted.
+    pub fn connections(&self) -> usize {
+        self.shared.state().connections
+    }
+
+    /// Switches the `Command` reply format for later commands.
+    pub fn set_command_format(&self, format: CommandFormat) {
+        self.shared.state().format = format;
+    }
+
+    /// Sends `frame` (raw bytes, e.g. from [`event_frame`]) just before the next `Command` response,
+    /// on whichever connection asks next, whether or not it asked for events. Frames queue up.
+    pub fn inject_before_next_response(&self, frame: impl Into<String>) {
+        self.shared.state().inject.push_back(frame.into());
+    }
+
+    /// Sends an event to every logged-in connection that did not log in with `Events: off`;
+    /// returns how many connections are listening.
+    pub fn push_event(&self, headers: &[(&str, &str)]) -> usize {
+        self.shared.events.send(event_frame(headers)).unwrap_or(0)
+    }
+
+    /// Stops accepting and closes every connection.
+    pub fn shutdown(&self) {
+        self.shared.shutdown.send_replace(true);
+        self.accept_task.abort();
+    }
+}
+
+/// An event frame: `Event: <name>` is expected among `headers`; each becomes `Key: value\r\n`, then
+/// the blank line.
+pub fn event_frame(headers: &[(&str, &str)]) -> String {
+    let mut frame: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+    frame.push_str("\r\n");
+    frame
+}
+
+/// A port on 127.0.0.1 that nothing listens on (bound, then released).
+pub async fn closed_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    port
+}
+
+/// The value of the first header named `key` (case-insensitive, like `astman_get_header`).
+pub fn header<'a>(headers: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.as_str())
+}
+
+/// Per-connection state, as `struct mansession_session` keeps it.
+#[derive(Default)]
+struct Session {
+    authenticated: bool,
+    events_on: bool,
+}
+
+/// What to do after an action.
+struct Reply {
+    bytes: String,
+    close: bool,
+}
+
+async fn serve_connection(shared: Arc<Shared>, mut stream: TcpStream) {
+    let mut stop = shared.shutdown.subscribe();
+    if *stop.borrow_and_update() {
+        return;
+    }
+    let mut chunk = [0u8; 4096];
+    if shared.config.silent {
+        loop {
+            tokio::select! {
+                _ = stop.changed() => return,
+                read = stream.read(&mut chunk) => if matches!(read, Ok(0) | Err(_)) { return },
+            }
+        }
+    }
+    let banner = format!("Asterisk Call Manager/{}\r\n", shared.config.version);
+    if stream.write_all(banner.as_bytes()).await.is_err() {
+        return;
+    }
+    let mut events = shared.events.subscribe();
+    let mut session = Session::default();
+    let mut input = Vec::new();
+    let mut headers: Headers = Vec::new();
+    loop {
+        tokio::select! {
+            biased;
+            _ = stop.changed() => return,
+            event = events.recv() => match event {
+                Ok(frame) => {
+                    if session.authenticated && session.events_on && stream.write_all(frame.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            read = stream.read(&mut chunk) => {
+                let n = match read {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => n,
+                };
+                input.extend_from_slice(&chunk[..n]);
+                // Like manager.c's get_input: a line ends at `\n` (a preceding `\r` is dropped); a
+                // blank line ends the message.
+                while let Some(nl) = input.iter().position(|&b| b == b'\n') {
+                    let raw: Vec<u8> = input.drain(..=nl).collect();
+                    let line = String::from_utf8_lossy(&raw[..nl]).trim_end_matches('\r').to_string();
+                    if !line.is_empty() {
+                        headers.push(split_line(&line));
+                        continue;
+                    }
+                    let message = std::mem::take(&mut headers);
+                    if let Some(reply) = handle(&shared, &mut session, message) {
+                        if stream.write_all(reply.bytes.as_bytes()).await.is_err() {
+                            return;
+                        }
+                        if reply.close {
+                            let _ = stream.shutdown().await;
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `Key: value` as `astman_get_header` reads it: the key is what precedes the first colon, the
+/// value what follows it, leading blanks skipped. A line without a colon keeps the whole line as key.
+fn split_line(line: &str) -> (String, String) {
+    match line.split_once(':') {
+        Some((k, v)) => (k.to_string(), v.trim_start_matches([' ', '\t']).to_string()),
+        None => (line.to_string(), String::new()),
+    }
+}
+
+/// `astman_send_response_full`: `Response`, `ActionID` when the action had one, `Message`, blank line.
+fn response(kind: &str, id: &str, message: &str) -> String {
+    let mut out = format!("Response: {kind}\r\n");
+    if !id.is_empty() {
+        out.push_str(&format!("ActionID: {id}\r\n"));
+    }
+    out.push_str(&format!("Message: {message}\r\n\r\n"));
+    out
+}
+
+fn reply(bytes: String) -> Option<Reply> {
+    Some(Reply { bytes, close: false })
+}
+
+/// Asterisk's `ast_false`: the words that switch `Events` off.
+fn is_false(value: &str) -> bool {
+    ["no", "false", "n", "f", "0", "off"].iter().any(|w| value.trim().eq_ignore_ascii_case(w))
+}
+
+fn handle(shared: &Shared, session: &mut Session, message: Headers) -> Option<Reply> {
+    let recorded = message
+        .iter()
+        .map(|(k, v)| {
+            let v = if k.eq_ignore_ascii_case("Secret") { "[redacted]".to_string() } else { v.clone() };
+            (k.clone(), v)
+        })
+        .collect();
+    shared.state().actions.push(recorded);
+
+    let action = header(&message, "Action").unwrap_or_default().to_ascii_lowercase();
+    let id = header(&message, "ActionID").unwrap_or_default();
+    if action.is_empty() {
+        return reply(response("Error", id, "Missing action in request"));
+    }
+    if !session.authenticated && !matches!(action.as_str(), "login" | "logoff" | "challenge") {
+        return reply(response("Error", id, "Permission denied"));
+    }
+    match action.as_str() {
+        "login" => {
+            if session.authenticated {
+                return reply(response("Success", id, "Already authenticated"));
+            }
+            let user = header(&message, "Username").unwrap_or_default();
+            let secret = header(&message, "Secret").unwrap_or_default();
+            if !shared.config.users.iter().any(|(u, s)| u == user && s == secret) {
+                shared.state().failed_logins += 1;
+                // action_login returns -1 after the error: the session ends.
+                return Some(Reply { bytes: response("Error", id, "Authentication failed"), close: true });
+            }
+            session.authenticated = true;
+            session.events_on = !header(&message, "Events").is_some_and(is_false);
+            shared.state().logins += 1;
+            let mut bytes = response("Success", id, "Authentication accepted");
+            if session.events_on {
+                bytes.push_str(&event_frame(&[
+                    ("Event", "FullyBooted"),
+                    ("Privilege", "system,all"),
+                    ("Uptime", "4242"),
+                    ("LastReload", "4242"),
+                    ("Status", "Fully Booted"),
+                ]));
+            }
+            reply(bytes)
+        }
+        "logoff" => {
+            shared.state().logoffs += 1;
+            Some(Reply { bytes: response("Goodbye", id, "Thanks for all the fish."), close: true })
+        }
+        "ping" => {
+            let mut out = "Response: Success\r\n".to_string();
+            if !id.is_empty() {
+                out.push_str(&format!("ActionID: {id}\r\n"));
+            }
+            out.push_str("Ping: Pong\r\nTimestamp: 1700000000.000000\r\n\r\n");
+            reply(out)
+        }
+        "command" => command(shared, id, header(&message, "Command").unwrap_or_default()),
+        _ => reply(response(
+            "Error",
+            id,
+            &format!(
+                "Invalid/unknown command: {}. Use Action: ListCommands to show available commands.",
+                header(&message, "Action").unwrap_or_default()
+            ),
+        )),
+    }
+}
+
+/// `action_command`.
+fn command(shared: &Shared, id: &str, cli: &str) -> Option<Reply> {
+    if cli.is_empty() {
+        return reply(response("Error", id, "No command provided"));
+    }
+    if BLACKLIST.iter().any(|b| cli.starts_with(b)) {
+        return reply(response("Error", id, "Command blacklisted"));
+    }
+    if shared.config.hanging.contains(cli) {
+        return None;
+    }
+    let output = if shared.config.failing.contains(cli) {
+        format!("No such command '{cli}' (type 'core show help {cli}' for other possible commands)\n")
+    } else {
+        shared.config.outputs.get(cli).cloned().unwrap_or_default()
+    };
+    let (format, injected) = {
+        let mut state = shared.state();
+        (state.format, state.inject.drain(..).collect::<String>())
+    };
+    let mut out = injected;
+    match format {
+        CommandFormat::Modern => {
+            out.push_str("Response: Success\r\n");
+            if !id.is_empty() {
+                out.push_str(&format!("ActionID: {id}\r\n"));
+            }
+            out.push_str("Message: Command output follows\r\n");
+            // The CLI output is split into lines; each becomes one `Output:` header.
+            for line in output.split('\n').filter(|l| !l.is_empty()) {
+                out.push_str(&format!("Output: {line}\r\n"));
+            }
+            out.push_str("\r\n");
+        }
+        CommandFormat::Legacy => {
+            out.push_str("Response: Follows\r\nPrivilege: Command\r\n");
+            if !id.is_empty() {
+                out.push_str(&format!("ActionID: {id}\r\n"));
+            }
+            out.push_str(&output);
+            out.push_str("--END COMMAND--\r\n\r\n");
+        }
+    }
+    reply(out)
+}
