@@ -22,7 +22,7 @@ fresh_db() { # path
   $bin --database "$1" user add --user apiadmin --pass apipass1 --level 9 --api-access --ast-admin >/dev/null
 }
 start() { # db
-  DIALTONE_LOG=warn $bin --database "$1" serve --listen "127.0.0.1:$port" >"$work/server.log" 2>&1 &
+  DIALTONE_LOG=warn $bin --database "$1" --conf-dir "$work/conf" serve --listen "127.0.0.1:$port" >"$work/server.log" 2>&1 &
   pid=$!
   for _ in $(seq 200); do curl -fsS "http://127.0.0.1:$port/vicidial/non_agent_api.php?function=version" >/dev/null 2>&1 && return; sleep 0.05; done
   echo "server did not start" >&2; cat "$work/server.log" >&2; exit 1

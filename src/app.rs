@@ -61,8 +61,8 @@ pub struct ServerSummary {
     pub server_id: String,
     /// `server_ip`
     pub server_ip: String,
-    /// Whether a conf rebuild is pending.
-    pub rebuild_pending: bool,
+    /// The Asterisk conf state (generated, applied, pending ...).
+    pub conf: String,
 }
 
 /// What the overview page shows.
@@ -85,14 +85,17 @@ pub async fn get_overview() -> Result<Overview, ServerFnError> {
     let mut conn = state.db.reader().acquire().await.map_err(|_| ServerFnError::new("database unavailable"))?;
     let count = phones::count_phones(&mut conn).await.map_err(|_| ServerFnError::new("database error"))?;
     let rows = servers::list_servers(&mut conn).await.map_err(|_| ServerFnError::new("database error"))?;
+    drop(conn);
+    let views =
+        crate::service::conf::server_conf_views(&state.db).await.map_err(|_| ServerFnError::new("database error"))?;
     Ok(Overview {
         phones: count,
         servers: rows
             .into_iter()
             .map(|s| ServerSummary {
+                conf: views.iter().find(|v| v.server_ip == s.server_ip).map(|v| v.summary()).unwrap_or_default(),
                 server_id: s.server_id,
                 server_ip: s.server_ip,
-                rebuild_pending: s.rebuild_conf_files == "Y",
             })
             .collect(),
         api_version: crate::api::API_VERSION.to_string(),
@@ -133,7 +136,7 @@ fn OverviewCard(overview: Overview) -> impl IntoView {
                     <tr>
                         <th scope="col">"ID"</th>
                         <th scope="col">"IP"</th>
-                        <th scope="col">"Conf"</th>
+                        <th scope="col">"Asterisk conf"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -144,7 +147,7 @@ fn OverviewCard(overview: Overview) -> impl IntoView {
                                 <tr>
                                     <td>{s.server_id}</td>
                                     <td>{s.server_ip}</td>
-                                    <td>{if s.rebuild_pending { "rebuild pending" } else { "up to date" }}</td>
+                                    <td>{s.conf}</td>
                                 </tr>
                             }
                         })

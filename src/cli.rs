@@ -338,27 +338,8 @@ async fn conf_generate(db: &Db, settings: &ConfSettings, servers: &[String]) -> 
 }
 
 async fn conf_status(db: &Db) -> anyhow::Result<()> {
-    let stamp = |t: Option<i64>| {
-        t.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-            .map_or_else(|| "never".to_string(), |d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string())
-    };
     for v in conf::server_conf_views(db).await? {
-        let s = &v.status;
-        println!(
-            "{}: generates={} rebuild={} generated={} applied={} ami={}{}{}",
-            v.server_ip,
-            if s.generates { "Y" } else { "N" },
-            if s.rebuild_pending { "Y" } else { "N" },
-            stamp(s.generated_at),
-            stamp(s.applied_at),
-            if s.ami_configured { "yes" } else { "no" },
-            if v.reload_pending.is_empty() {
-                String::new()
-            } else {
-                format!(" reload-pending={}", v.reload_pending.join(","))
-            },
-            if s.apply_error.is_empty() { String::new() } else { format!(" error={}", s.apply_error) },
-        );
+        println!("{}: {}", v.server_ip, v.summary());
         for r in &v.refused {
             println!("  refused {r}");
         }

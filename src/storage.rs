@@ -39,6 +39,7 @@ pub struct Db {
     writer: SqlitePool,
     reader: SqlitePool,
     phones: PhoneWriter,
+    path: std::sync::Arc<str>,
 }
 
 impl Db {
@@ -78,12 +79,17 @@ impl Db {
             .max_lifetime(None)
             .connect_with(base.read_only(true))
             .await?;
-        Ok(Db { writer, reader, phones })
+        Ok(Db { writer, reader, phones, path: path.into() })
     }
 
     /// The phone writer thread (group-committed phone inserts).
     pub fn phone_writer(&self) -> &PhoneWriter {
         &self.phones
+    }
+
+    /// The database file's path (for bulk reads on a blocking thread, see [`conf::conf_phones_bulk`])..
+    pub fn path(&self) -> &str {
+        &self.path
     }
 
     /// The read-only pool (any number of concurrent readers).

@@ -242,7 +242,9 @@ pub fn check_phone(phone: &ConfPhone, template: Option<&str>) -> Result<(), Refu
         return Err(refuse("conf_override", LINE_RULE));
     }
     if let Some(contents) = template.filter(|_| uses_template(&phone.template_id)) {
-        if !block_is_safe(contents) {
+        // VICIdial strips carriage returns from PJSIP templates before writing them (and only there).
+        let pjsip_safe = phone.protocol == "PJSIP" && block_is_safe(&contents.replace('\r', ""));
+        if !pjsip_safe && !block_is_safe(contents) {
             return Err(refuse("template_contents", LINE_RULE));
         }
     }
@@ -294,7 +296,13 @@ fn callerid_line(out: &mut String, prefix: &str, phone: &ConfPhone) {
 /// The peer stanza of a SIP, IAX2 or PJSIP phone (empty for other protocols), as the keepalive script
 /// writes it: the template form, the `conf_override` form, or the default form.
 pub fn peer_stanza(phone: &ConfPhone, template: Option<&str>, default_codecs: &str) -> String {
-    let Some(file) = peer_file(&phone.protocol) else { return String::new() };
+    let mut out = String::new();
+    write_peer_stanza(&mut out, phone, template, default_codecs);
+    out
+}
+
+fn write_peer_stanza(out: &mut String, phone: &ConfPhone, template: Option<&str>, default_codecs: &str) {
+    let Some(file) = peer_file(&phone.protocol) else { return };
     let pjsip = file == ConfFile::PjsipWizard;
     let codecs = if pjsip {
         codec_lines(&phone.codecs_list, default_codecs, "endpoint/", true)
@@ -302,7 +310,6 @@ pub fn peer_stanza(phone: &ConfPhone, template: Option<&str>, default_codecs: &s
         codec_lines(&phone.codecs_list, default_codecs, "", false)
     };
     let ext = &phone.extension;
-    let mut out = String::new();
     let mut written = false;
     if let Some(contents) = template.filter(|_| uses_template(&phone.template_id)) {
         let _ = write!(out, "\n[{ext}]\n");
@@ -314,7 +321,7 @@ pub fn peer_stanza(phone: &ConfPhone, template: Option<&str>, default_codecs: &s
                  inbound_auth/password={}\n",
                 phone.conf_secret
             );
-            callerid_line(&mut out, "endpoint/", phone);
+            callerid_line(out, "endpoint/", phone);
             let _ = writeln!(out, "endpoint/mailboxes={}", phone.voicemail_id);
             if phone.codecs_with_template || !contents.to_ascii_lowercase().contains("allow=") {
                 out.push_str(&codecs);
@@ -322,7 +329,7 @@ pub fn peer_stanza(phone: &ConfPhone, template: Option<&str>, default_codecs: &s
             let _ = writeln!(out, "{contents}");
         } else {
             let _ = write!(out, "username={ext}\nsecret={}\naccountcode={ext}\n", phone.conf_secret);
-            callerid_line(&mut out, "", phone);
+            callerid_line(out, "", phone);
             let _ = writeln!(out, "mailbox={}", phone.voicemail_id);
             if file == ConfFile::Iax && phone.conf_qualify {
                 out.push_str("qualify=yes\n");
@@ -345,7 +352,7 @@ pub fn peer_stanza(phone: &ConfPhone, template: Option<&str>, default_codecs: &s
         written = true;
     }
     if written {
-        return out;
+        return;
     }
     let _ = write!(out, "\n[{ext}]\n");
     match file {
@@ -358,7 +365,7 @@ pub fn peer_stanza(phone: &ConfPhone, template: Option<&str>, default_codecs: &s
                  endpoint/context={}\n",
                 phone.conf_secret, phone.phone_context
             );
-            callerid_line(&mut out, "endpoint/", phone);
+            callerid_line(out, "endpoint/", phone);
             let _ = writeln!(out, "endpoint/mailboxes={}", phone.voicemail_id);
             out.push_str(&codecs);
             out.push_str(
@@ -370,7 +377,7 @@ pub fn peer_stanza(phone: &ConfPhone, template: Option<&str>, default_codecs: &s
         }
         ConfFile::Iax => {
             let _ = write!(out, "username={ext}\nsecret={}\naccountcode={ext}\n", phone.conf_secret);
-            callerid_line(&mut out, "", phone);
+            callerid_line(out, "", phone);
             let _ =
                 write!(out, "mailbox={}\nrequirecalltoken=no\ncontext={}\n", phone.voicemail_id, phone.phone_context);
             out.push_str(&codecs);
@@ -384,7 +391,7 @@ pub fn peer_stanza(phone: &ConfPhone, template: Option<&str>, default_codecs: &s
         }
         ConfFile::Sip | ConfFile::Extensions => {
             let _ = write!(out, "username={ext}\nsecret={}\naccountcode={ext}\n", phone.conf_secret);
-            callerid_line(&mut out, "", phone);
+            callerid_line(out, "", phone);
             let _ = write!(out, "mailbox={}\ncontext={}\n", phone.voicemail_id, phone.phone_context);
             out.push_str(&codecs);
             out.push_str("type=friend\nhost=dynamic\n");
@@ -393,23 +400,55 @@ pub fn peer_stanza(phone: &ConfPhone, template: Option<&str>, default_codecs: &s
             }
         }
     }
-    out
 }
 
-/// Perl's numeric value of a string: leading digits, else 0.
-fn perl_number(text: &str) -> i64 {
+/// Perl's numeric value of a string: a leading decimal number (sign, digits, fraction, exponent), or
+/// `inf`/`nan`, else 0.
+fn perl_number(text: &str) -> f64 {
     let t = text.trim_start();
-    let digits: String = t.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().unwrap_or(0)
+    let bytes = t.as_bytes();
+    let mut end = 0;
+    if matches!(bytes.first(), Some(b'+' | b'-')) {
+        end = 1;
+    }
+    let digits_from = end;
+    while end < bytes.len() && bytes[end].is_ascii_digit() {
+        end += 1;
+    }
+    if end < bytes.len() && bytes[end] == b'.' {
+        end += 1;
+        while end < bytes.len() && bytes[end].is_ascii_digit() {
+            end += 1;
+        }
+    }
+    let has_digits = t[digits_from..end].bytes().any(|b| b.is_ascii_digit());
+    if !has_digits {
+        let word = t[digits_from..].to_ascii_lowercase();
+        let sign = if t.starts_with('-') { -1.0 } else { 1.0 };
+        return if word.starts_with("inf") { sign * f64::INFINITY } else { 0.0 };
+    }
+    if end < bytes.len() && matches!(bytes[end], b'e' | b'E') {
+        let mut exp = end + 1;
+        if matches!(bytes.get(exp), Some(b'+' | b'-')) {
+            exp += 1;
+        }
+        if bytes.get(exp).is_some_and(u8::is_ascii_digit) {
+            end = exp;
+            while end < bytes.len() && bytes[end].is_ascii_digit() {
+                end += 1;
+            }
+        }
+    }
+    t[..end].parse().unwrap_or(0.0)
 }
 
 /// The keepalive script's "minor" Asterisk version (`1.4.21.2` → 4, `13.38.3` → 13, `16.30.0-vici`
-/// → 16): it writes the old `|` dialplan syntax when this is below 6.
-pub fn asterisk_minor(version: &str) -> i64 {
+/// → 16), with Perl's number conversion: it writes the old `|` dialplan syntax when this is below 6.
+pub fn asterisk_minor(version: &str) -> f64 {
     let base = version.split('-').next().unwrap_or("");
     let mut parts = base.split('.');
     let first = perl_number(parts.next().unwrap_or(""));
-    if first <= 1 {
+    if first <= 1.0 {
         perl_number(parts.next().unwrap_or(""))
     } else {
         first
@@ -419,9 +458,9 @@ pub fn asterisk_minor(version: &str) -> i64 {
 /// The `h` extension line VICIdial writes at the top of each context, by Asterisk version.
 pub fn hangup_exten_line(asterisk_version: &str) -> &'static str {
     let minor = asterisk_minor(asterisk_version);
-    if minor < 6 {
+    if minor < 6.0 {
         "exten => h,1,DeadAGI(agi://127.0.0.1:4577/call_log--HVcauses--PRI-----NODEBUG-----${HANGUPCAUSE}-----${DIALSTATUS}-----${DIALEDTIME}-----${ANSWEREDTIME})"
-    } else if minor >= 12 {
+    } else if minor >= 12.0 {
         "exten => h,1,AGI(agi://127.0.0.1:4577/call_log--HVcauses--PRI-----NODEBUG-----${HANGUPCAUSE}-----${DIALSTATUS}-----${DIALEDTIME}-----${ANSWEREDTIME}-----${HANGUPCAUSE(${HANGUPCAUSE_KEYS()},tech)}))"
     } else {
         "exten => h,1,AGI(agi://127.0.0.1:4577/call_log--HVcauses--PRI-----NODEBUG-----${HANGUPCAUSE}-----${DIALSTATUS}-----${DIALEDTIME}-----${ANSWEREDTIME})"
@@ -431,15 +470,20 @@ pub fn hangup_exten_line(asterisk_version: &str) -> &'static str {
 /// The `extensions-vicidial.conf` lines that ring a SIP, IAX2 or PJSIP phone (empty otherwise): dial
 /// it for `phone_ring_timeout` seconds, then its unavailable forward or its voicemail.
 pub fn dialplan_lines(phone: &ConfPhone, asterisk_version: &str) -> String {
+    let mut out = String::new();
+    write_dialplan(&mut out, phone, asterisk_version);
+    out
+}
+
+fn write_dialplan(out: &mut String, phone: &ConfPhone, asterisk_version: &str) {
     let tech = match phone.protocol.as_str() {
         "SIP" => "SIP",
         "IAX2" => "IAX2",
         "PJSIP" => "PJSIP",
-        _ => return String::new(),
+        _ => return,
     };
-    let old = asterisk_minor(asterisk_version) < 6;
+    let old = asterisk_minor(asterisk_version) < 6.0;
     let (d, e, t) = (&phone.dialplan_number, &phone.extension, phone.phone_ring_timeout);
-    let mut out = String::new();
     if old {
         let _ = writeln!(out, "exten => {d},1,Dial({tech}/{e}|{t}|)");
     } else {
@@ -457,7 +501,6 @@ pub fn dialplan_lines(phone: &ConfPhone, asterisk_version: &str) -> String {
     if !old {
         let _ = writeln!(out, "exten => {d},3,Hangup()");
     }
-    out
 }
 
 /// One phone's configuration, for previews: refused exactly as [`generate`] would refuse it. An
@@ -475,67 +518,132 @@ pub fn phone_conf(server: &ConfServer, phone: &ConfPhone, template: Option<&str>
     })
 }
 
-/// Generates the four files of one server from its phones (any order; only active SIP, IAX2 and PJSIP
-/// phones are written, by extension as VICIdial orders them) and a template lookup. Phones whose
-/// values could inject configuration are left out and listed in [`GeneratedConf::refused`].
+/// Builds the four files of one server phone by phone, so a caller can stream tens of thousands of
+/// rows without holding them all. Phones must come IAX2 first, then SIP, then PJSIP, each by
+/// extension (case-insensitively), as VICIdial writes them; inactive phones and other protocols are
+/// skipped, phones whose values could inject configuration are refused.
+#[derive(Debug)]
+pub struct ConfBuilder<'s> {
+    server: &'s ConfServer,
+    sip: String,
+    iax: String,
+    pjsip: String,
+    extensions: String,
+    refused: Vec<Refusal>,
+    written: usize,
+}
+
+impl<'s> ConfBuilder<'s> {
+    /// A builder for `server` with each file's opening written.
+    pub fn new(server: &'s ConfServer) -> Self {
+        // The two empty lines in the SIP and IAX2 files stand where VICIdial writes its registrations
+        // and carrier peers.
+        let mut extensions = String::from(HEADER);
+        let _ = write!(
+            extensions,
+            "[vicidial-auto-phones]\n{}\n\n; Phones direct dial extensions:\n",
+            hangup_exten_line(&server.asterisk_version)
+        );
+        ConfBuilder {
+            server,
+            sip: format!("{HEADER}\n\n"),
+            iax: format!("{HEADER}\n\n"),
+            pjsip: format!(
+                "{HEADER}\n; PJSIP_WIZ General Settings: \n\n\n\n; PJSIP_WIZ Carrier Settings: \n\n\n\n\
+                 ; PJSIP_WIZ Phone Settings: \n\n"
+            ),
+            extensions,
+            refused: Vec::new(),
+            written: 0,
+        }
+    }
+
+    /// Adds one phone (`template`: the contents of its template, when it has one that exists).
+    pub fn push(&mut self, phone: &ConfPhone, template: Option<&str>) {
+        let Some(file) = peer_file(&phone.protocol).filter(|_| phone.active) else { return };
+        let template = template.filter(|_| uses_template(&phone.template_id));
+        if let Err(r) = check_phone(phone, template) {
+            self.refused.push(r);
+            return;
+        }
+        let out = match file {
+            ConfFile::Sip => &mut self.sip,
+            ConfFile::Iax => &mut self.iax,
+            _ => &mut self.pjsip,
+        };
+        write_peer_stanza(out, phone, template, &self.server.default_codecs);
+        write_dialplan(&mut self.extensions, phone, &self.server.asterisk_version);
+        self.written += 1;
+    }
+
+    /// Takes the text built so far for `file` (a streaming caller writes it out and keeps memory
+    /// flat); [`ConfBuilder::finish`] then returns only the rest.
+    pub fn drain(&mut self, file: ConfFile) -> String {
+        std::mem::take(self.buffer(file))
+    }
+
+    /// Bytes of text held for `file`.
+    pub fn buffered(&mut self, file: ConfFile) -> usize {
+        self.buffer(file).len()
+    }
+
+    fn buffer(&mut self, file: ConfFile) -> &mut String {
+        match file {
+            ConfFile::Extensions => &mut self.extensions,
+            ConfFile::Sip => &mut self.sip,
+            ConfFile::PjsipWizard => &mut self.pjsip,
+            ConfFile::Iax => &mut self.iax,
+        }
+    }
+
+    /// The finished files (after [`ConfBuilder::drain`], only their remaining text).
+    pub fn finish(mut self) -> GeneratedConf {
+        let footer = format!("\n; END OF FILE    Last Forced System Reload: {}\n", self.server.reload_timestamp);
+        for text in [&mut self.extensions, &mut self.sip, &mut self.pjsip, &mut self.iax] {
+            text.push('\n');
+            text.push_str(&footer);
+        }
+        GeneratedConf {
+            files: vec![
+                (ConfFile::Extensions, self.extensions),
+                (ConfFile::Sip, self.sip),
+                (ConfFile::PjsipWizard, self.pjsip),
+                (ConfFile::Iax, self.iax),
+            ],
+            written: self.written,
+            refused: self.refused,
+        }
+    }
+}
+
+/// The order VICIdial writes phones in: IAX2, SIP, PJSIP (others last), then by extension compared
+/// case-insensitively as its collation does.
+pub fn conf_order(a: &ConfPhone, b: &ConfPhone) -> std::cmp::Ordering {
+    let rank = |p: &ConfPhone| match p.protocol.as_str() {
+        "IAX2" => 0,
+        "SIP" => 1,
+        "PJSIP" => 2,
+        _ => 3,
+    };
+    let lower = |p: &ConfPhone| p.extension.bytes().map(|c| c.to_ascii_lowercase()).collect::<Vec<u8>>();
+    rank(a).cmp(&rank(b)).then_with(|| lower(a).cmp(&lower(b))).then_with(|| a.extension.cmp(&b.extension))
+}
+
+/// Generates the four files of one server from its phones in any order (see [`ConfBuilder`]) and a
+/// template lookup.
 pub fn generate<'t>(
     server: &ConfServer,
     phones: &[ConfPhone],
     template: impl Fn(&str) -> Option<&'t str>,
 ) -> GeneratedConf {
-    let mut ordered: Vec<&ConfPhone> = phones.iter().filter(|p| p.active && peer_file(&p.protocol).is_some()).collect();
-    // VICIdial's `order by extension` under a case-insensitive collation; IAX2, then SIP, then PJSIP.
-    let rank = |p: &ConfPhone| match p.protocol.as_str() {
-        "IAX2" => 0,
-        "SIP" => 1,
-        _ => 2,
-    };
-    ordered.sort_by(|a, b| {
-        rank(a).cmp(&rank(b)).then_with(|| {
-            a.extension.to_ascii_lowercase().cmp(&b.extension.to_ascii_lowercase()).then(a.extension.cmp(&b.extension))
-        })
-    });
-    let (mut sip, mut iax, mut pjsip) = (String::new(), String::new(), String::new());
-    let mut dialplan = String::from("\n; Phones direct dial extensions:\n");
-    let mut refused = Vec::new();
-    let mut written = 0;
+    let mut ordered: Vec<&ConfPhone> = phones.iter().collect();
+    ordered.sort_by(|a, b| conf_order(a, b));
+    let mut builder = ConfBuilder::new(server);
     for phone in ordered {
         let contents = if uses_template(&phone.template_id) { template(&phone.template_id) } else { None };
-        if let Err(r) = check_phone(phone, contents) {
-            refused.push(r);
-            continue;
-        }
-        let stanza = peer_stanza(phone, contents, &server.default_codecs);
-        match peer_file(&phone.protocol) {
-            Some(ConfFile::Sip) => sip.push_str(&stanza),
-            Some(ConfFile::Iax) => iax.push_str(&stanza),
-            _ => pjsip.push_str(&stanza),
-        }
-        dialplan.push_str(&dialplan_lines(phone, &server.asterisk_version));
-        written += 1;
+        builder.push(phone, contents);
     }
-    let footer = format!("\n; END OF FILE    Last Forced System Reload: {}\n", server.reload_timestamp);
-    let extensions = format!(
-        "{HEADER}[vicidial-auto-phones]\n{}\n{dialplan}\n{footer}",
-        hangup_exten_line(&server.asterisk_version)
-    );
-    // The two empty lines stand where VICIdial writes its registrations and carrier peers.
-    let sip = format!("{HEADER}\n\n{sip}\n{footer}");
-    let iax = format!("{HEADER}\n\n{iax}\n{footer}");
-    let pjsip = format!(
-        "{HEADER}\n; PJSIP_WIZ General Settings: \n\n\n\n; PJSIP_WIZ Carrier Settings: \n\n\n\n\
-         ; PJSIP_WIZ Phone Settings: \n\n{pjsip}\n{footer}"
-    );
-    GeneratedConf {
-        files: vec![
-            (ConfFile::Extensions, extensions),
-            (ConfFile::Sip, sip),
-            (ConfFile::PjsipWizard, pjsip),
-            (ConfFile::Iax, iax),
-        ],
-        written,
-        refused,
-    }
+    builder.finish()
 }
 
 /// What a server's generation and reload state means for one phone.
@@ -652,12 +760,17 @@ mod tests {
 
     #[test]
     fn version_parsing_follows_the_keepalive_script() {
-        assert_eq!(asterisk_minor("1.4.21.2"), 4);
-        assert_eq!(asterisk_minor("1.8.32.3-vici"), 8);
-        assert_eq!(asterisk_minor("13.38.3-vici"), 13);
-        assert_eq!(asterisk_minor("16"), 16);
-        assert_eq!(asterisk_minor(""), 0);
-        assert_eq!(asterisk_minor("garbage"), 0);
+        assert_eq!(asterisk_minor("1.4.21.2"), 4.0);
+        assert_eq!(asterisk_minor("1.8.32.3-vici"), 8.0);
+        assert_eq!(asterisk_minor("13.38.3-vici"), 13.0);
+        assert_eq!(asterisk_minor("16"), 16.0);
+        assert_eq!(asterisk_minor(""), 0.0);
+        assert_eq!(asterisk_minor("garbage"), 0.0);
+        // Perl's number conversion, as the script's `<=`/`>` comparisons see it.
+        assert_eq!(asterisk_minor("+13.1"), 13.0);
+        assert_eq!(asterisk_minor("1e1.0"), 10.0);
+        assert_eq!(asterisk_minor("99999999999999999999"), 1e20);
+        assert_eq!(asterisk_minor("inf"), f64::INFINITY);
         assert!(hangup_exten_line("1.4.21.2").contains("DeadAGI"));
         assert!(
             hangup_exten_line("1.8.32").starts_with("exten => h,1,AGI(") && !hangup_exten_line("1.8").contains("KEYS")
@@ -810,6 +923,39 @@ mod tests {
         let mut p = sip("1001");
         p.conf_override = "type=friend\n#exec /bin/sh".into();
         assert_eq!(generate(&modern(), &[p], |_| None).refused[0].field, "conf_override");
+    }
+
+    #[test]
+    fn crlf_templates_are_accepted_for_pjsip_only_as_vicidial_strips_them_there() {
+        let mut p = sip("3001");
+        p.template_id = "tpl".into();
+        let crlf = "type=friend\r\nhost=dynamic\r";
+        assert_eq!(check_phone(&p, Some(crlf)).map_err(|r| r.field), Err("template_contents"));
+        p.protocol = "PJSIP".into();
+        assert_eq!(check_phone(&p, Some(crlf)), Ok(()));
+        assert!(peer_stanza(&p, Some(crlf), "").ends_with("type=friend\nhost=dynamic\n"));
+    }
+
+    #[test]
+    fn draining_the_builder_yields_the_same_text() {
+        let phones: Vec<ConfPhone> = (0..50).map(|i| sip(&format!("{}", 1000 + i))).collect();
+        let whole = generate(&modern(), &phones, |_| None);
+        let server = modern();
+        let mut builder = ConfBuilder::new(&server);
+        let mut streamed: Vec<String> = vec![String::new(); 4];
+        for p in &phones {
+            builder.push(p, None);
+            for (i, f) in ConfFile::ALL.into_iter().enumerate() {
+                if builder.buffered(f) > 100 {
+                    streamed[i].push_str(&builder.drain(f));
+                }
+            }
+        }
+        for (i, (_, rest)) in builder.finish().files.into_iter().enumerate() {
+            streamed[i].push_str(&rest);
+        }
+        let expected: Vec<String> = whole.files.into_iter().map(|(_, t)| t).collect();
+        assert_eq!(streamed, expected);
     }
 
     #[test]

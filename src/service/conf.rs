@@ -5,8 +5,8 @@
 //!
 //! Knows the domain generator, storage and the AMI client; nothing of HTTP or the UI.
 
-use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 
 use crate::ami::{self, AmiConfig};
 use crate::domain::asterisk_conf::{
-    self, phone_conf_state, ConfFile, ConfPhone, ConfServer, GeneratedConf, PhoneConf, PhoneConfState, Refusal,
+    self, phone_conf_state, ConfBuilder, ConfFile, ConfPhone, ConfServer, PhoneConf, PhoneConfState, Refusal,
     ServerConfStatus,
 };
 use crate::domain::phone_entry::validate_server_ip;
@@ -70,6 +70,9 @@ pub enum ConfError {
     /// The database failed.
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    /// Reading the phones failed.
+    #[error("reading the phones: {0}")]
+    Read(String),
 }
 
 /// What one regeneration of a server did.
@@ -109,22 +112,80 @@ async fn conf_server(db: &Db, row: &ServerConfRow) -> Result<ConfServer, sqlx::E
     })
 }
 
-/// Builds (without writing) the files of one server from the database.
-pub async fn build_server_files(db: &Db, server_ip: &str) -> Result<GeneratedConf, ConfError> {
-    let row = {
-        let mut conn = db.reader().acquire().await?;
-        conf::server_conf(&mut conn, server_ip).await?.ok_or_else(|| ConfError::UnknownServer(server_ip.into()))?
-    };
-    build(db, &row).await
+/// What building and writing one server's files produced.
+struct Built {
+    written: usize,
+    refused: Vec<Refusal>,
+    changed: Vec<ConfFile>,
+    build_time: Duration,
+    write_time: Duration,
 }
 
-async fn build(db: &Db, row: &ServerConfRow) -> Result<GeneratedConf, ConfError> {
+/// Streams the server's phones through the generator into staged files beside the live ones, then
+/// replaces the files whose content changed. Runs on a blocking thread: reading and building tens of
+/// thousands of stanzas is CPU work, and memory stays flat (text is written out every 64 KiB).
+async fn build_and_write(db: &Db, row: &ServerConfRow, dir: PathBuf) -> Result<Built, ConfError> {
     let server = conf_server(db, row).await?;
-    let mut conn = db.reader().acquire().await?;
-    let phones = conf::conf_phones(&mut conn, &row.server_ip).await?;
-    let templates = conf::templates_by_id(&mut conn).await?;
-    drop(conn);
-    Ok(asterisk_conf::generate(&server, &phones, |id| templates.get(&id.to_ascii_lowercase()).map(String::as_str)))
+    let templates = {
+        let mut conn = db.reader().acquire().await?;
+        conf::templates_by_id(&mut conn).await?
+    };
+    let (path, ip) = (db.path().to_string(), row.server_ip.clone());
+    tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
+        let mut write_time = Duration::ZERO;
+        let write_error =
+            |file: ConfFile, error| ConfError::Write { file: dir.join(file.file_name()).display().to_string(), error };
+        let mut staged = Vec::new();
+        for file in ConfFile::ALL {
+            staged.push((
+                file,
+                conf_files::StagedFile::create(&dir, file.file_name()).map_err(|e| write_error(file, e))?,
+            ));
+        }
+        let mut builder = ConfBuilder::new(&server);
+        let mut failure = None;
+        conf::for_each_conf_phone(&path, &ip, |phone| {
+            let template = if phone.template_id.len() > 1 {
+                templates.get(&phone.template_id.to_ascii_lowercase()).map(String::as_str)
+            } else {
+                None
+            };
+            builder.push(&phone, template);
+            for (file, out) in &mut staged {
+                if failure.is_none() && builder.buffered(*file) >= 64 * 1024 {
+                    let t = Instant::now();
+                    if let Err(e) = out.write(&builder.drain(*file)) {
+                        failure = Some(write_error(*file, e));
+                    }
+                    write_time += t.elapsed();
+                }
+            }
+        })
+        .map_err(|e| ConfError::Read(e.to_string()))?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        let rest = builder.finish();
+        let t = Instant::now();
+        let mut changed = Vec::new();
+        for ((file, mut out), (_, text)) in staged.into_iter().zip(rest.files) {
+            out.write(&text).map_err(|e| write_error(file, e))?;
+            if out.commit().map_err(|e| write_error(file, e))? {
+                changed.push(file);
+            }
+        }
+        write_time += t.elapsed();
+        Ok(Built {
+            written: rest.written,
+            refused: rest.refused,
+            changed,
+            build_time: started.elapsed().saturating_sub(write_time),
+            write_time,
+        })
+    })
+    .await
+    .map_err(|e| ConfError::Read(e.to_string()))?
 }
 
 fn ami_config(row: &ServerConfRow, timeout: Duration) -> AmiConfig {
@@ -168,23 +229,14 @@ pub async fn regenerate_server(
     if !claimed && !force {
         return Ok(None);
     }
-    let started = Instant::now();
-    let generated = build(db, &row).await?;
-    let build_time = started.elapsed();
     let dir = conf_files::server_dir(&settings.conf_dir, &row.server_ip);
-    let files = generated.files.clone();
-    let written = tokio::task::spawn_blocking(move || write_files(&dir, &files)).await;
-    let write_time = started.elapsed() - build_time;
-    let changed = match written {
-        Ok(Ok(changed)) => changed,
-        Ok(Err(e)) => return Err(remark_after_failure(db, &row.server_ip, e).await),
-        Err(join) => {
-            let e =
-                ConfError::Write { file: settings.conf_dir.display().to_string(), error: std::io::Error::other(join) };
-            return Err(remark_after_failure(db, &row.server_ip, e).await);
-        }
+    let built = match build_and_write(db, &row, dir).await {
+        Ok(built) => built,
+        Err(e @ ConfError::Write { .. }) => return Err(remark_after_failure(db, &row.server_ip, e).await),
+        Err(e) => return Err(e),
     };
-    let refused: Vec<String> = generated.refused.iter().map(Refusal::describe).collect();
+    let Built { written, refused, changed, build_time, write_time } = built;
+    let refused: Vec<String> = refused.iter().map(Refusal::describe).collect();
     for r in &refused {
         tracing::warn!(server_ip = %row.server_ip, "conf generator refused {r}");
     }
@@ -200,7 +252,7 @@ pub async fn regenerate_server(
     tx.commit().await?;
     tracing::info!(
         server_ip = %row.server_ip,
-        phones = generated.written,
+        phones = written,
         refused = refused.len(),
         changed = changed.len(),
         build_ms = build_time.as_millis() as u64,
@@ -211,27 +263,7 @@ pub async fn regenerate_server(
     } else {
         None
     };
-    Ok(Some(GenerationReport {
-        server_ip: row.server_ip,
-        written: generated.written,
-        refused,
-        changed,
-        build_time,
-        write_time,
-        reload,
-    }))
-}
-
-fn write_files(dir: &Path, files: &[(ConfFile, String)]) -> Result<Vec<ConfFile>, ConfError> {
-    let mut changed = Vec::new();
-    for (file, text) in files {
-        let did = conf_files::write_if_changed(dir, file.file_name(), text.as_bytes())
-            .map_err(|error| ConfError::Write { file: dir.join(file.file_name()).display().to_string(), error })?;
-        if did {
-            changed.push(*file);
-        }
-    }
-    Ok(changed)
+    Ok(Some(GenerationReport { server_ip: row.server_ip, written, refused, changed, build_time, write_time, reload }))
 }
 
 /// A failed write: the error is recorded, and the server marked again so a later pass retries.
@@ -300,13 +332,22 @@ pub async fn retry_reload(db: &Db, settings: &ConfSettings, server_ip: &str) -> 
 
 /// One pass of the worker: regenerate every marked server and retry due reloads. Returns the reports.
 pub async fn run_pass(db: &Db, settings: &ConfSettings) -> Result<Vec<GenerationReport>, ConfError> {
+    run_pass_where(db, settings, |_| true).await
+}
+
+/// [`run_pass`] over the servers `due` accepts (the worker's cool-down for very large servers).
+async fn run_pass_where(
+    db: &Db,
+    settings: &ConfSettings,
+    due: impl Fn(&str) -> bool,
+) -> Result<Vec<GenerationReport>, ConfError> {
     let retry_before = now_unix() - settings.retry.as_secs() as i64;
     let work = {
         let mut conn = db.reader().acquire().await?;
         conf::servers_needing_work(&mut conn, retry_before).await?
     };
     let mut reports = Vec::new();
-    for row in work {
+    for row in work.into_iter().filter(|r| due(&r.server_ip)) {
         let result = if row.rebuild_conf_files == "Y" && row.generates() {
             regenerate_server(db, settings, &row.server_ip, false).await.map(|r| reports.extend(r))
         } else {
@@ -328,11 +369,14 @@ pub struct ConfWorker {
 
 impl ConfWorker {
     /// Starts the worker: every `poll` it looks for servers with work; when one is marked it waits
-    /// `debounce` (so a burst of changes is built once), then runs a pass.
+    /// `debounce` (so a burst of changes is built once), then runs a pass. A server whose build took
+    /// longer than `debounce` rests for twice its build time before the next one, so under a constant
+    /// stream of changes to a very large server the generator takes at most about a third of a core.
     pub fn start(db: Db, settings: ConfSettings) -> ConfWorker {
         let (stop, mut stopped) = watch::channel(false);
         let task = tokio::spawn(async move {
             tracing::info!(conf_dir = %settings.conf_dir.display(), "conf generator started");
+            let mut rest_until: HashMap<String, Instant> = HashMap::new();
             loop {
                 tokio::select! {
                     _ = stopped.changed() => break,
@@ -356,8 +400,15 @@ impl ConfWorker {
                     _ = stopped.changed() => break,
                     () = tokio::time::sleep(settings.debounce) => {}
                 }
-                if let Err(e) = run_pass(&db, &settings).await {
-                    tracing::error!("conf generator: {e}");
+                let now = Instant::now();
+                rest_until.retain(|_, until| *until > now);
+                match run_pass_where(&db, &settings, |ip| !rest_until.contains_key(ip)).await {
+                    Ok(reports) => {
+                        for r in reports.iter().filter(|r| r.build_time > settings.debounce) {
+                            rest_until.insert(r.server_ip.clone(), Instant::now() + r.build_time * 2);
+                        }
+                    }
+                    Err(e) => tracing::error!("conf generator: {e}"),
                 }
             }
         });
@@ -382,6 +433,41 @@ pub struct ServerConfView {
     pub refused: Vec<String>,
     /// Files waiting for a reload.
     pub reload_pending: Vec<&'static str>,
+}
+
+impl ServerConfView {
+    /// One line for pages and the CLI, e.g. `generated 2026-11-23 16:49:58 UTC; applied 2026-11-23
+    /// 16:49:58 UTC` or `rebuild pending`.
+    pub fn summary(&self) -> String {
+        let s = &self.status;
+        if !s.generates {
+            return "not generated (generate_vicidial_conf or active_asterisk_server is N)".into();
+        }
+        if s.rebuild_pending {
+            return "rebuild pending".into();
+        }
+        let Some(generated) = s.generated_at else { return "not generated yet".into() };
+        let mut line = format!("generated {}", utc_stamp(generated));
+        if !s.ami_configured {
+            line.push_str("; reload by hand (no AMI settings)");
+        } else if !s.apply_error.is_empty() {
+            line.push_str(&format!("; reload failed: {}", s.apply_error));
+        } else if s.reload_pending {
+            line.push_str("; reload pending");
+        } else if let Some(applied) = s.applied_at {
+            line.push_str(&format!("; applied {}", utc_stamp(applied)));
+        }
+        if !self.refused.is_empty() {
+            line.push_str(&format!("; {} phone(s) refused", self.refused.len()));
+        }
+        line
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS UTC`.
+pub fn utc_stamp(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map_or_else(String::new, |d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string())
 }
 
 fn status_of(row: &ServerConfRow) -> ServerConfStatus {

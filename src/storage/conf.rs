@@ -179,16 +179,47 @@ const CONF_PHONE_COLUMNS: &str = "SELECT extension, dialplan_number, voicemail_i
      codecs_with_template, voicemail_instructions, unavail_dialplan_fwd_exten, unavail_dialplan_fwd_context, \
      conf_qualify, mohsuggest FROM phones";
 
-/// The active SIP, IAX2 and PJSIP phones of a server (the rows VICIdial's keepalive reads), by extension.
-pub async fn conf_phones(conn: &mut SqliteConnection, server_ip: &str) -> sqlx::Result<Vec<ConfPhone>> {
-    let rows = sqlx::query_as::<_, ConfPhoneRow>(sqlx::AssertSqlSafe(format!(
-        "{CONF_PHONE_COLUMNS} WHERE server_ip = ? AND protocol IN ('SIP', 'IAX2', 'PJSIP') AND active = 'Y' \
-         ORDER BY extension"
-    )))
-    .bind(server_ip)
-    .fetch_all(conn)
-    .await?;
-    Ok(rows.into_iter().map(ConfPhone::from).collect())
+/// Streams the active phones of a server that have a peer (the rows VICIdial's keepalive reads) to
+/// `each`, in the order it writes them: IAX2, SIP, then PJSIP, each by extension. Read with `rusqlite`
+/// on the calling (blocking) thread from a read-only connection of its own, one row at a time: tens of
+/// thousands of rows are never held at once. Call it from `spawn_blocking`.
+pub fn for_each_conf_phone(path: &str, server_ip: &str, mut each: impl FnMut(ConfPhone)) -> rusqlite::Result<()> {
+    use rusqlite::{Connection, OpenFlags};
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // One read transaction, so the three protocols come from the same snapshot.
+    conn.execute_batch("BEGIN")?;
+    let mut stmt = conn.prepare(&format!(
+        "{CONF_PHONE_COLUMNS} WHERE server_ip = ?1 AND protocol = ?2 AND active = 'Y' ORDER BY extension"
+    ))?;
+    for protocol in ["IAX2", "SIP", "PJSIP"] {
+        let mut rows = stmt.query([server_ip, protocol])?;
+        while let Some(r) = rows.next()? {
+            each(ConfPhone {
+                extension: r.get(0)?,
+                dialplan_number: r.get(1)?,
+                voicemail_id: r.get(2)?,
+                protocol: r.get(3)?,
+                active: r.get::<_, String>(4)? == "Y",
+                conf_secret: r.get(5)?,
+                fullname: r.get(6)?,
+                outbound_cid: r.get(7)?,
+                phone_context: r.get(8)?,
+                phone_ring_timeout: r.get(9)?,
+                template_id: r.get(10)?,
+                conf_override: r.get::<_, Option<String>>(11)?.unwrap_or_default(),
+                codecs_list: r.get(12)?,
+                codecs_with_template: r.get::<_, String>(13)? == "1",
+                voicemail_instructions: r.get::<_, String>(14)? == "Y",
+                unavail_dialplan_fwd_exten: r.get(15)?,
+                unavail_dialplan_fwd_context: r.get(16)?,
+                conf_qualify: r.get::<_, String>(17)? == "Y",
+                mohsuggest: r.get(18)?,
+            });
+        }
+    }
+    drop(stmt);
+    conn.execute_batch("COMMIT")
 }
 
 /// One phone's generator columns.

@@ -10,30 +10,78 @@ pub fn server_dir(conf_dir: &Path, server_ip: &str) -> PathBuf {
     conf_dir.join(server_ip)
 }
 
-/// Writes `content` to `dir/name` unless the file already holds exactly that: a temporary file in
-/// the same directory is written, flushed to disk and renamed over the old one, so Asterisk never
-/// reads a half-written file. Returns whether the file changed.
-pub fn write_if_changed(dir: &Path, name: &str, content: &[u8]) -> io::Result<bool> {
-    let path = dir.join(name);
-    match fs::read(&path) {
-        Ok(existing) if existing == content => return Ok(false),
-        Ok(_) => {}
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
+/// A file being written in pieces next to the one it may replace: [`StagedFile::commit`] keeps the old
+/// file when the new content is identical, else atomically replaces it. Memory stays flat however
+/// large the file.
+#[derive(Debug)]
+pub struct StagedFile {
+    tmp: PathBuf,
+    path: PathBuf,
+    out: io::BufWriter<fs::File>,
+}
+
+impl StagedFile {
+    /// Starts `dir/name` (creating `dir`).
+    pub fn create(dir: &Path, name: &str) -> io::Result<StagedFile> {
+        fs::create_dir_all(dir)?;
+        let tmp = dir.join(format!(".{name}.tmp"));
+        let out = io::BufWriter::with_capacity(64 * 1024, fs::File::create(&tmp)?);
+        Ok(StagedFile { tmp, path: dir.join(name), out })
     }
-    fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{name}.tmp"));
-    {
-        let mut file = fs::File::create(&tmp)?;
-        file.write_all(content)?;
-        file.sync_all()?;
+
+    /// Appends text.
+    pub fn write(&mut self, text: &str) -> io::Result<()> {
+        self.out.write_all(text.as_bytes())
     }
-    fs::rename(&tmp, &path)?;
-    // Make the rename itself durable.
-    if let Ok(d) = fs::File::open(dir) {
-        let _ = d.sync_all();
+
+    /// Finishes: returns whether the file changed (and was replaced).
+    pub fn commit(self) -> io::Result<bool> {
+        let StagedFile { tmp, path, out } = self;
+        let file = out.into_inner().map_err(io::IntoInnerError::into_error)?;
+        let result = (|| {
+            if same_content(&tmp, &path)? {
+                fs::remove_file(&tmp)?;
+                return Ok(false);
+            }
+            file.sync_all()?;
+            fs::rename(&tmp, &path)?;
+            if let Some(dir) = path.parent() {
+                if let Ok(d) = fs::File::open(dir) {
+                    let _ = d.sync_all();
+                }
+            }
+            Ok(true)
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result
     }
-    Ok(true)
+}
+
+/// Whether two files hold the same bytes (false when `b` does not exist), compared in chunks.
+fn same_content(a: &Path, b: &Path) -> io::Result<bool> {
+    use std::io::Read;
+    let (meta_a, meta_b) = match (fs::metadata(a), fs::metadata(b)) {
+        (Ok(x), Ok(y)) => (x, y),
+        (_, Err(e)) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        (Err(e), _) | (_, Err(e)) => return Err(e),
+    };
+    if meta_a.len() != meta_b.len() {
+        return Ok(false);
+    }
+    let (mut fa, mut fb) = (io::BufReader::new(fs::File::open(a)?), io::BufReader::new(fs::File::open(b)?));
+    let (mut ba, mut bb) = (vec![0u8; 64 * 1024], vec![0u8; 64 * 1024]);
+    loop {
+        let n = fa.read(&mut ba)?;
+        if n == 0 {
+            return Ok(true);
+        }
+        fb.read_exact(&mut bb[..n])?;
+        if ba[..n] != bb[..n] {
+            return Ok(false);
+        }
+    }
 }
 
 /// Reads one generated file, `None` when it does not exist (yet).
@@ -50,17 +98,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn writes_only_when_changed() -> io::Result<()> {
+    fn staged_files_replace_only_on_change() -> io::Result<()> {
         let tmp = tempfile::tempdir()?;
-        let dir = tmp.path().join("10.0.0.1");
-        assert!(write_if_changed(&dir, "sip-vicidial.conf", b"a")?);
-        let first = fs::metadata(dir.join("sip-vicidial.conf"))?.modified()?;
-        assert!(!write_if_changed(&dir, "sip-vicidial.conf", b"a")?);
-        assert_eq!(fs::metadata(dir.join("sip-vicidial.conf"))?.modified()?, first);
-        assert!(write_if_changed(&dir, "sip-vicidial.conf", b"b")?);
-        assert_eq!(read(&dir, "sip-vicidial.conf")?.as_deref(), Some("b"));
-        assert_eq!(read(&dir, "iax-vicidial.conf")?, None);
-        assert!(!dir.join(".sip-vicidial.conf.tmp").exists());
+        let dir = tmp.path().join("10.0.0.2");
+        let stage = |parts: &[&str]| -> io::Result<bool> {
+            let mut f = StagedFile::create(&dir, "iax-vicidial.conf")?;
+            for p in parts {
+                f.write(p)?;
+            }
+            f.commit()
+        };
+        assert!(stage(&["ab", "cd"])?);
+        assert!(!stage(&["a", "bcd"])?);
+        assert!(stage(&["abce"])?, "same length, different bytes");
+        assert!(stage(&["abcde"])?);
+        assert_eq!(read(&dir, "iax-vicidial.conf")?.as_deref(), Some("abcde"));
+        assert_eq!(fs::read_dir(&dir)?.count(), 1, "no temporary file left");
         Ok(())
     }
 }
