@@ -235,3 +235,72 @@ async fn try_get(addr: std::net::SocketAddr, query: &str) -> Option<String> {
     let (head, body) = text.split_once("\r\n\r\n")?;
     head.starts_with("HTTP/1.1 200").then(|| body.to_string())
 }
+
+/// `server add` with AMI settings, `conf generate` and `conf status` from the command line: a real
+/// database file, real files in a temporary conf directory, and the AMI test double.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conf_commands_generate_files_and_reload_over_ami() {
+    let ami = common::ami::AmiTestServer::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("conf.db");
+    let conf_dir = dir.path().join("conf");
+    let port = ami.addr().port().to_string();
+    // AMI without a secret is refused, naming the argument; a bad version is refused with the rule.
+    let (ok, _, err) =
+        run(dialtone(&db).args(["server", "add", "--ip", "10.0.0.7", "--id", "a7", "--ami-host", "127.0.0.1"]));
+    assert!(!ok && err.contains("--ami-secret"), "{err}");
+    let (ok, _, err) =
+        run(dialtone(&db).args(["server", "add", "--ip", "10.0.0.7", "--id", "a7", "--asterisk-version", "13;x"]));
+    assert!(!ok && err.contains("asterisk_version must be"), "{err}");
+    // The secret from standard input, as for passwords.
+    let mut child = dialtone(&db)
+        .args(["server", "add", "--ip", "10.0.0.7", "--id", "a7", "--asterisk-version", "13.38.3"])
+        .args([
+            "--ami-host",
+            "127.0.0.1",
+            "--ami-port",
+            &port,
+            "--ami-user",
+            common::ami::TEST_USER,
+            "--ami-secret",
+            "-",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        writeln!(stdin, "{}", common::ami::TEST_SECRET).expect("write secret");
+    }
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+
+    let conf = |args: &[&str]| {
+        let mut c = dialtone(&db);
+        c.arg("--conf-dir").arg(&conf_dir).args(args);
+        run(&mut c)
+    };
+    let (ok, out, err) = tokio::task::block_in_place(|| conf(&["conf", "generate"]));
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("10.0.0.7: 0 phones written, 0 refused; built in"), "{out}");
+    assert!(out.contains("Asterisk reloaded: dialplan reload, sip reload, pjsip reload, iax2 reload"), "{out}");
+    assert_eq!(ami.commands_received(), ["dialplan reload", "sip reload", "pjsip reload", "iax2 reload"]);
+    assert!(conf_dir.join("10.0.0.7").join("sip-vicidial.conf").exists());
+    // Nothing marked any more; forcing the server rebuilds without changes, so nothing is reloaded.
+    let (_, out, _) = tokio::task::block_in_place(|| conf(&["conf", "generate"]));
+    assert!(out.contains("no server marked"), "{out}");
+    let (ok, out, _) = tokio::task::block_in_place(|| conf(&["conf", "generate", "--server", "10.0.0.7"]));
+    assert!(ok && out.contains("changed: none") && !out.contains("reloaded"), "{out}");
+    let (ok, out, _) = tokio::task::block_in_place(|| conf(&["conf", "status"]));
+    assert!(ok && out.contains("10.0.0.7: generated ") && out.contains("; applied "), "{out}");
+    let (ok, _, err) = tokio::task::block_in_place(|| conf(&["conf", "generate", "--server", "10.9.9.9"]));
+    assert!(!ok && err.contains("no server with server_ip 10.9.9.9"), "{err}");
+    // The secret is stored (Dialtone must log in with it) but never written to the audit log.
+    let db = Db::open(db.to_str().expect("utf-8"), Durability::Process).await.expect("open");
+    let mut conn = db.reader().acquire().await.expect("conn");
+    let audit: Vec<String> =
+        sqlx::query_scalar("SELECT event_diff FROM vicidial_admin_log").fetch_all(&mut *conn).await.expect("audit");
+    assert!(audit.iter().all(|d| !d.contains(common::ami::TEST_SECRET)), "{audit:?}");
+}
