@@ -380,3 +380,47 @@ async fn phone_moves_and_edits_through_the_service_update_both_servers() {
     // Asterisk 1.4 syntax on the old server.
     assert!(read(&settings, "10.1.0.2", ConfFile::Extensions).contains("exten => 91001,1,Dial(SIP/1001|60|)\n"));
 }
+
+/// The read side the pages use: a server's file as written (for download), refusing anything that is
+/// not a server IP so no other path can be read, and the wizard's preview of a phone not yet stored.
+#[tokio::test]
+async fn files_can_be_read_back_and_unsaved_phones_previewed() {
+    let (_dir, db, settings) = fixture_db().await;
+    assert_eq!(conf::read_conf_file(&settings, "10.1.0.1", ConfFile::Sip).await.expect("read"), None);
+    conf::regenerate_server(&db, &settings, "10.1.0.1", false).await.expect("generate");
+    let sip = conf::read_conf_file(&settings, "10.1.0.1", ConfFile::Sip).await.expect("read").expect("written");
+    assert_eq!(sip, read(&settings, "10.1.0.1", ConfFile::Sip));
+    std::fs::write(settings.conf_dir.join("secret.txt"), "x").expect("plant");
+    for bad in ["..", "../10.1.0.1", "10.1.0.1/..", "", "10.1.0"] {
+        assert_eq!(conf::read_conf_file(&settings, bad, ConfFile::Sip).await.expect("read"), None, "{bad}");
+    }
+
+    let input = dialtone::domain::PhoneEntryInput {
+        extension: "5001".into(),
+        dialplan_number: "95001".into(),
+        voicemail_id: "5001".into(),
+        phone_login: "l5001".into(),
+        phone_pass: "pw".into(),
+        server_ip: "10.1.0.2".into(),
+        protocol: "IAX2".into(),
+        registration_password: "Prev5001x".into(),
+        phone_full_name: "Preview".into(),
+        local_gmt: "-5.00".into(),
+        outbound_cid: "3125555001".into(),
+        ..Default::default()
+    };
+    let entry = dialtone::domain::validate_phone_entry(&input, dialtone::domain::ProtocolSet::WebAdmin).expect("valid");
+    let phone = dialtone::domain::asterisk_conf::ConfPhone::from_entry(&entry);
+    let preview = conf::preview_phone_conf(&db, &phone, "10.1.0.2").await.expect("preview").expect("not refused");
+    assert_eq!(preview.peer_file, Some(ConfFile::Iax));
+    assert!(preview.stanza.starts_with("\n[5001]\nusername=5001\nsecret=Prev5001x\n"), "{}", preview.stanza);
+    // Server 10.1.0.2 runs Asterisk 1.4: the preview uses its dialplan syntax.
+    assert_eq!(
+        preview.dialplan,
+        "exten => 95001,1,Dial(IAX2/5001|60|)\nexten => 95001,2,Goto(default,850266666666665001,1)\n"
+    );
+    let mut external = phone.clone();
+    external.protocol = "EXTERNAL".into();
+    let none = conf::preview_phone_conf(&db, &external, "10.1.0.2").await.expect("preview").expect("not refused");
+    assert_eq!((none.peer_file, none.stanza.as_str()), (None, ""));
+}
