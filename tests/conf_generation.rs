@@ -424,3 +424,36 @@ async fn files_can_be_read_back_and_unsaved_phones_previewed() {
     let none = conf::preview_phone_conf(&db, &external, "10.1.0.2").await.expect("preview").expect("not refused");
     assert_eq!((none.peer_file, none.stanza.as_str()), (None, ""));
 }
+
+/// A conf directory that cannot be written: the error is recorded, the server stays marked, nothing is
+/// half-written; once the directory is usable the next pass writes the files and clears the error.
+#[tokio::test]
+async fn an_unwritable_conf_dir_is_reported_and_retried() {
+    let (dir, db, mut settings) = fixture_db().await;
+    let blocker = dir.path().join("not-a-dir");
+    std::fs::write(&blocker, "a file where the conf directory should be").expect("blocker");
+    settings.conf_dir = blocker.clone();
+    let err = conf::regenerate_server(&db, &settings, "10.1.0.1", false).await.expect_err("cannot write");
+    assert!(err.to_string().starts_with("writing "), "{err}");
+    let state =
+        scalar(&db, "SELECT rebuild_conf_files || ' ' || conf_apply_error FROM servers WHERE server_ip = '10.1.0.1'")
+            .await
+            .unwrap_or_default();
+    assert!(state.starts_with("Y writing "), "{state}");
+    let view = conf::server_conf_views(&db).await.expect("views");
+    assert_eq!(view[0].summary(), "rebuild pending");
+
+    settings.conf_dir = dir.path().join("asterisk-conf");
+    let reports = conf::run_pass(&db, &settings).await.expect("pass");
+    assert_eq!(reports.len(), 2);
+    let view = conf::server_conf_views(&db).await.expect("views");
+    assert!(
+        view[0].summary().starts_with("generated ") && view[0].summary().ends_with("reload by hand (no AMI settings)"),
+        "{}",
+        view[0].summary()
+    );
+    assert_eq!(
+        scalar(&db, "SELECT conf_apply_error FROM servers WHERE server_ip = '10.1.0.1'").await.as_deref(),
+        Some("")
+    );
+}

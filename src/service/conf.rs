@@ -332,21 +332,22 @@ pub async fn retry_reload(db: &Db, settings: &ConfSettings, server_ip: &str) -> 
 
 /// One pass of the worker: regenerate every marked server and retry due reloads. Returns the reports.
 pub async fn run_pass(db: &Db, settings: &ConfSettings) -> Result<Vec<GenerationReport>, ConfError> {
-    run_pass_where(db, settings, |_| true).await
+    Ok(run_pass_where(db, settings, |_| true).await?.0)
 }
 
-/// [`run_pass`] over the servers `due` accepts (the worker's cool-down for very large servers).
+/// [`run_pass`] over the servers `due` accepts (the worker's rest periods); also returns the servers
+/// that failed.
 async fn run_pass_where(
     db: &Db,
     settings: &ConfSettings,
     due: impl Fn(&str) -> bool,
-) -> Result<Vec<GenerationReport>, ConfError> {
+) -> Result<(Vec<GenerationReport>, Vec<String>), ConfError> {
     let retry_before = now_unix() - settings.retry.as_secs() as i64;
     let work = {
         let mut conn = db.reader().acquire().await?;
         conf::servers_needing_work(&mut conn, retry_before).await?
     };
-    let mut reports = Vec::new();
+    let (mut reports, mut failed) = (Vec::new(), Vec::new());
     for row in work.into_iter().filter(|r| due(&r.server_ip)) {
         let result = if row.rebuild_conf_files == "Y" && row.generates() {
             regenerate_server(db, settings, &row.server_ip, false).await.map(|r| reports.extend(r))
@@ -355,9 +356,10 @@ async fn run_pass_where(
         };
         if let Err(e) = result {
             tracing::error!(server_ip = %row.server_ip, "conf generation: {e}");
+            failed.push(row.server_ip);
         }
     }
-    Ok(reports)
+    Ok((reports, failed))
 }
 
 /// The background generator; stops when dropped or on [`ConfWorker::stop`].
@@ -371,7 +373,8 @@ impl ConfWorker {
     /// Starts the worker: every `poll` it looks for servers with work; when one is marked it waits
     /// `debounce` (so a burst of changes is built once), then runs a pass. A server whose build took
     /// longer than `debounce` rests for twice its build time before the next one, so under a constant
-    /// stream of changes to a very large server the generator takes at most about a third of a core.
+    /// stream of changes to a very large server the generator takes at most about a third of a core; a
+    /// server whose generation failed rests for `retry`.
     pub fn start(db: Db, settings: ConfSettings) -> ConfWorker {
         let (stop, mut stopped) = watch::channel(false);
         let task = tokio::spawn(async move {
@@ -403,9 +406,14 @@ impl ConfWorker {
                 let now = Instant::now();
                 rest_until.retain(|_, until| *until > now);
                 match run_pass_where(&db, &settings, |ip| !rest_until.contains_key(ip)).await {
-                    Ok(reports) => {
+                    Ok((reports, failed)) => {
                         for r in reports.iter().filter(|r| r.build_time > settings.debounce) {
                             rest_until.insert(r.server_ip.clone(), Instant::now() + r.build_time * 2);
+                        }
+                        // A server that failed (unwritable directory, bad IP) is retried after `retry`,
+                        // not at every poll.
+                        for ip in failed {
+                            rest_until.insert(ip, Instant::now() + settings.retry);
                         }
                     }
                     Err(e) => tracing::error!("conf generator: {e}"),

@@ -272,6 +272,8 @@ pub async fn mark_template_servers(conn: &mut SqliteConnection, template_id: &st
 }
 
 /// Records a finished generation: when, the refused phones, and the files now waiting for a reload.
+/// Clears the last error (a failed write, or a reload error that the reload following this generation
+/// reports again if it persists).
 pub async fn record_generation(
     conn: &mut SqliteConnection,
     server_ip: &str,
@@ -280,7 +282,8 @@ pub async fn record_generation(
     reload_pending: &str,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE servers SET conf_generated_at = ?, conf_refused = ?, conf_reload_pending = ? WHERE server_ip = ?",
+        "UPDATE servers SET conf_generated_at = ?, conf_refused = ?, conf_reload_pending = ?, conf_apply_error = '' \
+         WHERE server_ip = ?",
     )
     .bind(at)
     .bind(refused)

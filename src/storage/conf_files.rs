@@ -17,7 +17,7 @@ pub fn server_dir(conf_dir: &Path, server_ip: &str) -> PathBuf {
 pub struct StagedFile {
     tmp: PathBuf,
     path: PathBuf,
-    out: io::BufWriter<fs::File>,
+    out: Option<io::BufWriter<fs::File>>,
 }
 
 impl StagedFile {
@@ -26,36 +26,42 @@ impl StagedFile {
         fs::create_dir_all(dir)?;
         let tmp = dir.join(format!(".{name}.tmp"));
         let out = io::BufWriter::with_capacity(64 * 1024, fs::File::create(&tmp)?);
-        Ok(StagedFile { tmp, path: dir.join(name), out })
+        Ok(StagedFile { tmp, path: dir.join(name), out: Some(out) })
     }
 
     /// Appends text.
     pub fn write(&mut self, text: &str) -> io::Result<()> {
-        self.out.write_all(text.as_bytes())
+        match &mut self.out {
+            Some(out) => out.write_all(text.as_bytes()),
+            None => Err(io::Error::other("staged file already finished")),
+        }
     }
 
     /// Finishes: returns whether the file changed (and was replaced).
-    pub fn commit(self) -> io::Result<bool> {
-        let StagedFile { tmp, path, out } = self;
+    pub fn commit(mut self) -> io::Result<bool> {
+        let out = self.out.take().ok_or_else(|| io::Error::other("staged file already finished"))?;
         let file = out.into_inner().map_err(io::IntoInnerError::into_error)?;
-        let result = (|| {
-            if same_content(&tmp, &path)? {
-                fs::remove_file(&tmp)?;
-                return Ok(false);
-            }
-            file.sync_all()?;
-            fs::rename(&tmp, &path)?;
-            if let Some(dir) = path.parent() {
-                if let Ok(d) = fs::File::open(dir) {
-                    let _ = d.sync_all();
-                }
-            }
-            Ok(true)
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp);
+        if same_content(&self.tmp, &self.path)? {
+            fs::remove_file(&self.tmp)?;
+            return Ok(false);
         }
-        result
+        file.sync_all()?;
+        fs::rename(&self.tmp, &self.path)?;
+        if let Some(dir) = self.path.parent() {
+            if let Ok(d) = fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(true)
+    }
+}
+
+impl Drop for StagedFile {
+    /// A staged file that was not committed (an error, or a build abandoned part way) is removed.
+    fn drop(&mut self) {
+        if self.tmp.exists() {
+            let _ = fs::remove_file(&self.tmp);
+        }
     }
 }
 
@@ -114,6 +120,10 @@ mod tests {
         assert!(stage(&["abcde"])?);
         assert_eq!(read(&dir, "iax-vicidial.conf")?.as_deref(), Some("abcde"));
         assert_eq!(fs::read_dir(&dir)?.count(), 1, "no temporary file left");
+        let mut abandoned = StagedFile::create(&dir, "sip-vicidial.conf")?;
+        abandoned.write("half")?;
+        drop(abandoned);
+        assert_eq!(fs::read_dir(&dir)?.count(), 1, "an abandoned staged file is removed");
         Ok(())
     }
 }
