@@ -316,6 +316,6 @@ pub async fn first_active_gmt(db: &Db) -> Result<Option<String>, sqlx::Error> {
 /// generator does after writing the files).
 pub async fn conf_files_built(db: &Db, server_ip: &str) -> Result<(), sqlx::Error> {
     let mut tx = db.write().await?;
-    servers::clear_rebuild(&mut tx, server_ip).await?;
+    conf::claim_rebuild(&mut tx, server_ip).await?;
     tx.commit().await
 }

@@ -510,9 +510,14 @@ pub async fn phone_conf_view(
     db: &Db,
     extension: &str,
     server_ip: &str,
-) -> Result<Option<(Result<PhoneConf, Refusal>, PhoneConfState)>, sqlx::Error> {
+) -> Result<Option<(Result<PhoneConf, Refusal>, PhoneConfState)>, ConfError> {
+    let (path, ext, ip) = (db.path().to_string(), extension.to_string(), server_ip.to_string());
+    let phone = tokio::task::spawn_blocking(move || conf::conf_phone(&path, &ext, &ip))
+        .await
+        .map_err(|e| ConfError::Read(e.to_string()))?
+        .map_err(|e| ConfError::Read(e.to_string()))?;
+    let Some(phone) = phone else { return Ok(None) };
     let mut conn = db.reader().acquire().await?;
-    let Some(phone) = conf::conf_phone(&mut conn, extension, server_ip).await? else { return Ok(None) };
     let Some(row) = conf::server_conf(&mut conn, server_ip).await? else { return Ok(None) };
     let template = conf::template_contents(&mut conn, &phone.template_id).await?;
     drop(conn);

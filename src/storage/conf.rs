@@ -125,55 +125,6 @@ pub async fn remark_rebuild(conn: &mut SqliteConnection, server_ip: &str) -> sql
     Ok(())
 }
 
-#[derive(sqlx::FromRow)]
-struct ConfPhoneRow {
-    extension: String,
-    dialplan_number: String,
-    voicemail_id: String,
-    protocol: String,
-    active: String,
-    conf_secret: String,
-    fullname: String,
-    outbound_cid: String,
-    phone_context: String,
-    phone_ring_timeout: i64,
-    template_id: String,
-    conf_override: Option<String>,
-    codecs_list: String,
-    codecs_with_template: String,
-    voicemail_instructions: String,
-    unavail_dialplan_fwd_exten: String,
-    unavail_dialplan_fwd_context: String,
-    conf_qualify: String,
-    mohsuggest: String,
-}
-
-impl From<ConfPhoneRow> for ConfPhone {
-    fn from(r: ConfPhoneRow) -> Self {
-        ConfPhone {
-            extension: r.extension,
-            dialplan_number: r.dialplan_number,
-            voicemail_id: r.voicemail_id,
-            protocol: r.protocol,
-            active: r.active == "Y",
-            conf_secret: r.conf_secret,
-            fullname: r.fullname,
-            outbound_cid: r.outbound_cid,
-            phone_context: r.phone_context,
-            phone_ring_timeout: r.phone_ring_timeout,
-            template_id: r.template_id,
-            conf_override: r.conf_override.unwrap_or_default(),
-            codecs_list: r.codecs_list,
-            codecs_with_template: r.codecs_with_template == "1",
-            voicemail_instructions: r.voicemail_instructions == "Y",
-            unavail_dialplan_fwd_exten: r.unavail_dialplan_fwd_exten,
-            unavail_dialplan_fwd_context: r.unavail_dialplan_fwd_context,
-            conf_qualify: r.conf_qualify == "Y",
-            mohsuggest: r.mohsuggest,
-        }
-    }
-}
-
 const CONF_PHONE_COLUMNS: &str = "SELECT extension, dialplan_number, voicemail_id, protocol, active, conf_secret, \
      fullname, outbound_cid, phone_context, phone_ring_timeout, template_id, conf_override, codecs_list, \
      codecs_with_template, voicemail_instructions, unavail_dialplan_fwd_exten, unavail_dialplan_fwd_context, \
@@ -184,9 +135,7 @@ const CONF_PHONE_COLUMNS: &str = "SELECT extension, dialplan_number, voicemail_i
 /// on the calling (blocking) thread from a read-only connection of its own, one row at a time: tens of
 /// thousands of rows are never held at once. Call it from `spawn_blocking`.
 pub fn for_each_conf_phone(path: &str, server_ip: &str, mut each: impl FnMut(ConfPhone)) -> rusqlite::Result<()> {
-    use rusqlite::{Connection, OpenFlags};
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    let conn = open_read_only(path)?;
     // One read transaction, so the three protocols come from the same snapshot.
     conn.execute_batch("BEGIN")?;
     let mut stmt = conn.prepare(&format!(
@@ -195,47 +144,54 @@ pub fn for_each_conf_phone(path: &str, server_ip: &str, mut each: impl FnMut(Con
     for protocol in ["IAX2", "SIP", "PJSIP"] {
         let mut rows = stmt.query([server_ip, protocol])?;
         while let Some(r) = rows.next()? {
-            each(ConfPhone {
-                extension: r.get(0)?,
-                dialplan_number: r.get(1)?,
-                voicemail_id: r.get(2)?,
-                protocol: r.get(3)?,
-                active: r.get::<_, String>(4)? == "Y",
-                conf_secret: r.get(5)?,
-                fullname: r.get(6)?,
-                outbound_cid: r.get(7)?,
-                phone_context: r.get(8)?,
-                phone_ring_timeout: r.get(9)?,
-                template_id: r.get(10)?,
-                conf_override: r.get::<_, Option<String>>(11)?.unwrap_or_default(),
-                codecs_list: r.get(12)?,
-                codecs_with_template: r.get::<_, String>(13)? == "1",
-                voicemail_instructions: r.get::<_, String>(14)? == "Y",
-                unavail_dialplan_fwd_exten: r.get(15)?,
-                unavail_dialplan_fwd_context: r.get(16)?,
-                conf_qualify: r.get::<_, String>(17)? == "Y",
-                mohsuggest: r.get(18)?,
-            });
+            each(conf_phone_from_row(r)?);
         }
     }
     drop(stmt);
     conn.execute_batch("COMMIT")
 }
 
-/// One phone's generator columns.
-pub async fn conf_phone(
-    conn: &mut SqliteConnection,
-    extension: &str,
-    server_ip: &str,
-) -> sqlx::Result<Option<ConfPhone>> {
-    let row = sqlx::query_as::<_, ConfPhoneRow>(sqlx::AssertSqlSafe(format!(
-        "{CONF_PHONE_COLUMNS} WHERE extension = ? AND server_ip = ?"
-    )))
-    .bind(extension)
-    .bind(server_ip)
-    .fetch_optional(conn)
-    .await?;
-    Ok(row.map(ConfPhone::from))
+fn conf_phone_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConfPhone> {
+    Ok(ConfPhone {
+        extension: r.get(0)?,
+        dialplan_number: r.get(1)?,
+        voicemail_id: r.get(2)?,
+        protocol: r.get(3)?,
+        active: r.get::<_, String>(4)? == "Y",
+        conf_secret: r.get(5)?,
+        fullname: r.get(6)?,
+        outbound_cid: r.get(7)?,
+        phone_context: r.get(8)?,
+        phone_ring_timeout: r.get(9)?,
+        template_id: r.get(10)?,
+        conf_override: r.get::<_, Option<String>>(11)?.unwrap_or_default(),
+        codecs_list: r.get(12)?,
+        codecs_with_template: r.get::<_, String>(13)? == "1",
+        voicemail_instructions: r.get::<_, String>(14)? == "Y",
+        unavail_dialplan_fwd_exten: r.get(15)?,
+        unavail_dialplan_fwd_context: r.get(16)?,
+        conf_qualify: r.get::<_, String>(17)? == "Y",
+        mohsuggest: r.get(18)?,
+    })
+}
+
+fn open_read_only(path: &str) -> rusqlite::Result<rusqlite::Connection> {
+    use rusqlite::{Connection, OpenFlags};
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(conn)
+}
+
+/// One phone's generator columns (any protocol, active or not). Blocking, like [`for_each_conf_phone`].
+pub fn conf_phone(path: &str, extension: &str, server_ip: &str) -> rusqlite::Result<Option<ConfPhone>> {
+    use rusqlite::OptionalExtension;
+    open_read_only(path)?
+        .query_row(
+            &format!("{CONF_PHONE_COLUMNS} WHERE extension = ?1 AND server_ip = ?2"),
+            [extension, server_ip],
+            conf_phone_from_row,
+        )
+        .optional()
 }
 
 /// Every template's contents, keyed by lower-cased id (ids compare case-insensitively).

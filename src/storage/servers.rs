@@ -142,12 +142,3 @@ pub async fn touch_reload_timestamp(conn: &mut SqliteConnection, now: i64) -> sq
     sqlx::query("UPDATE system_settings SET reload_timestamp = ? WHERE id = 1").bind(now).execute(conn).await?;
     Ok(())
 }
-
-/// Clears a server's rebuild flag (after its conf files were regenerated).
-pub async fn clear_rebuild(conn: &mut SqliteConnection, server_ip: &str) -> sqlx::Result<()> {
-    sqlx::query("UPDATE servers SET rebuild_conf_files = 'N' WHERE server_ip = ?")
-        .bind(server_ip)
-        .execute(conn)
-        .await?;
-    Ok(())
-}
