@@ -58,11 +58,13 @@ pub struct ServerSpec<'a> {
 /// The Asterisk version new servers get when none is given (`ViciBox` 12's Asterisk).
 pub const DEFAULT_ASTERISK_VERSION: &str = "18.21.0-vici";
 
+/// 1 to `max` characters of ASCII letters, digits, `_` and `-` (ids and user names).
+fn id_ok(v: &str, max: usize) -> bool {
+    !v.is_empty() && v.len() <= max && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
 fn check_server_spec(s: &ServerSpec<'_>) -> Result<(), AdminError> {
     validate_server_ip(s.server_ip)?;
-    let id_ok = |v: &str, max: usize| {
-        !v.is_empty() && v.len() <= max && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    };
     if !id_ok(s.server_id, 10) {
         return Err(AdminError::Invalid("server_id must be 1 to 10 characters of letters, digits, _ and -".into()));
     }
@@ -179,7 +181,7 @@ pub struct UserSpec<'a> {
 /// Adds a user with an argon2 hash of the password.
 pub async fn add_user(db: &Db, actor: &Actor, spec: &UserSpec<'_>) -> Result<(), AdminError> {
     let u = spec.user;
-    if u.is_empty() || u.len() > 20 || !u.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    if !id_ok(u, 20) {
         return Err(AdminError::Invalid("user must be 1 to 20 characters of letters, digits, _ and -".into()));
     }
     if spec.pass.is_empty() || spec.pass.chars().count() > 100 || spec.pass.chars().any(char::is_control) {
