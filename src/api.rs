@@ -187,7 +187,8 @@ impl Call<'_> {
     }
 }
 
-fn client_ip(req: &Request) -> String {
+/// The client's IP address (`unknown` without connection info).
+pub(crate) fn client_ip(req: &Request) -> String {
     req.extensions().get::<ConnectInfo<SocketAddr>>().map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string())
 }
 

@@ -9,6 +9,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, StaticSegment};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::access::Viewer;
 use crate::domain::phone_entry::validate_extension;
 use crate::domain::Protocol;
 
@@ -44,13 +45,82 @@ pub fn App() -> impl IntoView {
                 <nav aria-label="Main">
                     <a href="/">"Overview"</a>
                 </nav>
+                <UserMenu />
             </header>
             <main>
                 <Routes fallback=|| view! { <p>"Page not found."</p> }>
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("sign-in") view=SignInPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+/// The signed-in user (`None` on the sign-in page). On the server it comes from the request, where
+/// the session guard put it.
+#[server(prefix = "/serverfn", endpoint = "get_viewer")]
+pub async fn get_viewer() -> Result<Option<Viewer>, ServerFnError> {
+    Ok(use_context::<axum::http::request::Parts>().and_then(|parts| parts.extensions.get::<Viewer>().cloned()))
+}
+
+/// Who is signed in, and the sign-out button.
+#[component]
+fn UserMenu() -> impl IntoView {
+    let viewer = Resource::new(|| (), |_| get_viewer());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                viewer
+                    .get()
+                    .and_then(Result::ok)
+                    .flatten()
+                    .map(|v| {
+                        view! {
+                            <form class="user-menu" method="post" action=SIGN_OUT_ACTION>
+                                <span>{format!("Signed in as {}", v.user)}</span>
+                                <button type="submit">"Sign out"</button>
+                            </form>
+                        }
+                    })
+            }}
+        </Suspense>
+    }
+}
+
+/// Where the sign-in form posts (handled by the server's session guard, not a server function, so it
+/// works without JavaScript and sets an `HttpOnly` cookie).
+pub const SIGN_IN_ACTION: &str = "/auth/sign-in";
+/// Where the sign-out form posts.
+pub const SIGN_OUT_ACTION: &str = "/auth/sign-out";
+
+/// The sign-in page: a plain form (works without JavaScript); the outcome of a refused attempt comes
+/// back in the query string (`error=refused|locked`), never the user name or password.
+#[component]
+fn SignInPage() -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    let error = move || match query.read().get("error").as_deref() {
+        Some("refused") => Some("The user name or password is wrong, or this account may not sign in."),
+        Some("locked") => Some("This account is locked after 10 failed sign-ins. Try again in 15 minutes."),
+        Some(_) => Some("Enter a user name and a password."),
+        None => None,
+    };
+    let next = move || query.read().get("next").unwrap_or_else(|| "/".to_string());
+    view! {
+        <Title text="Sign in · Dialtone" />
+        <section class="card sign-in" aria-labelledby="sign-in-h">
+            <h1 id="sign-in-h">"Sign in"</h1>
+            <p>"Use your VICIdial user (level 7 or more)."</p>
+            {move || error().map(|e| view! { <p role="alert" class="error">{e}</p> })}
+            <form method="post" action=SIGN_IN_ACTION>
+                <input type="hidden" name="next" value=next />
+                <label for="sign-in-user">"User name"</label>
+                <input id="sign-in-user" name="user" autocomplete="username" required maxlength="20" />
+                <label for="sign-in-pass">"Password"</label>
+                <input id="sign-in-pass" name="pass" type="password" autocomplete="current-password" required maxlength="100" />
+                <button type="submit">"Sign in"</button>
+            </form>
+        </section>
     }
 }
 

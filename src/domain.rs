@@ -6,6 +6,7 @@
 //! depend on sqlx, axum, tokio, leptos or any I/O, and contains no `cfg(feature)` switches. Rules that
 //! need the database (uniqueness, a referenced server or template existing) live in `service`.
 
+pub mod access;
 pub mod asterisk_conf;
 pub mod gmt;
 pub mod phone_alias;

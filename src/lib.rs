@@ -21,6 +21,8 @@ pub mod service;
 pub mod state;
 #[cfg(feature = "ssr")]
 pub mod storage;
+#[cfg(feature = "ssr")]
+pub mod web_session;
 
 /// Entry point of the browser bundle: hydrates the server-rendered page.
 #[cfg(feature = "hydrate")]

@@ -57,8 +57,10 @@ pub fn app(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let context_state = state.clone();
     let shell_options = state.leptos_options.clone();
+    let guard_state = state.clone();
     Router::new()
         .merge(crate::api::router())
+        .merge(crate::web_session::router())
         .leptos_routes_with_context(
             &state,
             routes,
@@ -66,6 +68,7 @@ pub fn app(state: AppState) -> Router {
             move || shell(shell_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(guard_state, crate::web_session::guard))
         .with_state(state)
 }
 

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 pub mod conf;
 pub mod phones;
+pub mod sessions;
 
 use crate::storage::audit::AuditEntry;
 use crate::storage::now_unix;

@@ -1,9 +1,10 @@
 import { expect, test } from "@playwright/test";
+import { signIn } from "./fixtures/session";
 
 // Needs the WASM bundle: the rule runs in the browser (the same domain function the server uses).
 
 test("the extension rule is checked in the browser as the user types", async ({ page }) => {
-  await page.goto("/");
+  await signIn(page);
   const ext = page.getByLabel("Extension", { exact: true });
   const verdict = page.getByTestId("extension-verdict");
   // Retry until hydration has attached the input handler.

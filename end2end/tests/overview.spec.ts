@@ -1,9 +1,10 @@
 import { expect, test } from "@playwright/test";
+import { signIn } from "./fixtures/session";
 
 // Runs with JavaScript on and off: the overview is server-rendered.
 
 test("overview lists the server and counts phones added through the legacy API", async ({ page, request }) => {
-  await page.goto("/");
+  await signIn(page);
   await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
   const table = page.getByRole("table", { name: "Servers" });
   await expect(table.getByRole("cell", { name: "10.10.10.15" })).toBeVisible();
@@ -32,7 +33,7 @@ test("overview lists the server and counts phones added through the legacy API",
 });
 
 test("the legacy API refuses a SIP extension with a dash and stores nothing", async ({ page, request }) => {
-  await page.goto("/");
+  await signIn(page);
   const before = await page.getByTestId("phone-count").textContent();
   const res = await request.get("/vicidial/non_agent_api.php", {
     params: {

@@ -170,8 +170,22 @@ pub struct HttpResponse {
 
 /// Sends one HTTP/1.1 request (`Connection: close`) and reads the whole response.
 pub async fn http(addr: SocketAddr, method: &str, target: &str, body: Option<&str>) -> HttpResponse {
+    http_with(addr, method, target, &[], body).await
+}
+
+/// [`http`] with extra request headers (`Cookie`, `Origin` ...).
+pub async fn http_with(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> HttpResponse {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
     let mut req = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        req.push_str(&format!("{name}: {value}\r\n"));
+    }
     if let Some(b) = body {
         req.push_str(&format!("Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n", b.len()));
     }

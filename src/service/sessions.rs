@@ -1,0 +1,117 @@
+//! Web admin sign-in, sessions and sign-out. Passwords are checked by the shared [`Authenticator`]
+//! (argon2, VICIdial's level/active rules, 10 failures in 15 minutes lock the account, as for the
+//! API); a session is a random 256-bit token the browser keeps in a cookie, stored only as its
+//! SHA-256. Sign-ins, refusals and sign-outs are audited (never the password or the token).
+
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::domain::access::{Viewer, SIGN_IN_MIN_LEVEL};
+use crate::service::auth::{AuthOutcome, Authenticator};
+use crate::service::Actor;
+use crate::storage::audit::insert_audit;
+use crate::storage::sessions;
+use crate::storage::{now_unix, Db};
+
+/// A session ends this long after sign-in, whatever happens (seconds).
+pub const SESSION_MAX_AGE: i64 = 12 * 3600;
+/// A session ends after this long unused (seconds).
+pub const SESSION_IDLE: i64 = 2 * 3600;
+/// A session's last use is written at most this often (seconds).
+const TOUCH_INTERVAL: i64 = 60;
+
+/// Why a sign-in was refused. The messages never say which of user or password was wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    /// Unknown user, wrong password, inactive, or a level below 7.
+    #[error("The user name or password is wrong, or this account may not sign in.")]
+    Refused,
+    /// Ten failures in the last 15 minutes.
+    #[error("This account is locked after 10 failed sign-ins. Try again in 15 minutes.")]
+    Locked,
+    /// The database failed.
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+/// The hex SHA-256 of a token, as stored.
+fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A viewer from the stored user columns (`'1'` flags).
+fn viewer(user: &str, level: i64, ast_admin: &str, modify: &str, delete: &str) -> Viewer {
+    Viewer {
+        user: user.to_string(),
+        level,
+        ast_admin: ast_admin == "1",
+        modify_phones: modify == "1",
+        delete_phones: delete == "1",
+    }
+}
+
+/// Checks `user`/`password` and starts a session: returns the token for the cookie and the viewer.
+pub async fn sign_in(
+    db: &Db,
+    auth: &Authenticator,
+    user: &str,
+    password: &str,
+    ip: &str,
+) -> Result<(String, Viewer), SignInError> {
+    let outcome = auth.authenticate(db, user, password, ip).await?;
+    let actor = Actor { user: user.chars().take(20).collect(), ip: ip.to_string() };
+    let row = match outcome {
+        AuthOutcome::Good(row) if row.user_level >= SIGN_IN_MIN_LEVEL => row,
+        other => {
+            let locked = matches!(other, AuthOutcome::Locked);
+            let mut tx = db.write().await?;
+            let note = if locked { "account locked" } else { "refused" };
+            insert_audit(&mut tx, &actor.audit("USERS", "LOGIN", &actor.user, "WEB SIGN-IN FAILED", "{}", note))
+                .await?;
+            tx.commit().await?;
+            return Err(if locked { SignInError::Locked } else { SignInError::Refused });
+        }
+    };
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let now = now_unix();
+    let mut tx = db.write().await?;
+    sessions::delete_expired(&mut tx, now - SESSION_MAX_AGE, now - SESSION_IDLE).await?;
+    sessions::insert_session(&mut tx, &token_hash(&token), row.user_id, now, ip).await?;
+    insert_audit(&mut tx, &actor.audit("USERS", "LOGIN", &row.user, "WEB SIGN-IN", "{}", "")).await?;
+    tx.commit().await?;
+    Ok((token, viewer(&row.user, row.user_level, &row.ast_admin_access, &row.modify_phones, &row.ast_delete_phones)))
+}
+
+/// The viewer of a live session (`None` when unknown, expired, or its user may no longer sign in).
+/// The user's flags are read on every call, so a permission change applies at once.
+pub async fn session_viewer(db: &Db, token: &str) -> Result<Option<Viewer>, sqlx::Error> {
+    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(None);
+    }
+    let hash = token_hash(token);
+    let now = now_unix();
+    let found = {
+        let mut conn = db.reader().acquire().await?;
+        sessions::find_session_user(&mut conn, &hash, now - SESSION_MAX_AGE, now - SESSION_IDLE, SIGN_IN_MIN_LEVEL)
+            .await?
+    };
+    let Some(user) = found else { return Ok(None) };
+    if user.last_seen < now - TOUCH_INTERVAL {
+        let mut tx = db.write().await?;
+        sessions::touch_session(&mut tx, &hash, now).await?;
+        tx.commit().await?;
+    }
+    Ok(Some(viewer(&user.user, user.user_level, &user.ast_admin_access, &user.modify_phones, &user.ast_delete_phones)))
+}
+
+/// Ends the session of `token` (nothing happens for an unknown token).
+pub async fn sign_out(db: &Db, token: &str, ip: &str) -> Result<(), sqlx::Error> {
+    let mut tx = db.write().await?;
+    if let Some(user) = sessions::delete_session(&mut tx, &token_hash(token)).await? {
+        let actor = Actor { user: user.clone(), ip: ip.to_string() };
+        insert_audit(&mut tx, &actor.audit("USERS", "LOGOUT", &user, "WEB SIGN-OUT", "{}", "")).await?;
+    }
+    tx.commit().await
+}
