@@ -9,10 +9,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::service::admin::{self, ServerSpec, UserSpec};
+use crate::service::admin::{self, UserSpec};
 use crate::service::conf::{self, ConfSettings};
 use crate::service::Actor;
-use crate::storage::servers::AmiSettings;
+use crate::storage::servers::{AmiSettings, NewServer};
 use crate::storage::{Db, Durability};
 
 /// Dialtone: web admin and drop-in `non_agent_api.php` for VICIdial phone entries.
@@ -240,11 +240,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 username: &ami_user,
                 secret: &secret,
             });
-            let spec = ServerSpec {
+            let spec = NewServer {
                 server_ip: &ip,
                 server_id: &id,
                 description: &description,
-                generate_conf: !no_conf_gen,
+                generate_vicidial_conf: !no_conf_gen,
                 asterisk_version: &asterisk_version,
                 ami,
             };

@@ -5,12 +5,12 @@ use rand::distr::{Alphanumeric, SampleString};
 
 use crate::domain::asterisk_conf;
 use crate::domain::phone_entry::{validate_server_ip, validate_template_id};
-use crate::domain::{canonical_gmt, FieldError};
+use crate::domain::FieldError;
 use crate::service::audit::simple_diff;
 use crate::service::auth::hash_password;
 use crate::service::Actor;
 use crate::storage::audit::insert_audit;
-use crate::storage::servers::{self, AmiSettings, NewServer};
+use crate::storage::servers::{self, NewServer};
 use crate::storage::users::{self, NewUser};
 use crate::storage::{conf, now_unix, templates, Db};
 
@@ -38,23 +38,6 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
     e.as_database_error().is_some_and(|d| d.is_unique_violation())
 }
 
-/// A new server's settings.
-#[derive(Debug, Clone)]
-pub struct ServerSpec<'a> {
-    /// Dotted IPv4 address.
-    pub server_ip: &'a str,
-    /// `server_id` (1-10 letters, digits, `_`, `-`).
-    pub server_id: &'a str,
-    /// Description.
-    pub description: &'a str,
-    /// `generate_vicidial_conf`.
-    pub generate_conf: bool,
-    /// `asterisk_version` (decides the dialplan syntax written for its phones).
-    pub asterisk_version: &'a str,
-    /// AMI settings, `None` when Asterisk is reloaded by hand.
-    pub ami: Option<AmiSettings<'a>>,
-}
-
 /// The Asterisk version new servers get when none is given (`ViciBox` 12's Asterisk).
 pub const DEFAULT_ASTERISK_VERSION: &str = "18.21.0-vici";
 
@@ -63,7 +46,7 @@ fn id_ok(v: &str, max: usize) -> bool {
     !v.is_empty() && v.len() <= max && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
-fn check_server_spec(s: &ServerSpec<'_>) -> Result<(), AdminError> {
+fn check_new_server(s: &NewServer<'_>) -> Result<(), AdminError> {
     validate_server_ip(s.server_ip)?;
     if !id_ok(s.server_id, 10) {
         return Err(AdminError::Invalid("server_id must be 1 to 10 characters of letters, digits, _ and -".into()));
@@ -107,25 +90,11 @@ fn check_server_spec(s: &ServerSpec<'_>) -> Result<(), AdminError> {
 }
 
 /// Adds a server (marked for a conf build, so its files appear within seconds).
-pub async fn add_server(db: &Db, actor: &Actor, spec: &ServerSpec<'_>) -> Result<(), AdminError> {
-    check_server_spec(spec)?;
-    let ServerSpec { server_ip, server_id, description, generate_conf, .. } = *spec;
+pub async fn add_server(db: &Db, actor: &Actor, spec: &NewServer<'_>) -> Result<(), AdminError> {
+    check_new_server(spec)?;
+    let NewServer { server_ip, server_id, description, generate_vicidial_conf, .. } = *spec;
     let mut tx = db.write().await?;
-    let gmt = canonical_gmt("-5.00").unwrap_or("-5.00");
-    servers::insert_server(
-        &mut tx,
-        &NewServer {
-            server_id,
-            server_ip,
-            description,
-            generate_vicidial_conf: generate_conf,
-            local_gmt: gmt,
-            asterisk_version: spec.asterisk_version,
-            ami: spec.ami.clone(),
-        },
-    )
-    .await
-    .map_err(|e| {
+    servers::insert_server(&mut tx, spec).await.map_err(|e| {
         if is_unique_violation(&e) {
             AdminError::Exists(format!("server {server_ip} / {server_id}"))
         } else {
@@ -142,7 +111,7 @@ pub async fn add_server(db: &Db, actor: &Actor, spec: &ServerSpec<'_>) -> Result
             &simple_diff(&[
                 ("server_ip", None, Some(server_ip)),
                 ("server_description", None, Some(description)),
-                ("generate_vicidial_conf", None, Some(if generate_conf { "Y" } else { "N" })),
+                ("generate_vicidial_conf", None, Some(if generate_vicidial_conf { "Y" } else { "N" })),
                 ("asterisk_version", None, Some(spec.asterisk_version)),
                 ("telnet_host", None, Some(spec.ami.as_ref().map_or("", |a| a.host))),
                 ("ASTmgrSECRET", None, spec.ami.as_ref().map(|_| "[redacted]")),

@@ -25,20 +25,18 @@ pub struct ServerRow {
     pub active_agent_login_server: String,
 }
 
-/// Values for a new server.
+/// Values for a new server (`local_gmt` and the other columns keep VICIdial's defaults).
 #[derive(Debug, Clone)]
 pub struct NewServer<'a> {
-    /// `server_id`
+    /// `server_id` (1-10 letters, digits, `_`, `-`).
     pub server_id: &'a str,
-    /// `server_ip`
+    /// `server_ip`: dotted IPv4 address.
     pub server_ip: &'a str,
     /// `server_description`
     pub description: &'a str,
     /// `generate_vicidial_conf`
     pub generate_vicidial_conf: bool,
-    /// `local_gmt` (canonical)
-    pub local_gmt: &'a str,
-    /// `asterisk_version`
+    /// `asterisk_version` (decides the dialplan syntax written for its phones).
     pub asterisk_version: &'a str,
     /// AMI settings (`telnet_host`, `telnet_port`, `ASTmgrUSERNAME`, `ASTmgrSECRET`); `None` stores an
     /// empty host: the server has no AMI and its Asterisk is reloaded by hand.
@@ -72,15 +70,14 @@ impl std::fmt::Debug for AmiSettings<'_> {
 /// Inserts a server.
 pub async fn insert_server(conn: &mut SqliteConnection, s: &NewServer<'_>) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO servers (server_id, server_ip, server_description, generate_vicidial_conf, local_gmt, \
+        "INSERT INTO servers (server_id, server_ip, server_description, generate_vicidial_conf, \
          asterisk_version, telnet_host, telnet_port, ASTmgrUSERNAME, ASTmgrSECRET) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(s.server_id)
     .bind(s.server_ip)
     .bind(s.description)
     .bind(if s.generate_vicidial_conf { "Y" } else { "N" })
-    .bind(s.local_gmt)
     .bind(s.asterisk_version)
     .bind(s.ami.as_ref().map_or("", |a| a.host))
     .bind(s.ami.as_ref().map_or(5038, |a| a.port))

@@ -13,6 +13,7 @@ use dialtone::service::admin::{self, UserSpec};
 use dialtone::service::auth::Authenticator;
 use dialtone::service::{aliases, phones, Actor};
 use dialtone::state::AppState;
+use dialtone::storage::servers::NewServer;
 use dialtone::storage::{Db, Durability};
 use sqlx::{Column, Row};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -415,12 +416,12 @@ pub async fn run_table(path: &Path) -> usize {
 }
 
 /// A server spec with the default Asterisk version and no AMI.
-pub fn server_spec<'a>(ip: &'a str, id: &'a str, description: &'a str, generate_conf: bool) -> admin::ServerSpec<'a> {
-    admin::ServerSpec {
+pub fn server_spec<'a>(ip: &'a str, id: &'a str, description: &'a str, generate_conf: bool) -> NewServer<'a> {
+    NewServer {
         server_ip: ip,
         server_id: id,
         description,
-        generate_conf,
+        generate_vicidial_conf: generate_conf,
         asterisk_version: admin::DEFAULT_ASTERISK_VERSION,
         ami: None,
     }
