@@ -11,6 +11,7 @@ pub mod asterisk_conf;
 pub mod gmt;
 pub mod phone_alias;
 pub mod phone_entry;
+pub mod phone_list;
 
 pub use gmt::{canonical_gmt, GMT_OFFSETS};
 pub use phone_entry::{

@@ -7,6 +7,7 @@ pub mod aliases;
 pub mod audit;
 pub mod conf;
 pub mod conf_files;
+pub mod phone_list;
 pub mod phone_writer;
 pub mod phones;
 pub mod servers;

@@ -729,21 +729,27 @@ pub struct ServerConfStatus {
 
 /// The configuration state of one phone on its server.
 pub fn phone_conf_state(phone: &ConfPhone, refusal: Option<&Refusal>, server: &ServerConfStatus) -> PhoneConfState {
-    if peer_file(&phone.protocol).is_none() {
-        return PhoneConfState::NoPeer(match phone.protocol.as_str() {
+    conf_state(&phone.protocol, phone.active, refusal.map(|r| format!("{} {}", r.field, r.rule)), server)
+}
+
+/// [`phone_conf_state`] from the columns a list row has: the protocol, whether the phone is active,
+/// the refusal reason if the generator refused it, and its server's state.
+pub fn conf_state(protocol: &str, active: bool, refusal: Option<String>, server: &ServerConfStatus) -> PhoneConfState {
+    if peer_file(protocol).is_none() {
+        return PhoneConfState::NoPeer(match protocol {
             "EXTERNAL" => "EXTERNAL phones are dialed, not registered",
             "Zap" => "Zap phones are DAHDI channels, not peers",
             _ => "this protocol has no peer",
         });
     }
-    if !phone.active {
+    if !active {
         return PhoneConfState::NoPeer("inactive phones are left out");
     }
     if !server.generates {
         return PhoneConfState::NotGenerated;
     }
-    if let Some(r) = refusal {
-        return PhoneConfState::Refused(format!("{} {}", r.field, r.rule));
+    if let Some(reason) = refusal {
+        return PhoneConfState::Refused(reason);
     }
     if server.rebuild_pending || server.generated_at.is_none() {
         return PhoneConfState::Pending;

@@ -10,7 +10,7 @@ use crate::service::audit::simple_diff;
 use crate::service::auth::hash_password;
 use crate::service::Actor;
 use crate::storage::audit::insert_audit;
-use crate::storage::servers::{self, NewServer};
+use crate::storage::servers::{self, NewServer, ServerRow};
 use crate::storage::users::{self, NewUser};
 use crate::storage::{conf, now_unix, templates, Db};
 
@@ -145,6 +145,12 @@ pub struct UserSpec<'a> {
     pub api_functions: &'a str,
     /// `active`.
     pub active: bool,
+}
+
+/// Every server, by IP.
+pub async fn list_servers(db: &Db) -> Result<Vec<ServerRow>, sqlx::Error> {
+    let mut conn = db.reader().acquire().await?;
+    servers::list_servers(&mut conn).await
 }
 
 /// Adds a user with an argon2 hash of the password.

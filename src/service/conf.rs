@@ -478,7 +478,8 @@ pub fn utc_stamp(unix: i64) -> String {
         .map_or_else(String::new, |d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string())
 }
 
-fn status_of(row: &ServerConfRow) -> ServerConfStatus {
+/// A server's generation state from its stored row.
+pub(crate) fn status_of(row: &ServerConfRow) -> ServerConfStatus {
     ServerConfStatus {
         generates: row.generates(),
         rebuild_pending: row.rebuild_conf_files == "Y",

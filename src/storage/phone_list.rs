@@ -1,0 +1,129 @@
+//! The phones list query: one page of phones and the number matching, for a [`PhoneListQuery`].
+//!
+//! Every value is a bound parameter; the SQL text is assembled only from the fixed fragments below (the
+//! sort column comes from an enum). Search of three characters or more goes through the trigram index
+//! `phones_search`; shorter text falls back to `LIKE` over the four columns. Nothing loads more than a
+//! page of rows. Knows nothing of HTTP or the UI.
+
+use sqlx::SqliteConnection;
+
+use crate::domain::phone_list::{PhoneListQuery, SortColumn};
+
+/// The list's columns of one phone (no secrets).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PhoneListRow {
+    /// `extension`
+    pub extension: String,
+    /// `protocol`
+    pub protocol: String,
+    /// `is_webphone`
+    pub is_webphone: String,
+    /// `server_ip`
+    pub server_ip: String,
+    /// `dialplan_number`
+    pub dialplan_number: String,
+    /// `voicemail_id`
+    pub voicemail_id: String,
+    /// `status`
+    pub status: String,
+    /// `fullname`
+    pub fullname: String,
+    /// `user_group`
+    pub user_group: String,
+    /// `peer_status`
+    pub peer_status: String,
+    /// `active`
+    pub active: String,
+}
+
+/// The WHERE clause (possibly empty) and its values, in order.
+fn where_clause(q: &PhoneListQuery) -> (String, Vec<String>) {
+    let mut terms: Vec<&'static str> = Vec::new();
+    let mut binds = Vec::new();
+    if !q.search.is_empty() {
+        if q.search.chars().count() >= 3 {
+            terms.push("p.rowid IN (SELECT rowid FROM phones_search WHERE phones_search MATCH ?)");
+            // One FTS5 string token: the text quoted, inner quotes doubled; matched anywhere in a column.
+            binds.push(format!("\"{}\"", q.search.replace('"', "\"\"")));
+        } else {
+            terms.push(
+                "(p.extension LIKE ? ESCAPE '\\' OR p.login LIKE ? ESCAPE '\\' \
+                 OR p.fullname LIKE ? ESCAPE '\\' OR p.dialplan_number LIKE ? ESCAPE '\\')",
+            );
+            let escaped = q.search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            let pattern = format!("%{escaped}%");
+            binds.extend(std::iter::repeat_n(pattern, 4));
+        }
+    }
+    if let Some(p) = q.protocol {
+        terms.push("p.protocol = ?");
+        binds.push(p.as_str().to_string());
+    }
+    if let Some(s) = &q.server_ip {
+        terms.push("p.server_ip = ?");
+        binds.push(s.clone());
+    }
+    if let Some(s) = q.status {
+        terms.push("p.status = ?");
+        binds.push(s.as_str().to_string());
+    }
+    if let Some(r) = &q.registration {
+        terms.push("p.peer_status = ?");
+        binds.push(r.clone());
+    }
+    let mut sql = String::new();
+    for (i, t) in terms.iter().enumerate() {
+        sql.push_str(if i == 0 { " WHERE " } else { " AND " });
+        sql.push_str(t);
+    }
+    (sql, binds)
+}
+
+/// The ORDER BY clause: the chosen column, then extension and server IP so pages are stable.
+fn order_clause(sort: SortColumn, descending: bool) -> String {
+    let column = match sort {
+        SortColumn::Extension => "p.extension",
+        SortColumn::Protocol => "p.protocol",
+        SortColumn::Server => "p.server_ip",
+        SortColumn::DialPlan => "p.dialplan_number",
+        SortColumn::Voicemail => "p.voicemail_id",
+        SortColumn::Status => "p.status",
+        SortColumn::Name => "p.fullname",
+        SortColumn::Group => "p.user_group",
+        SortColumn::Registration => "p.peer_status",
+    };
+    let dir = if descending { "DESC" } else { "ASC" };
+    if sort == SortColumn::Extension {
+        format!(" ORDER BY p.extension {dir}, p.server_ip {dir}")
+    } else {
+        format!(" ORDER BY {column} {dir}, p.extension {dir}, p.server_ip {dir}")
+    }
+}
+
+/// How many phones match `q`'s search and filters.
+pub async fn count_matching(conn: &mut SqliteConnection, q: &PhoneListQuery) -> sqlx::Result<u64> {
+    let (filter, binds) = where_clause(q);
+    let sql = format!("SELECT count(*) FROM phones p{filter}");
+    let mut query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
+    for v in binds {
+        query = query.bind(v);
+    }
+    let n = query.fetch_one(conn).await?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// One page of phones matching `q`, in its order (`q.page` as given; the caller clamps it).
+pub async fn list_page(conn: &mut SqliteConnection, q: &PhoneListQuery) -> sqlx::Result<Vec<PhoneListRow>> {
+    let (filter, binds) = where_clause(q);
+    let sql = format!(
+        "SELECT p.extension, p.protocol, p.is_webphone, p.server_ip, p.dialplan_number, p.voicemail_id, p.status, \
+         p.fullname, p.user_group, p.peer_status, p.active FROM phones p{filter}{} LIMIT ? OFFSET ?",
+        order_clause(q.sort, q.descending)
+    );
+    let mut query = sqlx::query_as::<_, PhoneListRow>(sqlx::AssertSqlSafe(sql));
+    for v in binds {
+        query = query.bind(v);
+    }
+    let offset = i64::try_from(q.offset()).unwrap_or(i64::MAX);
+    query.bind(i64::from(q.per_page)).bind(offset).fetch_all(conn).await
+}
