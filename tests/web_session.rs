@@ -4,27 +4,8 @@
 
 mod common;
 
-use std::net::SocketAddr;
 
-use common::{http_with, start_fixture_server, HttpResponse};
-
-fn header<'a>(r: &'a HttpResponse, name: &str) -> Option<&'a str> {
-    r.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-}
-
-async fn sign_in(addr: SocketAddr, user: &str, pass: &str) -> HttpResponse {
-    let origin = format!("http://{addr}");
-    let body = format!("user={user}&pass={pass}&next=%2F");
-    http_with(addr, "POST", "/auth/sign-in", &[("Origin", &origin)], Some(&body)).await
-}
-
-/// Signs in and returns the `Cookie` header value to send.
-async fn session(addr: SocketAddr, user: &str, pass: &str) -> String {
-    let r = sign_in(addr, user, pass).await;
-    assert_eq!(r.status, 303, "{user}: {r:?}");
-    let cookie = header(&r, "set-cookie").expect("set-cookie");
-    cookie.split(';').next().expect("pair").to_string()
-}
+use common::{header, http_with, session, sign_in, start_fixture_server};
 
 #[tokio::test]
 async fn signed_out_pages_redirect_and_signing_in_sets_a_strict_http_only_cookie() {

@@ -188,7 +188,10 @@ pub async fn http_with(
         req.push_str(&format!("{name}: {value}\r\n"));
     }
     if let Some(b) = body {
-        req.push_str(&format!("Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n", b.len()));
+        if !headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("content-type")) {
+            req.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
+        }
+        req.push_str(&format!("Content-Length: {}\r\n", b.len()));
     }
     req.push_str("\r\n");
     if let Some(b) = body {
@@ -425,4 +428,37 @@ pub fn server_spec<'a>(ip: &'a str, id: &'a str, description: &'a str, generate_
         asterisk_version: admin::DEFAULT_ASTERISK_VERSION,
         ami: None,
     }
+}
+
+/// A response header's value (`name` lower-case).
+pub fn header<'a>(r: &'a HttpResponse, name: &str) -> Option<&'a str> {
+    r.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// Posts the web admin's sign-in form (same-origin).
+pub async fn sign_in(addr: SocketAddr, user: &str, pass: &str) -> HttpResponse {
+    let origin = format!("http://{addr}");
+    let body = format!("user={user}&pass={pass}&next=%2F");
+    http_with(addr, "POST", "/auth/sign-in", &[("Origin", &origin)], Some(&body)).await
+}
+
+/// Signs in and returns the `Cookie` header value to send.
+pub async fn session(addr: SocketAddr, user: &str, pass: &str) -> String {
+    let r = sign_in(addr, user, pass).await;
+    assert_eq!(r.status, 303, "{user}: {r:?}");
+    let cookie = header(&r, "set-cookie").expect("set-cookie");
+    cookie.split(';').next().expect("pair").to_string()
+}
+
+/// Calls a server function the way the hydrated page does: same-origin POST with a JSON body.
+pub async fn server_fn_json(addr: SocketAddr, cookie: &str, endpoint: &str, body: &str) -> HttpResponse {
+    let origin = format!("http://{addr}");
+    let target = format!("/serverfn/{endpoint}");
+    let headers = [
+        ("Cookie", cookie),
+        ("Origin", origin.as_str()),
+        ("Content-Type", "application/json"),
+        ("Accept", "application/json"),
+    ];
+    http_with(addr, "POST", &target, &headers, Some(body)).await
 }

@@ -1,0 +1,196 @@
+//! The phones list against a real SQLite file and over real HTTP: search (trigram index and the short
+//! fallback) kept in step with adds, edits and deletes, filters, sorting, paging and its clamp, the
+//! page's columns and links, the refusal of bad URL values, and who is offered "Add a phone".
+
+mod common;
+
+use common::{http_with, server_fn_json, session, start_fixture_server, TestServer};
+use dialtone::domain::phone_list::{PhoneListPage, PhoneListQuery, SortColumn};
+use dialtone::domain::{PhoneStatus, Protocol, ProtocolSet};
+use dialtone::service::phone_list::list_phones;
+use dialtone::service::{phones, Actor};
+
+/// Adds `n` phones: extension `7000+i`, names cycling through a few people, protocols and statuses.
+async fn add_phones(server: &TestServer, n: usize) {
+    let names = ["Ana Smith", "Ben O'Hara", "Carla Smithers", "Dmitri 100% Ivanov", "Eve_Under"];
+    for i in 0..n {
+        let mut p = common::phone(&format!("{}", 7000 + i), &format!("lg{i:03}"), "10.10.10.15");
+        p.phone_full_name = format!("{} {i}", names[i % names.len()]);
+        p.dialplan_number = format!("55{i:04}");
+        p.protocol = ["SIP", "IAX2", "EXTERNAL"][i % 3].into();
+        if p.protocol == "EXTERNAL" {
+            p.phone_type = "external".into();
+        }
+        p.status = if i % 4 == 0 { "SUSPENDED".into() } else { String::new() };
+        p.admin_user_group = format!("TEAM{}", i % 2);
+        phones::add_phone_input(&server.db, &Actor::cli(), &p, ProtocolSet::WebAdmin).await.expect("add phone");
+    }
+}
+
+async fn list(server: &TestServer, q: PhoneListQuery) -> PhoneListPage {
+    list_phones(&server.db, q).await.expect("list")
+}
+
+fn exts(page: &PhoneListPage) -> Vec<&str> {
+    page.rows.iter().map(|r| r.extension.as_str()).collect()
+}
+
+fn search(text: &str) -> PhoneListQuery {
+    PhoneListQuery { search: text.into(), per_page: 100, ..PhoneListQuery::default() }
+}
+
+#[tokio::test]
+async fn search_matches_anywhere_in_the_four_columns_and_follows_changes() {
+    let server = start_fixture_server().await;
+    add_phones(&server, 30).await;
+    // Name, anywhere and case-insensitive (trigram index): "mith" is in Smith and Smithers.
+    let page = list(&server, search("MITH")).await;
+    assert_eq!(page.total, 12);
+    assert!(page.rows.iter().all(|r| r.fullname.to_lowercase().contains("mith")));
+    // Extension, login and dialplan number.
+    assert_eq!(exts(&list(&server, search("7017")).await), ["7017"]);
+    assert_eq!(exts(&list(&server, search("lg021")).await), ["7021"]);
+    assert_eq!(exts(&list(&server, search("550029")).await), ["7029"]);
+    // Short text (no trigram): LIKE fallback, with % and _ taken literally.
+    assert_eq!(list(&server, search("%")).await.total, 6);
+    assert_eq!(list(&server, search("_U")).await.total, 6);
+    assert_eq!(exts(&list(&server, search("'H")).await).len(), 6);
+    // Quotes and FTS syntax are plain text.
+    assert_eq!(list(&server, search("O'Hara")).await.total, 6);
+    assert_eq!(list(&server, search("\"OR\" NEAR(")).await.total, 0);
+    assert_eq!(list(&server, search("100%")).await.total, 6);
+
+    // An edit and a delete are seen by the next search.
+    let cli = Actor::cli();
+    phones::update_phone(&server.db, &cli, "7017", "10.10.10.15", |p| p.phone_full_name = "Zed Quill".into(), "X")
+        .await
+        .expect("rename");
+    assert_eq!(exts(&list(&server, search("quill")).await), ["7017"]);
+    assert_eq!(list(&server, search("Smithers 17")).await.total, 0);
+    phones::delete_phone(&server.db, &cli, "7017", "10.10.10.15", "X").await.expect("delete");
+    assert_eq!(list(&server, search("quill")).await.total, 0);
+}
+
+#[tokio::test]
+async fn filters_sort_and_pages() {
+    let server = start_fixture_server().await;
+    add_phones(&server, 30).await;
+    // The fixture's seed phone plus 30.
+    assert_eq!(list(&server, PhoneListQuery::default()).await.total, 31);
+
+    let iax = list(&server, PhoneListQuery { protocol: Some(Protocol::Iax2), ..PhoneListQuery::default() }).await;
+    assert_eq!(iax.total, 10);
+    assert!(iax.rows.iter().all(|r| r.protocol == "IAX2"));
+    let suspended_sip = list(
+        &server,
+        PhoneListQuery {
+            protocol: Some(Protocol::Sip),
+            status: Some(PhoneStatus::Suspended),
+            ..PhoneListQuery::default()
+        },
+    )
+    .await;
+    assert_eq!(exts(&suspended_sip), ["7000", "7012", "7024"]);
+    let elsewhere =
+        list(&server, PhoneListQuery { server_ip: Some("10.10.10.16".into()), ..PhoneListQuery::default() }).await;
+    assert_eq!(elsewhere.total, 0);
+    let registered =
+        list(&server, PhoneListQuery { registration: Some("REGISTERED".into()), ..PhoneListQuery::default() }).await;
+    assert_eq!(registered.total, 0);
+    let unknown =
+        list(&server, PhoneListQuery { registration: Some("UNKNOWN".into()), ..PhoneListQuery::default() }).await;
+    assert_eq!(unknown.total, 31);
+
+    // Sorting: by name descending, ties broken by extension; the first page of 25 then the rest.
+    let by_name = PhoneListQuery { sort: SortColumn::Name, descending: true, per_page: 25, ..PhoneListQuery::default() };
+    let p1 = list(&server, by_name.clone()).await;
+    let p2 = list(&server, by_name.on_page(2)).await;
+    assert_eq!((p1.rows.len(), p2.rows.len(), p1.pages()), (25, 6, 2));
+    let names: Vec<_> = p1.rows.iter().chain(&p2.rows).map(|r| r.fullname.clone()).collect();
+    let mut sorted = names.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(names, sorted);
+    // A page past the end shows the last page.
+    let past = list(&server, by_name.on_page(9)).await;
+    assert_eq!((past.query.page, exts(&past)), (2, exts(&p2)));
+    // Extension order is VICIdial's default.
+    let first = list(&server, PhoneListQuery { per_page: 25, ..PhoneListQuery::default() }).await;
+    assert_eq!(&exts(&first)[..3], ["7000", "7001", "7002"]);
+    // The conf state column: the fixture server generates conf; EXTERNAL phones have no peer.
+    let ext_row = first.rows.iter().find(|r| r.extension == "7002").expect("7002");
+    assert_eq!((ext_row.protocol.as_str(), ext_row.conf_state.as_str()), ("EXTERNAL", "no peer"));
+    let sip_row = first.rows.iter().find(|r| r.extension == "7000").expect("7000");
+    assert_eq!(sip_row.conf_state, "pending");
+}
+
+#[tokio::test]
+async fn the_page_over_http() {
+    let server = start_fixture_server().await;
+    add_phones(&server, 60).await;
+    let addr = server.addr;
+    let cookie = session(addr, "apiadmin", "apipass1").await;
+    let page = http_with(addr, "GET", "/phones?q=smith&sort=name&per=25", &[("Cookie", &cookie)], None).await;
+    assert_eq!(page.status, 200);
+    for needle in [
+        ">EXTEN", ">PROTO", ">SERVER", ">DIAL PLAN", ">VMAIL", ">STATUS", ">NAME", ">GROUP", ">REGISTRATION", ">CONF",
+        "<label for=\"f-q\">Search</label>",
+        "value=\"smith\"",
+        "24 phones, showing 1–24",
+        "href=\"/phones/10.10.10.15/7000\"",
+        "Add a phone",
+        "aria-sort=\"ascending\"",
+    ] {
+        assert!(page.body.contains(needle), "{needle} missing");
+    }
+    // The default view has a second page; the pager links to it.
+    let all = http_with(addr, "GET", "/phones", &[("Cookie", &cookie)], None).await;
+    assert!(all.body.contains("61 phones, showing 1–50") && all.body.contains("href=\"/phones?page=2\""));
+    // A bad URL value is refused by name, nothing else breaks.
+    let bad = http_with(addr, "GET", "/phones?sort=pass", &[("Cookie", &cookie)], None).await;
+    assert_eq!(bad.status, 200);
+    assert!(bad.body.contains("sort: sort must be one of"), "{}", bad.body);
+    // Nothing matches: a way back.
+    let none = http_with(addr, "GET", "/phones?q=nobody-here", &[("Cookie", &cookie)], None).await;
+    assert!(none.body.contains("No phones match this search"));
+
+    // A user without modify_phones / ast_admin_access is not offered "Add a phone".
+    let viewer = session(addr, "noast", "noastpass").await;
+    let page = http_with(addr, "GET", "/phones", &[("Cookie", &viewer)], None).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("61 phones") && !page.body.contains("Add a phone"));
+}
+
+#[tokio::test]
+async fn the_server_function_checks_its_caller_and_its_input() {
+    let server = start_fixture_server().await;
+    add_phones(&server, 5).await;
+    let addr = server.addr;
+    let cookie = session(addr, "apiadmin", "apipass1").await;
+    let ok = server_fn_json(addr, &cookie, "get_phone_list", r#"{"params":[["proto","IAX2"]]}"#).await;
+    assert_eq!(ok.status, 200, "{ok:?}");
+    let v: serde_json::Value = serde_json::from_str(&ok.body).expect("json");
+    assert_eq!(v["page"]["Ok"]["total"], 2);
+    assert!(!ok.body.contains("seedsecret1"), "no secrets in list rows");
+    let bad = server_fn_json(addr, &cookie, "get_phone_list", r#"{"params":[["per","100000"]]}"#).await;
+    let v: serde_json::Value = serde_json::from_str(&bad.body).expect("json");
+    assert_eq!(v["page"]["Err"], "per: rows per page must be 25, 50 or 100");
+    // No session: refused. Another origin: refused.
+    let anon = http_with(
+        addr,
+        "POST",
+        "/serverfn/get_phone_list",
+        &[("Origin", &format!("http://{addr}")), ("Content-Type", "application/json")],
+        Some(r#"{"params":[]}"#),
+    )
+    .await;
+    assert_eq!(anon.status, 401);
+    let cross = http_with(
+        addr,
+        "POST",
+        "/serverfn/get_phone_list",
+        &[("Cookie", &cookie), ("Origin", "http://evil.example"), ("Content-Type", "application/json")],
+        Some(r#"{"params":[]}"#),
+    )
+    .await;
+    assert_eq!(cross.status, 403);
+}
