@@ -8,16 +8,18 @@ mod phones;
 mod sign_in;
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr;
+pub(crate) mod wizard;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{SsrMode, StaticSegment};
+use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use crate::domain::access::Viewer;
 use overview::HomePage;
 use phones::PhonesPage;
 use sign_in::SignInPage;
+use wizard::{EditPhonePage, NewPhonePage};
 
 pub use overview::{get_overview, Overview, ServerSummary};
 
@@ -61,6 +63,21 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async />
                     <Route path=StaticSegment("sign-in") view=SignInPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("phones") view=PhonesPage ssr=SsrMode::Async />
+                    <Route
+                        path=(StaticSegment("phones"), StaticSegment("new"))
+                        view=NewPhonePage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=(
+                            StaticSegment("phones"),
+                            ParamSegment("server_ip"),
+                            ParamSegment("extension"),
+                            StaticSegment("edit"),
+                        )
+                        view=EditPhonePage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </main>
         </Router>

@@ -22,6 +22,8 @@ pub mod state;
 #[cfg(feature = "ssr")]
 pub mod storage;
 #[cfg(feature = "ssr")]
+pub mod web_forms;
+#[cfg(feature = "ssr")]
 pub mod web_session;
 
 /// Entry point of the browser bundle: hydrates the server-rendered page.

@@ -61,6 +61,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(crate::api::router())
         .merge(crate::web_session::router())
+        .merge(crate::web_forms::router())
         .leptos_routes_with_context(
             &state,
             routes,

@@ -12,6 +12,7 @@ pub mod conf;
 pub mod phone_list;
 pub mod phones;
 pub mod sessions;
+pub mod wizard;
 
 use crate::storage::audit::AuditEntry;
 use crate::storage::now_unix;

@@ -398,6 +398,19 @@ pub enum Rule {
     },
     /// The value consists of whitespace only.
     Blank,
+    /// A well-known default secret (`test`), refused by the web admin.
+    WellKnownSecret,
+    /// The chosen server does not run this SIP stack (its `allowed_sip_stacks`).
+    SipStack {
+        /// The protocol chosen.
+        protocol: String,
+        /// What the server allows (`SIP`, `PJSIP` or `SIP_and_PJSIP`).
+        allowed: String,
+    },
+    /// Another phone already uses this value (a database rule, reported against its field).
+    Taken(String),
+    /// The referenced record does not exist (a database rule, reported against its field).
+    Missing(String),
 }
 
 impl fmt::Display for Rule {
@@ -427,6 +440,14 @@ impl fmt::Display for Rule {
             Rule::Email => f.write_str("must be an email address such as agent@example.com"),
             Rule::Range { min, max } => write!(f, "must be a whole number from {min} to {max}"),
             Rule::Blank => f.write_str("may not be blank"),
+            Rule::WellKnownSecret => f.write_str("may not be the well-known default \"test\": use the generated value"),
+            Rule::SipStack { protocol, allowed } => write!(
+                f,
+                "does not run {protocol} phones (it allows {}); choose another server or another device type",
+                allowed.replace("_and_", " and ")
+            ),
+            Rule::Taken(what) => write!(f, "is already used by {what}"),
+            Rule::Missing(what) => write!(f, "does not exist: {what}"),
         }
     }
 }
@@ -457,7 +478,8 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    fn new(field: Field, rule: Rule) -> Self {
+    /// An error of `field` against `rule`.
+    pub fn new(field: Field, rule: Rule) -> Self {
         FieldError { field, rule }
     }
 

@@ -139,3 +139,20 @@ pub async fn touch_reload_timestamp(conn: &mut SqliteConnection, now: i64) -> sq
     sqlx::query("UPDATE system_settings SET reload_timestamp = ? WHERE id = 1").bind(now).execute(conn).await?;
     Ok(())
 }
+
+/// A server's `allowed_sip_stacks` (`None` when no server has this IP).
+pub async fn sip_stacks(conn: &mut SqliteConnection, server_ip: &str) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar::<_, String>("SELECT allowed_sip_stacks FROM servers WHERE server_ip = ?")
+        .bind(server_ip)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Every server as (`server_ip`, `server_id`, `allowed_sip_stacks`), by IP.
+pub async fn server_choices(conn: &mut SqliteConnection) -> sqlx::Result<Vec<(String, String, String)>> {
+    sqlx::query_as::<_, (String, String, String)>(
+        "SELECT server_ip, server_id, allowed_sip_stacks FROM servers ORDER BY server_ip",
+    )
+    .fetch_all(conn)
+    .await
+}

@@ -29,3 +29,10 @@ pub(crate) const COUNT_TEMPLATE: &str = "SELECT count(*) FROM vicidial_conf_temp
 pub async fn template_exists(conn: &mut SqliteConnection, template_id: &str) -> sqlx::Result<bool> {
     sqlx::query_scalar::<_, i64>(COUNT_TEMPLATE).bind(template_id).fetch_one(conn).await.map(|n| n > 0)
 }
+
+/// Every template id, sorted.
+pub async fn template_ids(conn: &mut SqliteConnection) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar::<_, String>("SELECT template_id FROM vicidial_conf_templates ORDER BY template_id")
+        .fetch_all(conn)
+        .await
+}

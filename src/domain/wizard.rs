@@ -1,0 +1,323 @@
+//! The add-phone wizard's plain-language model: its six steps and which fields each asks, the device
+//! choices of step 1 (and what each sets), and the web admin's extra rules on top of the phone-entry
+//! rules (no well-known registration password, the server's SIP stack). Pure and wasm-safe: the
+//! browser checks each step with these functions as the user types, the server checks the whole entry
+//! again with the same ones. Knows nothing of the UI, SQL or HTTP.
+
+use serde::{Deserialize, Serialize};
+
+use super::phone_entry::{validate_phone_entry, Field, FieldError, PhoneEntryInput, ProtocolSet, Rule};
+use super::Protocol;
+
+/// A step of the wizard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Step {
+    /// 1. What is the agent's audio device?
+    Device,
+    /// 2. Identity.
+    Identity,
+    /// 3. Server and credentials.
+    Server,
+    /// 4. Person.
+    Person,
+    /// 5. Options.
+    Options,
+    /// 6. Review.
+    Review,
+}
+
+impl Step {
+    /// Every step, in order.
+    pub const ALL: [Step; 6] = [Step::Device, Step::Identity, Step::Server, Step::Person, Step::Options, Step::Review];
+
+    /// Its number, from 1.
+    pub fn number(self) -> usize {
+        Step::ALL.iter().position(|s| *s == self).unwrap_or(0) + 1
+    }
+
+    /// Its heading.
+    pub fn title(self) -> &'static str {
+        match self {
+            Step::Device => "What is the agent's audio device?",
+            Step::Identity => "Identity",
+            Step::Server => "Server and credentials",
+            Step::Person => "Person",
+            Step::Options => "Options",
+            Step::Review => "Review",
+        }
+    }
+
+    /// The fields this step asks (the review asks none).
+    pub fn fields(self) -> &'static [Field] {
+        match self {
+            Step::Device => &[Field::Protocol, Field::IsWebphone, Field::PhoneType],
+            Step::Identity => &[Field::Extension, Field::DialplanNumber, Field::VoicemailId],
+            Step::Server => &[Field::ServerIp, Field::PhoneLogin, Field::PhonePass, Field::RegistrationPassword],
+            Step::Person => {
+                &[Field::PhoneFullName, Field::OutboundCid, Field::LocalGmt, Field::Email, Field::AdminUserGroup]
+            }
+            Step::Options => &[
+                Field::PhoneContext,
+                Field::WebphoneAutoAnswer,
+                Field::UseExternalServerIp,
+                Field::OnHookAgent,
+                Field::TemplateId,
+                Field::PhoneRingTimeout,
+                Field::Status,
+                Field::Active,
+                Field::OutboundAltCid,
+                Field::DeleteVmAfterEmail,
+            ],
+            Step::Review => &[],
+        }
+    }
+
+    /// The step that asks `field`.
+    pub fn of(field: Field) -> Step {
+        Step::ALL.into_iter().find(|s| s.fields().contains(&field)).unwrap_or(Step::Review)
+    }
+
+    /// The next step (the review stays).
+    pub fn next(self) -> Step {
+        Step::ALL.get(self.number()).copied().unwrap_or(Step::Review)
+    }
+
+    /// The previous step (the first stays).
+    pub fn previous(self) -> Step {
+        Step::ALL.get(self.number().saturating_sub(2)).copied().unwrap_or(Step::Device)
+    }
+}
+
+/// Step 1's answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Device {
+    /// A SIP softphone or desk phone.
+    SipPhone,
+    /// An IAX2 phone.
+    Iax2,
+    /// A PJSIP phone (when the server runs PJSIP).
+    Pjsip,
+    /// The browser webphone (SIP with `is_webphone`).
+    Webphone,
+    /// A home or mobile number the dialer calls (EXTERNAL).
+    External,
+    /// A Zap/DAHDI channel.
+    Zap,
+}
+
+impl Device {
+    /// Every choice, in the wizard's order.
+    pub const ALL: [Device; 6] =
+        [Device::SipPhone, Device::Webphone, Device::Iax2, Device::Pjsip, Device::External, Device::Zap];
+
+    /// The value in forms.
+    pub fn key(self) -> &'static str {
+        match self {
+            Device::SipPhone => "sip",
+            Device::Iax2 => "iax2",
+            Device::Pjsip => "pjsip",
+            Device::Webphone => "webphone",
+            Device::External => "external",
+            Device::Zap => "zap",
+        }
+    }
+
+    /// The choice for a form value.
+    pub fn parse(key: &str) -> Option<Device> {
+        Device::ALL.into_iter().find(|d| d.key() == key)
+    }
+
+    /// The choice's name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Device::SipPhone => "SIP softphone or desk phone",
+            Device::Iax2 => "IAX2 phone",
+            Device::Pjsip => "PJSIP phone",
+            Device::Webphone => "Browser webphone",
+            Device::External => "Home or mobile number",
+            Device::Zap => "Zap (DAHDI) channel",
+        }
+    }
+
+    /// What happens at agent login, in one sentence.
+    pub fn explains(self) -> &'static str {
+        match self {
+            Device::SipPhone => {
+                "The phone registers to Asterisk with its extension and registration password; at login the dialer rings it."
+            }
+            Device::Iax2 => "The phone registers to Asterisk over IAX2; at login the dialer rings it.",
+            Device::Pjsip => {
+                "The phone registers to Asterisk's PJSIP stack (the server must allow PJSIP); at login the dialer rings it."
+            }
+            Device::Webphone => {
+                "The agent's browser registers as a SIP phone over WebRTC when the agent screen opens; nothing to install."
+            }
+            Device::External => {
+                "Nothing registers: at login the dialer calls the dialplan number through a trunk and the agent answers."
+            }
+            Device::Zap => "A hardware channel on the Asterisk server; at login the dialer rings that channel.",
+        }
+    }
+
+    /// The protocol this choice stores.
+    pub fn protocol(self) -> Protocol {
+        match self {
+            Device::SipPhone | Device::Webphone => Protocol::Sip,
+            Device::Iax2 => Protocol::Iax2,
+            Device::Pjsip => Protocol::Pjsip,
+            Device::External => Protocol::External,
+            Device::Zap => Protocol::Zap,
+        }
+    }
+
+    /// Sets the fields this choice decides: the protocol, `is_webphone`, and for EXTERNAL the phone
+    /// type "external" too (the two must be set together).
+    pub fn apply(self, input: &mut PhoneEntryInput) {
+        input.protocol = self.protocol().as_str().to_string();
+        input.is_webphone = if self == Device::Webphone { "Y".into() } else { "N".into() };
+        if self == Device::External {
+            input.phone_type = "external".into();
+        } else if input.phone_type.eq_ignore_ascii_case("external") {
+            input.phone_type.clear();
+        }
+    }
+
+    /// The choice a stored or typed entry corresponds to (`None` for an unknown protocol).
+    pub fn of(input: &PhoneEntryInput) -> Option<Device> {
+        Some(match Protocol::parse(&input.protocol)? {
+            Protocol::Sip if input.is_webphone.starts_with('Y') => Device::Webphone,
+            Protocol::Sip => Device::SipPhone,
+            Protocol::Iax2 => Device::Iax2,
+            Protocol::Pjsip => Device::Pjsip,
+            Protocol::External => Device::External,
+            Protocol::Zap => Device::Zap,
+        })
+    }
+
+    /// Whether the device registers (and so needs a registration password).
+    pub fn registers(self) -> bool {
+        self.protocol().registers()
+    }
+}
+
+/// Every error of `input` under the web admin's rules: the phone-entry rules, then no well-known
+/// registration password for devices that register, then the server's SIP stack when known
+/// (`allowed_sip_stacks` of the chosen server). In field order.
+pub fn check_entry(input: &PhoneEntryInput, server_sip_stacks: Option<&str>) -> Vec<FieldError> {
+    let mut errors = match validate_phone_entry(input, ProtocolSet::WebAdmin) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.errors,
+    };
+    let protocol = Protocol::parse(&input.protocol);
+    if protocol.is_some_and(Protocol::registers)
+        && input.registration_password.eq_ignore_ascii_case("test")
+        && !errors.iter().any(|e| e.field == Field::RegistrationPassword)
+    {
+        errors.push(FieldError::new(Field::RegistrationPassword, Rule::WellKnownSecret));
+    }
+    if let (Some(p @ (Protocol::Sip | Protocol::Pjsip)), Some(allowed)) = (protocol, server_sip_stacks) {
+        let ok = match p {
+            Protocol::Pjsip => allowed.contains("PJSIP"),
+            _ => allowed == "SIP" || allowed == "SIP_and_PJSIP",
+        };
+        if !ok && !errors.iter().any(|e| e.field == Field::ServerIp) {
+            let rule = Rule::SipStack { protocol: p.as_str().to_string(), allowed: allowed.to_string() };
+            errors.push(FieldError::new(Field::ServerIp, rule));
+        }
+    }
+    errors.sort_by_key(|e| Field::ALL.iter().position(|f| *f == e.field));
+    errors
+}
+
+/// The errors of `step`'s fields only (what the wizard shows before "Next").
+pub fn check_step(step: Step, input: &PhoneEntryInput, server_sip_stacks: Option<&str>) -> Vec<FieldError> {
+    check_entry(input, server_sip_stacks).into_iter().filter(|e| Step::of(e.field) == step).collect()
+}
+
+/// Which fields a device asks: a device that does not register is not asked a registration password.
+pub fn asks(device: Option<Device>, field: Field) -> bool {
+    match field {
+        Field::RegistrationPassword => device.is_none_or(Device::registers),
+        Field::IsWebphone | Field::WebphoneAutoAnswer => device.is_none_or(|d| d == Device::Webphone),
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid() -> PhoneEntryInput {
+        PhoneEntryInput {
+            extension: "cc101".into(),
+            dialplan_number: "101".into(),
+            voicemail_id: "101".into(),
+            phone_login: "cc101".into(),
+            phone_pass: "pw101".into(),
+            server_ip: "10.10.10.15".into(),
+            protocol: "SIP".into(),
+            registration_password: "Zx9strongsecret".into(),
+            phone_full_name: "Agent 101".into(),
+            local_gmt: "-5.00".into(),
+            outbound_cid: "3125551101".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn every_field_belongs_to_one_step() {
+        for field in Field::ALL {
+            let steps: Vec<_> = Step::ALL.into_iter().filter(|s| s.fields().contains(&field)).collect();
+            assert_eq!(steps.len(), 1, "{field:?} in {steps:?}");
+        }
+        assert_eq!(Step::Device.next(), Step::Identity);
+        assert_eq!(Step::Review.next(), Step::Review);
+        assert_eq!(Step::Identity.previous(), Step::Device);
+        assert_eq!(Step::Device.previous(), Step::Device);
+        assert_eq!(Step::Review.number(), 6);
+    }
+
+    #[test]
+    fn external_sets_protocol_and_phone_type_together_and_skips_the_registration_password() {
+        let mut input = valid();
+        Device::External.apply(&mut input);
+        assert_eq!((input.protocol.as_str(), input.phone_type.as_str()), ("EXTERNAL", "external"));
+        assert!(!asks(Some(Device::External), Field::RegistrationPassword));
+        assert_eq!(Device::of(&input), Some(Device::External));
+        Device::Webphone.apply(&mut input);
+        assert_eq!((input.protocol.as_str(), input.is_webphone.as_str(), input.phone_type.as_str()), ("SIP", "Y", ""));
+        assert_eq!(Device::of(&input), Some(Device::Webphone));
+        for d in Device::ALL {
+            assert_eq!(Device::parse(d.key()), Some(d));
+            assert!(d.explains().ends_with('.'));
+        }
+    }
+
+    #[test]
+    fn the_web_admin_refuses_test_and_the_wrong_sip_stack() {
+        assert!(check_entry(&valid(), Some("SIP")).is_empty());
+        let weak = PhoneEntryInput { registration_password: "TEST".into(), ..valid() };
+        let e = check_entry(&weak, None);
+        assert_eq!((e.len(), e[0].field, &e[0].rule), (1, Field::RegistrationPassword, &Rule::WellKnownSecret));
+        // EXTERNAL does not register: its (unused) password is not judged.
+        let mut ext = PhoneEntryInput { registration_password: "test".into(), ..valid() };
+        Device::External.apply(&mut ext);
+        assert!(check_entry(&ext, None).is_empty());
+        let pjsip = PhoneEntryInput { protocol: "PJSIP".into(), ..valid() };
+        let e = check_entry(&pjsip, Some("SIP"));
+        assert_eq!(e[0].field, Field::ServerIp);
+        assert!(e[0].labelled().contains("does not run PJSIP phones (it allows SIP)"), "{}", e[0].labelled());
+        assert!(check_entry(&pjsip, Some("SIP_and_PJSIP")).is_empty());
+        assert_eq!(check_entry(&valid(), Some("PJSIP"))[0].field, Field::ServerIp);
+    }
+
+    #[test]
+    fn a_step_reports_only_its_own_fields() {
+        let input = PhoneEntryInput { extension: "cc-101".into(), phone_login: String::new(), ..valid() };
+        let identity = check_step(Step::Identity, &input, None);
+        assert_eq!(identity.len(), 1);
+        assert!(identity[0].labelled().starts_with("Extension may contain only letters and digits"));
+        assert_eq!(check_step(Step::Server, &input, None)[0].field, Field::PhoneLogin);
+        assert!(check_step(Step::Person, &input, None).is_empty());
+    }
+}
