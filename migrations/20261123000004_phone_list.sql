@@ -26,3 +26,7 @@ CREATE TRIGGER phones_search_update AFTER UPDATE OF extension, login, fullname, 
     INSERT INTO phones_search (rowid, extension, login, fullname, dialplan_number)
     VALUES (new.rowid, new.extension, new.login, new.fullname, new.dialplan_number);
 END;
+
+-- One- and two-character searches match the start of a value; extension and login have NOCASE
+-- indexes already, the name gets one here.
+CREATE INDEX phones_fullname_nocase ON phones (fullname COLLATE NOCASE);

@@ -96,8 +96,8 @@ impl SortColumn {
 /// by extension, first page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PhoneListQuery {
-    /// Text searched in extension, phone login, name and dialplan number (case-insensitive, anywhere
-    /// in the value); empty for none.
+    /// Text searched in extension, phone login, name and dialplan number, case-insensitive: three or
+    /// more characters match anywhere in the value, one or two match its start; empty for none.
     pub search: String,
     /// Only this client protocol.
     pub protocol: Option<Protocol>,

@@ -46,13 +46,19 @@ fn where_clause(q: &PhoneListQuery) -> (String, Vec<String>) {
             // One FTS5 string token: the text quoted, inner quotes doubled; matched anywhere in a column.
             binds.push(format!("\"{}\"", q.search.replace('"', "\"\"")));
         } else {
+            // One or two characters: too short for the trigram index, and "anywhere" would match most
+            // phones. They match the start of the four values, through their indexes (NOCASE for
+            // extension, login and name; the dialplan number is digits).
             terms.push(
-                "(p.extension LIKE ? ESCAPE '\\' OR p.login LIKE ? ESCAPE '\\' \
-                 OR p.fullname LIKE ? ESCAPE '\\' OR p.dialplan_number LIKE ? ESCAPE '\\')",
+                "(p.extension >= ? AND p.extension < ? OR p.login >= ? AND p.login < ? \
+                 OR p.fullname COLLATE NOCASE >= ? AND p.fullname COLLATE NOCASE < ? \
+                 OR p.dialplan_number >= ? AND p.dialplan_number < ?)",
             );
-            let escaped = q.search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            let pattern = format!("%{escaped}%");
-            binds.extend(std::iter::repeat_n(pattern, 4));
+            // (sqlx numbers plain `?` on its own, so the two values are repeated rather than `?1`/`?2`.)
+            for _ in 0..4 {
+                binds.push(q.search.clone());
+                binds.push(format!("{}\u{10FFFF}", q.search));
+            }
         }
     }
     if let Some(p) = q.protocol {
@@ -102,6 +108,20 @@ fn order_clause(sort: SortColumn, descending: bool) -> String {
 
 /// How many phones match `q`'s search and filters.
 pub async fn count_matching(conn: &mut SqliteConnection, q: &PhoneListQuery) -> sqlx::Result<u64> {
+    let only_text_search = q.search.chars().count() >= 3
+        && q.protocol.is_none()
+        && q.server_ip.is_none()
+        && q.status.is_none()
+        && q.registration.is_none();
+    if only_text_search {
+        // Every indexed row is a phone: the trigram index counts on its own, without visiting rows.
+        let (_, binds) = where_clause(q);
+        let mut query = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM phones_search WHERE phones_search MATCH ?");
+        for v in binds {
+            query = query.bind(v);
+        }
+        return Ok(u64::try_from(query.fetch_one(conn).await?).unwrap_or(0));
+    }
     let (filter, binds) = where_clause(q);
     let sql = format!("SELECT count(*) FROM phones p{filter}");
     let mut query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
