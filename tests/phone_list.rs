@@ -102,7 +102,8 @@ async fn filters_sort_and_pages() {
     assert_eq!(unknown.total, 31);
 
     // Sorting: by name descending, ties broken by extension; the first page of 25 then the rest.
-    let by_name = PhoneListQuery { sort: SortColumn::Name, descending: true, per_page: 25, ..PhoneListQuery::default() };
+    let by_name =
+        PhoneListQuery { sort: SortColumn::Name, descending: true, per_page: 25, ..PhoneListQuery::default() };
     let p1 = list(&server, by_name.clone()).await;
     let p2 = list(&server, by_name.on_page(2)).await;
     assert_eq!((p1.rows.len(), p2.rows.len(), p1.pages()), (25, 6, 2));
@@ -132,7 +133,16 @@ async fn the_page_over_http() {
     let page = http_with(addr, "GET", "/phones?q=smith&sort=name&per=25", &[("Cookie", &cookie)], None).await;
     assert_eq!(page.status, 200);
     for needle in [
-        ">EXTEN", ">PROTO", ">SERVER", ">DIAL PLAN", ">VMAIL", ">STATUS", ">NAME", ">GROUP", ">REGISTRATION", ">CONF",
+        ">EXTEN",
+        ">PROTO",
+        ">SERVER",
+        ">DIAL PLAN",
+        ">VMAIL",
+        ">STATUS",
+        ">NAME",
+        ">GROUP",
+        ">REGISTRATION",
+        ">CONF",
         "<label for=\"f-q\">Search</label>",
         "value=\"smith\"",
         "24 phones, showing 1–24",

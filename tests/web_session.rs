@@ -4,7 +4,6 @@
 
 mod common;
 
-
 use common::{header, http_with, session, sign_in, start_fixture_server};
 
 #[tokio::test]
