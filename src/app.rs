@@ -4,6 +4,7 @@
 //! `service`/`storage` on the server only.
 
 mod overview;
+pub mod phone_page;
 mod phones;
 mod sign_in;
 #[cfg(feature = "ssr")]
@@ -12,10 +13,11 @@ pub(crate) mod ssr;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{SsrMode, StaticSegment};
+use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use crate::domain::access::Viewer;
 use overview::HomePage;
+use phone_page::PhonePage;
 use phones::PhonesPage;
 use sign_in::SignInPage;
 
@@ -61,6 +63,11 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async />
                     <Route path=StaticSegment("sign-in") view=SignInPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("phones") view=PhonesPage ssr=SsrMode::Async />
+                    <Route
+                        path=(StaticSegment("phones"), ParamSegment("server_ip"), ParamSegment("extension"))
+                        view=PhonePage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </main>
         </Router>

@@ -61,6 +61,8 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(crate::api::router())
         .merge(crate::web_session::router())
+        // The phone page's no-JavaScript reveal form posts to the page itself (GET is the Leptos route).
+        .route(crate::app::phone_page::PAGE_PATH, axum::routing::post(crate::app::phone_page::reveal_form))
         .leptos_routes_with_context(
             &state,
             routes,

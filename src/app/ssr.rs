@@ -23,6 +23,7 @@ pub fn require_viewer() -> Result<Viewer, ServerFnError> {
 }
 
 /// The signed-in user if they may add, edit and copy phones.
+#[allow(dead_code, reason = "for the add/edit/copy wizard's server functions")]
 pub fn require_phone_manager() -> Result<Viewer, ServerFnError> {
     let viewer = require_viewer()?;
     if viewer.can_manage_phones() {
