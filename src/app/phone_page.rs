@@ -592,7 +592,7 @@ pub fn DeletedNotice() -> impl IntoView {
         query.read().get("deleted").and_then(|d| {
             d.split_once('/').map(|(server_ip, extension)| {
                 view! {
-                    <p class="notice" role="status" data-testid="deleted-notice">
+                    <p class="notice phone-deleted-notice" role="status" data-testid="deleted-notice">
                         {format!("Phone {extension} was deleted from server {server_ip}.")}
                     </p>
                 }
