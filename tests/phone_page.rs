@@ -240,6 +240,15 @@ async fn delete_needs_the_permission_and_the_confirmation() {
     assert_eq!(r.status, 500);
     assert!(r.body.contains("I understand"), "{}", r.body);
     assert!(exists(server.db.clone()).await);
+    // The same without JavaScript: back to the page, which shows the refusal.
+    let r = post_form(addr, &admin, "/serverfn/delete_phone_entry", "server_ip=10.10.10.15&extension=pp101").await;
+    assert_eq!(r.status, 302, "{}", r.body);
+    let back = header(&r, "location").expect("location").to_string();
+    assert!(back.starts_with(&format!("http://{addr}/phones/10.10.10.15/pp101?")) && back.contains("__err="), "{back}");
+    let page = get(addr, &admin, back.trim_start_matches(&format!("http://{addr}"))).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("to confirm the delete.</p>"), "the refusal is shown");
+    assert!(exists(server.db.clone()).await);
 
     // The form without JavaScript: deleted, then the browser goes to the list with a notice.
     let r = post_form(addr, &admin, "/serverfn/delete_phone_entry", form).await;
