@@ -4,6 +4,7 @@
 //! `service`/`storage` on the server only.
 
 mod overview;
+pub mod phone_page;
 mod phones;
 mod sign_in;
 #[cfg(feature = "ssr")]
@@ -17,6 +18,7 @@ use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use crate::domain::access::Viewer;
 use overview::HomePage;
+use phone_page::PhonePage;
 use phones::PhonesPage;
 use sign_in::SignInPage;
 use wizard::{EditPhonePage, NewPhonePage};
@@ -66,6 +68,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=(StaticSegment("phones"), StaticSegment("new"))
                         view=NewPhonePage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=(StaticSegment("phones"), ParamSegment("server_ip"), ParamSegment("extension"))
+                        view=PhonePage
                         ssr=SsrMode::Async
                     />
                     <Route

@@ -62,6 +62,8 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::api::router())
         .merge(crate::web_session::router())
         .merge(crate::web_forms::router())
+        // The phone page's no-JavaScript reveal form posts to the page itself (GET is the Leptos route).
+        .route(crate::app::phone_page::PAGE_PATH, axum::routing::post(crate::app::phone_page::reveal_form))
         .leptos_routes_with_context(
             &state,
             routes,

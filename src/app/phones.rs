@@ -63,6 +63,7 @@ pub fn PhonesPage() -> impl IntoView {
     let view_data = Resource::new(params, get_phone_list);
     view! {
         <Title text="Phones · Dialtone" />
+        <super::phone_page::DeletedNotice />
         <Suspense fallback=|| view! { <p aria-busy="true">"Loading phones…"</p> }>
             {move || {
                 view_data

@@ -244,3 +244,58 @@ pub async fn delete_phone(
     tx.commit().await?;
     Ok(())
 }
+
+/// The event code of a secret reveal in the audit log.
+pub const REVEAL_EVENT_CODE: &str = "ADMIN REVEAL PHONE SECRET";
+
+/// The audit notes that tie an entry to one phone (`phone: <extension>|<server_ip>`), as every phone
+/// entry writes them. An extension is unique per server only, so the history of a phone is found by
+/// its record id (the extension) and these notes.
+pub fn phone_notes(extension: &str, server_ip: &str) -> String {
+    format!("phone: {extension}|{server_ip}")
+}
+
+/// Returns the stored value of a secret field (`phone_pass` or `registration_password`) of the phone
+/// `(extension, server_ip)` and writes an audit entry (section `PHONES`, type `OTHER`, code
+/// [`REVEAL_EVENT_CODE`], notes naming the field, never the value) in the same transaction, so no
+/// value leaves without its entry. `Ok(None)` when `field` is not a secret: nothing is read or
+/// audited. Who may reveal is the caller's check.
+pub async fn reveal_phone_secret(
+    db: &Db,
+    actor: &Actor,
+    extension: &str,
+    server_ip: &str,
+    field: crate::domain::Field,
+) -> Result<Option<String>, PhoneError> {
+    use crate::domain::Field;
+    let column: fn(PhoneRow) -> String = match field {
+        Field::PhonePass => |row| row.pass,
+        Field::RegistrationPassword => |row| row.conf_secret,
+        _ => return Ok(None),
+    };
+    let mut tx = db.write().await?;
+    let Some(row) = phones::find_phone(&mut tx, extension, server_ip).await? else {
+        return Err(PhoneError::NotFound { extension: extension.to_string(), server_ip: server_ip.to_string() });
+    };
+    let notes = format!("{} revealed {}", phone_notes(&row.extension, &row.server_ip), field.param());
+    let record = row.extension.clone();
+    let value = column(row);
+    insert_audit(&mut tx, &actor.audit("PHONES", "OTHER", &record, REVEAL_EVENT_CODE, "{}", &notes)).await?;
+    tx.commit().await?;
+    Ok(Some(value))
+}
+
+/// The newest `limit` audit entries of the phone `(extension, server_ip)`, newest first: its adds,
+/// changes, deletes and reveals (entries written under this extension and server; an entry that
+/// moved the phone here from another extension or server is listed, earlier ones under the old key
+/// are not).
+pub async fn phone_history(
+    db: &Db,
+    extension: &str,
+    server_ip: &str,
+    limit: i64,
+) -> Result<Vec<crate::storage::audit::AuditRow>, sqlx::Error> {
+    let mut conn = db.reader().acquire().await?;
+    crate::storage::audit::list_record_audit(&mut conn, "PHONES", extension, &phone_notes(extension, server_ip), limit)
+        .await
+}

@@ -81,3 +81,29 @@ pub async fn list_audit(conn: &mut SqliteConnection) -> sqlx::Result<Vec<AuditRo
     .fetch_all(conn)
     .await
 }
+
+/// The newest `limit` entries of one record, newest first: `event_section = section`,
+/// `record_id = record_id`, and notes equal to `notes` or starting with `notes` and a space (so entries
+/// of a record id shared by several objects, such as one extension on two servers, can be told apart
+/// by their notes). Uses the `(event_section, record_id)` index.
+pub async fn list_record_audit(
+    conn: &mut SqliteConnection,
+    section: &str,
+    record_id: &str,
+    notes: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<AuditRow>> {
+    sqlx::query_as::<_, AuditRow>(
+        "SELECT admin_log_id, event_date, user, ip_address, event_section, event_type, record_id, event_code, \
+         event_diff, event_notes FROM vicidial_admin_log \
+         WHERE event_section = ?1 AND record_id = ?2 \
+         AND (event_notes = ?3 OR substr(event_notes, 1, length(?3) + 1) = ?3 || ' ') \
+         ORDER BY admin_log_id DESC LIMIT ?4",
+    )
+    .bind(section)
+    .bind(record_id)
+    .bind(notes)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
