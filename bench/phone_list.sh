@@ -87,7 +87,7 @@ for view in "${views[@]}"; do
       -H "Content-Type: application/json" -H "Accept: application/json" --data "$json" "$base/serverfn/get_phone_list")
   done
   curl "${args[@]}" >"$work/fn_raw"
-  if grep -qv ' 200$' "$work/fn_raw"; then echo "server function failed: $(grep -v ' 200$' "$work/fn_raw" | head -1)" >&2; exit 1; fi
+  if grep -qv " 200$" "$work/fn_raw"; then echo "server function failed: $(grep -v " 200$" "$work/fn_raw" | head -1)" >&2; tail -5 "$work/server.log" >&2; exit 1; fi
   awk '{printf "%.6f\n", $1 - $2}' "$work/fn_raw" >"$work/fn"
   report "fn    ${view:-(default view)}" "$work/fn"
 done

@@ -15,7 +15,7 @@ pub async fn list_phones(db: &Db, mut query: PhoneListQuery) -> Result<PhoneList
     let total = count_matching(&mut tx, &query).await?;
     let last = PhoneListPage { query: query.clone(), total, rows: Vec::new() }.pages();
     query.page = query.page.clamp(1, last);
-    let rows = list_page(&mut tx, &query).await?;
+    let rows = list_page(&mut tx, &query, total).await?;
     let servers = conf::all_server_conf(&mut tx).await?;
     tx.commit().await?;
     let statuses: HashMap<&str, (ServerConfStatus, &str)> =

@@ -37,7 +37,10 @@ pub struct PhoneListRow {
 }
 
 /// The WHERE clause (possibly empty) and its values, in order.
-fn where_clause(q: &PhoneListQuery) -> (String, Vec<String>) {
+fn where_clause(q: &PhoneListQuery, walk_sort_index: bool) -> (String, Vec<String>) {
+    // When the page should walk the sort column's index, the equality filters on other columns are
+    // written `+column` so that SQLite checks them row by row instead of choosing their index.
+    let unary = |column: SortColumn| walk_sort_index && q.sort != column;
     let mut terms: Vec<&'static str> = Vec::new();
     let mut binds = Vec::new();
     if !q.search.is_empty() {
@@ -62,19 +65,19 @@ fn where_clause(q: &PhoneListQuery) -> (String, Vec<String>) {
         }
     }
     if let Some(p) = q.protocol {
-        terms.push("p.protocol = ?");
+        terms.push(if unary(SortColumn::Protocol) { "+p.protocol = ?" } else { "p.protocol = ?" });
         binds.push(p.as_str().to_string());
     }
     if let Some(s) = &q.server_ip {
-        terms.push("p.server_ip = ?");
+        terms.push(if unary(SortColumn::Server) { "+p.server_ip = ?" } else { "p.server_ip = ?" });
         binds.push(s.clone());
     }
     if let Some(s) = q.status {
-        terms.push("p.status = ?");
+        terms.push(if unary(SortColumn::Status) { "+p.status = ?" } else { "p.status = ?" });
         binds.push(s.as_str().to_string());
     }
     if let Some(r) = &q.registration {
-        terms.push("p.peer_status = ?");
+        terms.push(if unary(SortColumn::Registration) { "+p.peer_status = ?" } else { "p.peer_status = ?" });
         binds.push(r.clone());
     }
     let mut sql = String::new();
@@ -101,6 +104,8 @@ fn order_clause(sort: SortColumn, descending: bool) -> String {
     let dir = if descending { "DESC" } else { "ASC" };
     if sort == SortColumn::Extension {
         format!(" ORDER BY p.extension {dir}, p.server_ip {dir}")
+    } else if sort == SortColumn::Server {
+        format!(" ORDER BY p.server_ip {dir}, p.extension {dir}")
     } else {
         format!(" ORDER BY {column} {dir}, p.extension {dir}, p.server_ip {dir}")
     }
@@ -115,14 +120,14 @@ pub async fn count_matching(conn: &mut SqliteConnection, q: &PhoneListQuery) -> 
         && q.registration.is_none();
     if only_text_search {
         // Every indexed row is a phone: the trigram index counts on its own, without visiting rows.
-        let (_, binds) = where_clause(q);
+        let (_, binds) = where_clause(q, false);
         let mut query = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM phones_search WHERE phones_search MATCH ?");
         for v in binds {
             query = query.bind(v);
         }
         return Ok(u64::try_from(query.fetch_one(conn).await?).unwrap_or(0));
     }
-    let (filter, binds) = where_clause(q);
+    let (filter, binds) = where_clause(q, false);
     let sql = format!("SELECT count(*) FROM phones p{filter}");
     let mut query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql));
     for v in binds {
@@ -132,13 +137,27 @@ pub async fn count_matching(conn: &mut SqliteConnection, q: &PhoneListQuery) -> 
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
-/// One page of phones matching `q`, in its order (`q.page` as given; the caller clamps it).
-pub async fn list_page(conn: &mut SqliteConnection, q: &PhoneListQuery) -> sqlx::Result<Vec<PhoneListRow>> {
-    let (filter, binds) = where_clause(q);
+/// One page of phones matching `q`, in its order (`q.page` as given; the caller clamps it). `total` is
+/// the number matching ([`count_matching`]): with equality filters, it decides between walking the sort
+/// column's index and checking the filters row by row (about `(offset + page) * all / total` rows), or
+/// taking the filter's index and sorting its `total` rows, whichever reads fewer.
+pub async fn list_page(conn: &mut SqliteConnection, q: &PhoneListQuery, total: u64) -> sqlx::Result<Vec<PhoneListRow>> {
+    let has_eq_filter = q.protocol.is_some() || q.server_ip.is_some() || q.status.is_some() || q.registration.is_some();
+    let walk_sort_index = if has_eq_filter && total > 0 {
+        let all: i64 = sqlx::query_scalar("SELECT count(*) FROM phones").fetch_one(&mut *conn).await?;
+        let walked = u128::from(q.offset() + u64::from(q.per_page)) * u128::from(u64::try_from(all).unwrap_or(0));
+        walked <= u128::from(total) * u128::from(total)
+    } else {
+        false
+    };
+    let (filter, binds) = where_clause(q, walk_sort_index);
+    let order = order_clause(q.sort, q.descending);
+    // The page's rows are chosen from the indexes alone (the inner query), then only those rows are read:
+    // skipping to a deep page does not read the rows it skips.
     let sql = format!(
         "SELECT p.extension, p.protocol, p.is_webphone, p.server_ip, p.dialplan_number, p.voicemail_id, p.status, \
-         p.fullname, p.user_group, p.peer_status, p.active FROM phones p{filter}{} LIMIT ? OFFSET ?",
-        order_clause(q.sort, q.descending)
+         p.fullname, p.user_group, p.peer_status, p.active FROM phones p \
+         WHERE p.rowid IN (SELECT p.rowid FROM phones p{filter}{order} LIMIT ? OFFSET ?){order}"
     );
     let mut query = sqlx::query_as::<_, PhoneListRow>(sqlx::AssertSqlSafe(sql));
     for v in binds {
