@@ -41,7 +41,8 @@ c.executemany("INSERT INTO phones (extension, dialplan_number, voicemail_id, ser
               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
 c.commit()
 PY
-/usr/bin/time -f "%M" -o "$work/rss" env LEPTOS_SITE_ROOT="$PWD/target/site" \
+if curl -s -o /dev/null "http://127.0.0.1:$port/"; then echo "port $port is in use (BENCH_PORT=... to choose another)" >&2; exit 1; fi
+env LEPTOS_SITE_ROOT="$PWD/target/site" \
   $bin --database "$db" --conf-dir "$work/conf" serve --listen "127.0.0.1:$port" >"$work/server.log" 2>&1 &
 pid=$!
 base="http://127.0.0.1:$port"
@@ -91,5 +92,5 @@ for view in "${views[@]}"; do
   awk '{printf "%.6f\n", $1 - $2}' "$work/fn_raw" >"$work/fn"
   report "fn    ${view:-(default view)}" "$work/fn"
 done
+echo "peak RSS of the server: $(grep VmHWM "/proc/$pid/status" | awk '{print int($2 / 1024)}') MB"
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
-echo "peak RSS of the server: $(($(cat "$work/rss") / 1024)) MB"
