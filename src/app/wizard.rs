@@ -394,19 +394,35 @@ fn PhoneForm(setup: FormSetup) -> impl IntoView {
             }
         }
     });
-    let mode_for_submit = mode.clone();
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let stored_mode = StoredValue::new(mode.clone());
+    // "Next": the step's fields are checked (their errors show) and the wizard moves on only without errors.
+    let go_next = move || {
         let current = step.get_untracked();
-        if current == Step::Review {
-            notice.set(None);
-            save_action.dispatch((mode_for_submit.clone(), input.get_untracked()));
-            return;
-        }
         touched.update(|t| t.extend(current.fields().iter().copied()));
         let blocking = live_errors.get_untracked().iter().any(|e| Step::of(e.field) == current);
         if !blocking {
             step.set(current.next());
+        }
+    };
+    // "Create"/"Save": every field is checked first; the first step with an error is shown.
+    let save_now = move || {
+        let errors = live_errors.get_untracked();
+        if let Some(first) = errors.first() {
+            touched.update(|t| t.extend(errors.iter().map(|e| e.field)));
+            step.set(Step::of(first.field));
+            notice.set(Some("Not saved: fix the fields marked below.".into()));
+            return;
+        }
+        notice.set(None);
+        save_action.dispatch((stored_mode.get_value(), input.get_untracked()));
+    };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        // An edit saves from any step; a new phone goes step by step to the review.
+        if editing || step.get_untracked() == Step::Review {
+            save_now();
+        } else {
+            go_next();
         }
     };
     let text = move |field: Field, kind: &'static str, hint: &'static str| {
@@ -659,6 +675,11 @@ fn PhoneForm(setup: FormSetup) -> impl IntoView {
                         view! { <button type="submit" class="primary">{create_label}</button> }.into_any()
                     } else {
                         let s = step.get();
+                        let submit_label = move || match (editing, s == Step::Review, pending.get()) {
+                            (_, _, true) => busy_label,
+                            (true, _, false) | (false, true, false) => create_label,
+                            (false, false, false) => "Next",
+                        };
                         view! {
                             <button
                                 type="button"
@@ -668,16 +689,21 @@ fn PhoneForm(setup: FormSetup) -> impl IntoView {
                             >
                                 "Back"
                             </button>
-                            <button type="submit" class="primary" disabled=move || pending.get() aria-busy=move || pending.get().then_some("true")>
-                                {move || {
-                                    if s != Step::Review {
-                                        "Next"
-                                    } else if pending.get() {
-                                        busy_label
-                                    } else {
-                                        create_label
+                            {(editing && s != Step::Review)
+                                .then(|| {
+                                    view! {
+                                        <button type="button" class="secondary" on:click=move |_| go_next()>
+                                            "Next"
+                                        </button>
                                     }
-                                }}
+                                })}
+                            <button
+                                type="submit"
+                                class="primary"
+                                disabled=move || pending.get()
+                                aria-busy=move || pending.get().then_some("true")
+                            >
+                                {submit_label}
                             </button>
                         }
                             .into_any()
