@@ -115,7 +115,7 @@ async fn filters_sort_and_pages() {
     assert_eq!((p1.rows.len(), p2.rows.len(), p1.pages()), (25, 6, 2));
     let names: Vec<_> = p1.rows.iter().chain(&p2.rows).map(|r| r.fullname.clone()).collect();
     let mut sorted = names.clone();
-    sorted.sort_by(|a, b| b.cmp(a));
+    sorted.sort_by_key(|n| std::cmp::Reverse(n.to_lowercase()));
     assert_eq!(names, sorted);
     // With a filter matching most phones, the page walks the name index and checks the filter row by
     // row (the first page) or sorts the matches (the second): the same order either way.

@@ -97,7 +97,7 @@ fn order_clause(sort: SortColumn, descending: bool) -> String {
         SortColumn::DialPlan => "p.dialplan_number",
         SortColumn::Voicemail => "p.voicemail_id",
         SortColumn::Status => "p.status",
-        SortColumn::Name => "p.fullname",
+        SortColumn::Name => "p.fullname COLLATE NOCASE",
         SortColumn::Group => "p.user_group",
         SortColumn::Registration => "p.peer_status",
     };
@@ -138,12 +138,15 @@ pub async fn count_matching(conn: &mut SqliteConnection, q: &PhoneListQuery) -> 
 }
 
 /// One page of phones matching `q`, in its order (`q.page` as given; the caller clamps it). `total` is
-/// the number matching ([`count_matching`]): with equality filters, it decides between walking the sort
-/// column's index and checking the filters row by row (about `(offset + page) * all / total` rows), or
-/// taking the filter's index and sorting its `total` rows, whichever reads fewer.
+/// the number matching ([`count_matching`]): with equality filters and an indexed sort column
+/// (extension, name, dialplan number, voicemail id), it decides between walking the sort column's index
+/// and checking the filters row by row (about `(offset + page) * all / total` rows), or taking the
+/// filters' index and sorting its `total` rows, whichever reads fewer.
 pub async fn list_page(conn: &mut SqliteConnection, q: &PhoneListQuery, total: u64) -> sqlx::Result<Vec<PhoneListRow>> {
     let has_eq_filter = q.protocol.is_some() || q.server_ip.is_some() || q.status.is_some() || q.registration.is_some();
-    let walk_sort_index = if has_eq_filter && total > 0 {
+    let sort_indexed =
+        matches!(q.sort, SortColumn::Extension | SortColumn::Name | SortColumn::DialPlan | SortColumn::Voicemail);
+    let walk_sort_index = if has_eq_filter && sort_indexed && total > 0 {
         let all: i64 = sqlx::query_scalar("SELECT count(*) FROM phones").fetch_one(&mut *conn).await?;
         let walked = u128::from(q.offset() + u64::from(q.per_page)) * u128::from(u64::try_from(all).unwrap_or(0));
         walked <= u128::from(total) * u128::from(total)
