@@ -39,6 +39,7 @@ pub async fn ensure_admin(db: &Db) -> anyhow::Result<()> {
         ast_admin: true,
         delete_phones: true,
         modify_phones: true,
+        modify_servers: true,
         api_functions: " ALL_FUNCTIONS ",
         active: true,
     };

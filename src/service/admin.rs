@@ -141,6 +141,8 @@ pub struct UserSpec<'a> {
     pub delete_phones: bool,
     /// `modify_phones`.
     pub modify_phones: bool,
+    /// `modify_servers`.
+    pub modify_servers: bool,
     /// `api_allowed_functions`, e.g. ` add_phone version ` or ` ALL_FUNCTIONS `.
     pub api_functions: &'a str,
     /// `active`.
@@ -189,6 +191,7 @@ pub async fn add_user(db: &Db, actor: &Actor, spec: &UserSpec<'_>) -> Result<(),
             ast_admin: spec.ast_admin,
             delete_phones: spec.delete_phones,
             modify_phones: spec.modify_phones,
+            modify_servers: spec.modify_servers,
             api_functions: &functions,
         },
     )

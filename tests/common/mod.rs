@@ -39,6 +39,9 @@ pub const USERS: &[UserFixture] = &[
     ("6666", "1234", 9, false, true, false, " ALL_FUNCTIONS ", true),
 ];
 
+/// The fixture's users with `modify_servers` (may add and edit servers in the web admin).
+pub const SERVER_MANAGERS: &[&str] = &["apiadmin"];
+
 /// A phone input with valid defaults.
 pub fn phone(extension: &str, login: &str, server_ip: &str) -> PhoneEntryInput {
     PhoneEntryInput {
@@ -75,6 +78,7 @@ pub async fn build_fixture(path: &Path) {
             ast_admin: *ast,
             delete_phones: *delete,
             modify_phones: *ast,
+            modify_servers: SERVER_MANAGERS.contains(user),
             api_functions: functions,
             active: *active,
         };
