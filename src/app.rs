@@ -5,6 +5,7 @@
 
 mod overview;
 mod phones;
+mod servers;
 mod sign_in;
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr;
@@ -12,14 +13,17 @@ pub(crate) mod ssr;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{SsrMode, StaticSegment};
+use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use crate::domain::access::Viewer;
 use overview::HomePage;
 use phones::PhonesPage;
+use servers::{NewServerPage, ServerDetailPage, ServersPage};
 use sign_in::SignInPage;
 
 pub use overview::{get_overview, Overview, ServerSummary};
+#[cfg(feature = "ssr")]
+pub use servers::conf_download_router;
 
 /// The HTML document around the app (server-side only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -53,6 +57,7 @@ pub fn App() -> impl IntoView {
                 <nav aria-label="Main">
                     <a href="/">"Overview"</a>
                     <a href="/phones">"Phones"</a>
+                    <a href="/servers">"Servers"</a>
                 </nav>
                 <UserMenu />
             </header>
@@ -61,6 +66,17 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async />
                     <Route path=StaticSegment("sign-in") view=SignInPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("phones") view=PhonesPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("servers") view=ServersPage ssr=SsrMode::Async />
+                    <Route
+                        path=(StaticSegment("servers"), StaticSegment("new"))
+                        view=NewServerPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=(StaticSegment("servers"), ParamSegment("server_ip"))
+                        view=ServerDetailPage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </main>
         </Router>

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use dialtone::domain::{validate_phone_entry, PhoneEntryInput, ProtocolSet};
 use dialtone::service::admin::{self, UserSpec};
 use dialtone::service::auth::Authenticator;
+use dialtone::service::conf::ConfSettings;
 use dialtone::service::{aliases, phones, Actor};
 use dialtone::state::AppState;
 use dialtone::storage::servers::NewServer;
@@ -154,6 +155,7 @@ pub async fn start_server_on(dir: tempfile::TempDir, path: &Path) -> TestServer 
         leptos_options: leptos::config::LeptosOptions::builder().output_name("dialtone").site_addr(addr).build(),
         db: db.clone(),
         auth: Arc::new(Authenticator::new(7)),
+        conf: ConfSettings::new(dir.path().join("asterisk-conf")),
     };
     let router = dialtone::server::app(state);
     let task = tokio::spawn(async move {
