@@ -6,6 +6,7 @@
 mod overview;
 pub mod phone_page;
 mod phones;
+mod servers;
 mod sign_in;
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr;
@@ -20,10 +21,13 @@ use crate::domain::access::Viewer;
 use overview::HomePage;
 use phone_page::PhonePage;
 use phones::PhonesPage;
+use servers::{NewServerPage, ServerDetailPage, ServersPage};
 use sign_in::SignInPage;
 use wizard::{EditPhonePage, NewPhonePage};
 
 pub use overview::{get_overview, Overview, ServerSummary};
+#[cfg(feature = "ssr")]
+pub use servers::conf_download_router;
 
 /// The HTML document around the app (server-side only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -57,6 +61,7 @@ pub fn App() -> impl IntoView {
                 <nav aria-label="Main">
                     <a href="/">"Overview"</a>
                     <a href="/phones">"Phones"</a>
+                    <a href="/servers">"Servers"</a>
                 </nav>
                 <UserMenu />
             </header>
@@ -83,6 +88,17 @@ pub fn App() -> impl IntoView {
                             StaticSegment("edit"),
                         )
                         view=EditPhonePage
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=StaticSegment("servers") view=ServersPage ssr=SsrMode::Async />
+                    <Route
+                        path=(StaticSegment("servers"), StaticSegment("new"))
+                        view=NewServerPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=(StaticSegment("servers"), ParamSegment("server_ip"))
+                        view=ServerDetailPage
                         ssr=SsrMode::Async
                     />
                 </Routes>

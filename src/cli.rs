@@ -158,6 +158,9 @@ pub struct UserAddArgs {
     /// `modify_phones=1`.
     #[arg(long)]
     pub modify_phones: bool,
+    /// `modify_servers=1`: may add and edit servers in the web admin.
+    #[arg(long)]
+    pub modify_servers: bool,
     /// `api_allowed_functions`, space-separated (default: `ALL_FUNCTIONS`).
     #[arg(long, default_value = " ALL_FUNCTIONS ")]
     pub api_functions: String,
@@ -266,6 +269,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 ast_admin: a.ast_admin,
                 delete_phones: a.delete_phones,
                 modify_phones: a.modify_phones,
+                modify_servers: a.modify_servers,
                 api_functions: &a.api_functions,
                 active: !a.inactive,
             };

@@ -39,6 +39,7 @@ pub async fn ensure_admin(db: &Db) -> anyhow::Result<()> {
         ast_admin: true,
         delete_phones: true,
         modify_phones: true,
+        modify_servers: true,
         api_functions: " ALL_FUNCTIONS ",
         active: true,
     };
@@ -64,6 +65,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::web_forms::router())
         // The phone page's no-JavaScript reveal form posts to the page itself (GET is the Leptos route).
         .route(crate::app::phone_page::PAGE_PATH, axum::routing::post(crate::app::phone_page::reveal_form))
+        .merge(crate::app::conf_download_router())
         .leptos_routes_with_context(
             &state,
             routes,
@@ -75,12 +77,13 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The state for `db` with Leptos options from the environment (`LEPTOS_SITE_ROOT`, ...).
-pub fn state(db: Db, listen: SocketAddr) -> anyhow::Result<AppState> {
-    let conf = get_configuration(None).context("could not read the Leptos configuration")?;
-    let mut leptos_options = conf.leptos_options;
+/// The state for `db` and the conf generator's `conf` settings, with Leptos options from the
+/// environment (`LEPTOS_SITE_ROOT`, ...).
+pub fn state(db: Db, listen: SocketAddr, conf: ConfSettings) -> anyhow::Result<AppState> {
+    let leptos = get_configuration(None).context("could not read the Leptos configuration")?;
+    let mut leptos_options = leptos.leptos_options;
     leptos_options.site_addr = listen;
-    Ok(AppState { leptos_options, db, auth: Arc::new(Authenticator::new(API_MIN_LEVEL)) })
+    Ok(AppState { leptos_options, db, auth: Arc::new(Authenticator::new(API_MIN_LEVEL)), conf })
 }
 
 /// Serves until Ctrl-C or SIGTERM.
@@ -88,8 +91,8 @@ pub fn state(db: Db, listen: SocketAddr) -> anyhow::Result<AppState> {
 /// The conf generator runs beside the server and stops with it.
 pub async fn serve(db: Db, listen: SocketAddr, conf: ConfSettings) -> anyhow::Result<()> {
     ensure_admin(&db).await?;
-    let worker = ConfWorker::start(db.clone(), conf);
-    let router = app(state(db, listen)?);
+    let worker = ConfWorker::start(db.clone(), conf.clone());
+    let router = app(state(db, listen, conf)?);
     let listener =
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("could not listen on {listen}"))?;
     tracing::info!("Dialtone listening on http://{listen}");

@@ -6,6 +6,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use crate::service::auth::Authenticator;
+use crate::service::conf::ConfSettings;
 use crate::storage::Db;
 
 /// Shared application state.
@@ -17,4 +18,6 @@ pub struct AppState {
     pub db: Db,
     /// Password verification with its cache.
     pub auth: Arc<Authenticator>,
+    /// Where the generated Asterisk conf files are (the servers pages offer them for download).
+    pub conf: ConfSettings,
 }

@@ -23,6 +23,7 @@ pub fn require_viewer() -> Result<Viewer, ServerFnError> {
 }
 
 /// The signed-in user if they may add, edit and copy phones.
+// For the phone pages being written on `main`; unused on this branch until they are merged.
 pub fn require_phone_manager() -> Result<Viewer, ServerFnError> {
     let viewer = require_viewer()?;
     if viewer.can_manage_phones() {
@@ -46,4 +47,14 @@ pub fn actor(viewer: &Viewer) -> Actor {
 pub fn db_error(e: impl std::fmt::Display) -> ServerFnError {
     tracing::error!("database error in a server function: {e}");
     ServerFnError::new("database error")
+}
+
+/// The signed-in user if they may add and edit servers (`modify_servers`), or the refusal to show.
+pub fn require_server_manager() -> Result<Viewer, String> {
+    let viewer = viewer().ok_or_else(|| "sign in first".to_string())?;
+    if viewer.can_manage_servers() {
+        Ok(viewer)
+    } else {
+        Err("your user may not add or change servers (needs modify_servers)".to_string())
+    }
 }

@@ -39,14 +39,23 @@ fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A viewer from the stored user columns (`'1'` flags).
-fn viewer(user: &str, level: i64, ast_admin: &str, modify: &str, delete: &str) -> Viewer {
+/// The stored permission flags of a user (`'1'` = yes), as read from `vicidial_users`.
+struct Flags<'a> {
+    ast_admin: &'a str,
+    modify_phones: &'a str,
+    delete_phones: &'a str,
+    modify_servers: &'a str,
+}
+
+/// A viewer from the stored user columns.
+fn viewer(user: &str, level: i64, flags: Flags<'_>) -> Viewer {
     Viewer {
         user: user.to_string(),
         level,
-        ast_admin: ast_admin == "1",
-        modify_phones: modify == "1",
-        delete_phones: delete == "1",
+        ast_admin: flags.ast_admin == "1",
+        modify_phones: flags.modify_phones == "1",
+        delete_phones: flags.delete_phones == "1",
+        modify_servers: flags.modify_servers == "1",
     }
 }
 
@@ -81,7 +90,13 @@ pub async fn sign_in(
     sessions::insert_session(&mut tx, &token_hash(&token), row.user_id, now, ip).await?;
     insert_audit(&mut tx, &actor.audit("USERS", "LOGIN", &row.user, "WEB SIGN-IN", "{}", "")).await?;
     tx.commit().await?;
-    Ok((token, viewer(&row.user, row.user_level, &row.ast_admin_access, &row.modify_phones, &row.ast_delete_phones)))
+    let flags = Flags {
+        ast_admin: &row.ast_admin_access,
+        modify_phones: &row.modify_phones,
+        delete_phones: &row.ast_delete_phones,
+        modify_servers: &row.modify_servers,
+    };
+    Ok((token, viewer(&row.user, row.user_level, flags)))
 }
 
 /// The viewer of a live session (`None` when unknown, expired, or its user may no longer sign in).
@@ -103,7 +118,13 @@ pub async fn session_viewer(db: &Db, token: &str) -> Result<Option<Viewer>, sqlx
         sessions::touch_session(&mut tx, &hash, now).await?;
         tx.commit().await?;
     }
-    Ok(Some(viewer(&user.user, user.user_level, &user.ast_admin_access, &user.modify_phones, &user.ast_delete_phones)))
+    let flags = Flags {
+        ast_admin: &user.ast_admin_access,
+        modify_phones: &user.modify_phones,
+        delete_phones: &user.ast_delete_phones,
+        modify_servers: &user.modify_servers,
+    };
+    Ok(Some(viewer(&user.user, user.user_level, flags)))
 }
 
 /// Ends the session of `token` (nothing happens for an unknown token).

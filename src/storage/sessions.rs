@@ -15,6 +15,8 @@ pub struct SessionUser {
     pub modify_phones: String,
     /// `ast_delete_phones`
     pub ast_delete_phones: String,
+    /// `modify_servers`
+    pub modify_servers: String,
     /// When the session was last used (Unix seconds).
     pub last_seen: i64,
 }
@@ -50,7 +52,8 @@ pub async fn find_session_user(
     min_level: i64,
 ) -> sqlx::Result<Option<SessionUser>> {
     sqlx::query_as::<_, SessionUser>(
-        "SELECT u.user, u.user_level, u.ast_admin_access, u.modify_phones, u.ast_delete_phones, s.last_seen \
+        "SELECT u.user, u.user_level, u.ast_admin_access, u.modify_phones, u.ast_delete_phones, u.modify_servers, \
+         s.last_seen \
          FROM dialtone_sessions s JOIN vicidial_users u ON u.user_id = s.user_id \
          WHERE s.token_hash = ? AND s.created_at > ? AND s.last_seen > ? AND u.active = 'Y' AND u.user_level >= ?",
     )

@@ -23,6 +23,8 @@ pub struct UserRow {
     pub ast_delete_phones: String,
     /// `modify_phones`
     pub modify_phones: String,
+    /// `modify_servers`
+    pub modify_servers: String,
     /// `vdc_agent_api_access`
     pub vdc_agent_api_access: String,
     /// `api_allowed_functions`
@@ -62,20 +64,22 @@ pub struct NewUser<'a> {
     pub delete_phones: bool,
     /// `modify_phones`
     pub modify_phones: bool,
+    /// `modify_servers`
+    pub modify_servers: bool,
     /// `api_allowed_functions`
     pub api_functions: &'a str,
 }
 
 /// Find a user by name.
 const FIND_USER: &str = "SELECT user_id, user, pass_hash, user_level, user_group, active, ast_admin_access, \
-    ast_delete_phones, modify_phones, vdc_agent_api_access, api_allowed_functions, failed_login_count, last_login_date FROM vicidial_users WHERE user = ?";
+    ast_delete_phones, modify_phones, modify_servers, vdc_agent_api_access, api_allowed_functions, failed_login_count, last_login_date FROM vicidial_users WHERE user = ?";
 
 /// Inserts a user.
 pub async fn insert_user(conn: &mut SqliteConnection, u: &NewUser<'_>) -> sqlx::Result<()> {
     let flag = |b: bool| if b { "1" } else { "0" };
     sqlx::query(
         "INSERT INTO vicidial_users (user, pass_hash, user_level, active, vdc_agent_api_access, ast_admin_access, \
-         ast_delete_phones, modify_phones, api_allowed_functions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         ast_delete_phones, modify_phones, modify_servers, api_allowed_functions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(u.user)
     .bind(u.pass_hash)
@@ -85,6 +89,7 @@ pub async fn insert_user(conn: &mut SqliteConnection, u: &NewUser<'_>) -> sqlx::
     .bind(flag(u.ast_admin))
     .bind(flag(u.delete_phones))
     .bind(flag(u.modify_phones))
+    .bind(flag(u.modify_servers))
     .bind(u.api_functions)
     .execute(conn)
     .await?;

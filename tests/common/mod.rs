@@ -11,6 +11,7 @@ use std::sync::Arc;
 use dialtone::domain::{validate_phone_entry, PhoneEntryInput, ProtocolSet};
 use dialtone::service::admin::{self, UserSpec};
 use dialtone::service::auth::Authenticator;
+use dialtone::service::conf::ConfSettings;
 use dialtone::service::{aliases, phones, Actor};
 use dialtone::state::AppState;
 use dialtone::storage::servers::NewServer;
@@ -38,6 +39,9 @@ pub const USERS: &[UserFixture] = &[
     ("locked", "lockedpass", 9, true, true, true, " ALL_FUNCTIONS ", true),
     ("6666", "1234", 9, false, true, false, " ALL_FUNCTIONS ", true),
 ];
+
+/// The fixture's users with `modify_servers` (may add and edit servers in the web admin).
+pub const SERVER_MANAGERS: &[&str] = &["apiadmin"];
 
 /// A phone input with valid defaults.
 pub fn phone(extension: &str, login: &str, server_ip: &str) -> PhoneEntryInput {
@@ -75,6 +79,7 @@ pub async fn build_fixture(path: &Path) {
             ast_admin: *ast,
             delete_phones: *delete,
             modify_phones: *ast,
+            modify_servers: SERVER_MANAGERS.contains(user),
             api_functions: functions,
             active: *active,
         };
@@ -150,6 +155,7 @@ pub async fn start_server_on(dir: tempfile::TempDir, path: &Path) -> TestServer 
         leptos_options: leptos::config::LeptosOptions::builder().output_name("dialtone").site_addr(addr).build(),
         db: db.clone(),
         auth: Arc::new(Authenticator::new(7)),
+        conf: ConfSettings::new(dir.path().join("asterisk-conf")),
     };
     let router = dialtone::server::app(state);
     let task = tokio::spawn(async move {

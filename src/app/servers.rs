@@ -1,0 +1,1135 @@
+//! The servers pages and their server functions: the list (`/servers`), the add form
+//! (`/servers/new`) and a server's page (`/servers/:server_ip`: its settings and edit form, the state of
+//! its Asterisk conf generation, and its generated files for download).
+//!
+//! The forms are `ActionForm`s over server functions, so they work with and without JavaScript. With
+//! JavaScript they submit in place and a refusal shows next to its field without reloading. Without,
+//! the browser posts the form to the server function, which answers with a redirect: on success to the
+//! server's page (`?added=1` / `?saved=1`), on a refusal back to the form with the error in the URL
+//! (`__err`, Leptos' form-redirect), from which the page's `ServerAction` renders the same messages and
+//! the values that were sent. The AMI secret is never sent back, shown or put in a URL.
+//!
+//! Rules and storage are the service's (`service::admin`, the same rules as `dialtone server add`);
+//! the generated files are served by a plain GET route (`conf_download`, server only).
+
+#[cfg(feature = "ssr")]
+mod conf_download;
+
+#[cfg(feature = "ssr")]
+pub use conf_download::router as conf_download_router;
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos::server_fn::codec::JsonEncoding;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::asterisk_conf::ConfFile;
+use crate::domain::GMT_OFFSETS;
+
+/// The values of `allowed_sip_stacks`, with what they mean.
+const SIP_STACKS: [(&str, &str); 3] =
+    [("SIP", "SIP (chan_sip)"), ("PJSIP", "PJSIP"), ("SIP_and_PJSIP", "SIP and PJSIP")];
+
+/// The server form's values as typed: every value a string, a ticked checkbox `Some` (its value `Y`),
+/// an unticked one absent. Field names are the names the service uses in its refusals.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServerForm {
+    /// `server_ip` (the key: read-only when editing).
+    pub server_ip: String,
+    /// `server_id`
+    pub server_id: String,
+    /// `server_description`
+    pub server_description: String,
+    /// `active`
+    pub active: Option<String>,
+    /// `asterisk_version`
+    pub asterisk_version: String,
+    /// `active_asterisk_server`
+    pub active_asterisk_server: Option<String>,
+    /// `generate_vicidial_conf`
+    pub generate_vicidial_conf: Option<String>,
+    /// `active_agent_login_server`
+    pub active_agent_login_server: Option<String>,
+    /// `ext_context`
+    pub ext_context: String,
+    /// `external_server_ip`
+    pub external_server_ip: String,
+    /// `web_socket_url`
+    pub web_socket_url: String,
+    /// `allowed_sip_stacks`
+    pub allowed_sip_stacks: String,
+    /// `local_gmt`; empty keeps the stored value (the column default for a new server).
+    pub local_gmt: String,
+    /// AMI host (`telnet_host`); empty: no AMI.
+    pub ami_host: String,
+    /// AMI port (`telnet_port`).
+    pub ami_port: String,
+    /// AMI user (`ASTmgrUSERNAME`).
+    pub ami_user: String,
+    /// AMI secret (`ASTmgrSECRET`, secret); empty when editing keeps the stored one. Never sent to the
+    /// browser: cleared in everything the server returns.
+    pub ami_secret: String,
+}
+
+impl std::fmt::Debug for ServerForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerForm")
+            .field("server_ip", &self.server_ip)
+            .field("server_id", &self.server_id)
+            .field("ami_host", &self.ami_host)
+            .field("ami_secret", &"[redacted]")
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServerForm {
+    /// The add form's starting values: VICIdial's defaults, and `asterisk_version` (the CLI's default,
+    /// which the server knows).
+    pub fn new_server(asterisk_version: &str) -> ServerForm {
+        let yes = || Some("Y".to_string());
+        ServerForm {
+            active: yes(),
+            asterisk_version: asterisk_version.into(),
+            active_asterisk_server: yes(),
+            generate_vicidial_conf: yes(),
+            active_agent_login_server: yes(),
+            ext_context: "default".into(),
+            allowed_sip_stacks: "SIP".into(),
+            local_gmt: "-5.00".into(),
+            ami_port: "5038".into(),
+            ami_user: "cron".into(),
+            ..ServerForm::default()
+        }
+    }
+
+    /// The same values without the AMI secret (what may go back to the browser).
+    pub fn without_secret(&self) -> ServerForm {
+        ServerForm { ami_secret: String::new(), ..self.clone() }
+    }
+}
+
+/// One refused value: the field (a [`ServerForm`] field name) and the message naming it and the rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldProblem {
+    /// The field.
+    pub field: String,
+    /// The message.
+    pub message: String,
+}
+
+/// Why adding or changing a server was refused. Nothing was stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum ServerFormError {
+    /// Values broke rules; `input` is what was sent, without the AMI secret, so the form can show it
+    /// again (also without JavaScript, where the error comes back in the URL).
+    #[error("{}", .problems.iter().map(|p| p.message.as_str()).collect::<Vec<_>>().join("; "))]
+    Invalid {
+        /// Each refused value.
+        problems: Vec<FieldProblem>,
+        /// The values sent.
+        input: Box<ServerForm>,
+    },
+    /// Not allowed, or no such server.
+    #[error("{0}")]
+    Refused(String),
+    /// The request or the database failed (details are in the server's log).
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl FromServerFnError for ServerFormError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        ServerFormError::Failed(value.to_string())
+    }
+}
+
+/// One server in the list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerListItem {
+    /// `server_id`
+    pub server_id: String,
+    /// `server_ip`
+    pub server_ip: String,
+    /// `server_description`
+    pub description: String,
+    /// `active` is `Y`.
+    pub active: bool,
+    /// `asterisk_version`
+    pub asterisk_version: String,
+    /// `allowed_sip_stacks`
+    pub allowed_sip_stacks: String,
+    /// The conf generation state in one line.
+    pub conf: String,
+}
+
+/// What the list page needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerListView {
+    /// Every server, by IP.
+    pub servers: Vec<ServerListItem>,
+    /// The viewer may add servers.
+    pub can_manage: bool,
+}
+
+/// A server's conf generation state as its page shows it (times as `YYYY-MM-DD HH:MM:SS UTC`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfStateView {
+    /// The state in one line.
+    pub summary: String,
+    /// Files are generated for this server.
+    pub generates: bool,
+    /// A rebuild is waiting.
+    pub rebuild_pending: bool,
+    /// When the files were last generated.
+    pub generated_at: Option<String>,
+    /// When Asterisk last confirmed a reload.
+    pub applied_at: Option<String>,
+    /// The last reload (or write) error, empty after a success.
+    pub apply_error: String,
+    /// The server has AMI settings (Dialtone reloads Asterisk itself).
+    pub ami_configured: bool,
+    /// Files waiting for a confirmed reload.
+    pub reload_pending: Vec<String>,
+    /// Phones the generator refused at the last generation, one line each.
+    pub refused: Vec<String>,
+}
+
+/// What a server's page needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerPage {
+    /// The stored settings as form values (the AMI secret empty).
+    pub form: ServerForm,
+    /// An AMI secret is stored.
+    pub ami_secret_set: bool,
+    /// The conf generation state.
+    pub conf: ConfStateView,
+    /// The viewer may change the server (`modify_servers`).
+    pub can_manage: bool,
+    /// The viewer may download the generated files (`ast_admin_access`: they hold phone passwords).
+    pub can_download: bool,
+}
+
+/// Every server with its conf state, and whether the viewer may add servers.
+#[server(prefix = "/serverfn", endpoint = "get_servers")]
+pub async fn get_servers() -> Result<ServerListView, ServerFnError> {
+    use super::ssr;
+    let viewer = ssr::require_viewer()?;
+    let state = ssr::state()?;
+    let records = crate::service::admin::list_server_records(&state.db).await.map_err(ssr::db_error)?;
+    let views = crate::service::conf::server_conf_views(&state.db).await.map_err(ssr::db_error)?;
+    let servers = records
+        .into_iter()
+        .map(|r| ServerListItem {
+            conf: views.iter().find(|v| v.server_ip == r.server_ip).map(|v| v.summary()).unwrap_or_default(),
+            active: r.active == "Y",
+            server_id: r.server_id,
+            server_ip: r.server_ip,
+            description: r.server_description,
+            asterisk_version: r.asterisk_version,
+            allowed_sip_stacks: r.allowed_sip_stacks,
+        })
+        .collect();
+    Ok(ServerListView { servers, can_manage: viewer.can_manage_servers() })
+}
+
+/// One server's settings and conf state (`None` when there is no such server).
+#[server(prefix = "/serverfn", endpoint = "get_server")]
+pub async fn get_server(server_ip: String) -> Result<Option<ServerPage>, ServerFnError> {
+    use super::ssr;
+    use crate::service::conf::utc_stamp;
+    let viewer = ssr::require_viewer()?;
+    let state = ssr::state()?;
+    let Some(record) = crate::service::admin::find_server(&state.db, &server_ip).await.map_err(ssr::db_error)? else {
+        return Ok(None);
+    };
+    let views = crate::service::conf::server_conf_views(&state.db).await.map_err(ssr::db_error)?;
+    let conf = views
+        .into_iter()
+        .find(|v| v.server_ip == record.server_ip)
+        .map(|v| ConfStateView {
+            summary: v.summary(),
+            generates: v.status.generates,
+            rebuild_pending: v.status.rebuild_pending,
+            generated_at: v.status.generated_at.map(utc_stamp),
+            applied_at: v.status.applied_at.map(utc_stamp),
+            apply_error: v.status.apply_error.clone(),
+            ami_configured: v.status.ami_configured,
+            reload_pending: v.reload_pending.iter().map(|f| f.to_string()).collect(),
+            refused: v.refused,
+        })
+        .unwrap_or_default();
+    Ok(Some(ServerPage {
+        form: form_of(&record),
+        ami_secret_set: !record.ami_secret.is_empty(),
+        conf,
+        can_manage: viewer.can_manage_servers(),
+        can_download: viewer.can_reveal_secrets(),
+    }))
+}
+
+/// The add form's starting values, or `None` when the viewer may not add servers (the page then
+/// offers no form).
+#[server(prefix = "/serverfn", endpoint = "get_new_server_form")]
+pub async fn get_new_server_form() -> Result<Option<ServerForm>, ServerFnError> {
+    let viewer = super::ssr::require_viewer()?;
+    Ok(viewer.can_manage_servers().then(|| ServerForm::new_server(crate::service::admin::DEFAULT_ASTERISK_VERSION)))
+}
+
+/// Adds a server (needs `modify_servers`). On success the browser goes to the server's page.
+#[server(prefix = "/serverfn", endpoint = "add_server")]
+pub async fn add_server(#[server(flatten)] form: ServerForm) -> Result<(), ServerFormError> {
+    use super::ssr;
+    let viewer = ssr::require_server_manager().map_err(ServerFormError::Refused)?;
+    let state = ssr::state().map_err(|_| ServerFormError::Failed("server state missing".into()))?;
+    let form = form.trimmed();
+    match crate::service::admin::create_server(&state.db, &ssr::actor(&viewer), &form.settings()).await {
+        Ok(()) => {
+            leptos_axum::redirect(&format!("{}?added=1", server_href(&form.server_ip)));
+            Ok(())
+        }
+        Err(e) => Err(change_refused(e, &form)),
+    }
+}
+
+/// Changes a server's settings (needs `modify_servers`); `server_ip` names the server and is not
+/// changed, an empty AMI secret keeps the stored one. On success the browser goes back to the
+/// server's page (`?saved=1`, plus `rebuild=1` when the change marked the server for a conf rebuild).
+#[server(prefix = "/serverfn", endpoint = "update_server")]
+pub async fn update_server(#[server(flatten)] form: ServerForm) -> Result<(), ServerFormError> {
+    use super::ssr;
+    let viewer = ssr::require_server_manager().map_err(ServerFormError::Refused)?;
+    let state = ssr::state().map_err(|_| ServerFormError::Failed("server state missing".into()))?;
+    let form = form.trimmed();
+    match crate::service::admin::update_server(&state.db, &ssr::actor(&viewer), &form.settings()).await {
+        Ok(update) => {
+            let outcome = match (update.changed.is_empty(), update.rebuild) {
+                (true, _) => "unchanged=1",
+                (false, false) => "saved=1",
+                (false, true) => "saved=1&rebuild=1",
+            };
+            leptos_axum::redirect(&format!("{}?{outcome}", server_href(&form.server_ip)));
+            Ok(())
+        }
+        Err(e) => Err(change_refused(e, &form)),
+    }
+}
+
+/// The address of a server's page.
+fn server_href(server_ip: &str) -> String {
+    format!("/servers/{}", escape_segment(server_ip))
+}
+
+/// The download address of one generated file.
+fn conf_file_href(server_ip: &str, file: ConfFile) -> String {
+    format!("{}/conf/{}", server_href(server_ip), file.file_name())
+}
+
+/// `value` as one URL path segment: anything but letters, digits and `.-_` percent-encoded (server IPs
+/// are dotted digits; this only matters for rows written by other tools).
+fn escape_segment(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The form values of a stored server (the AMI secret left out).
+#[cfg(feature = "ssr")]
+fn form_of(r: &crate::storage::servers::ServerRecord) -> ServerForm {
+    let flag = |v: &str| (v == "Y").then(|| "Y".to_string());
+    ServerForm {
+        server_ip: r.server_ip.clone(),
+        server_id: r.server_id.clone(),
+        server_description: r.server_description.clone(),
+        active: flag(&r.active),
+        asterisk_version: r.asterisk_version.clone(),
+        active_asterisk_server: flag(&r.active_asterisk_server),
+        generate_vicidial_conf: flag(&r.generate_vicidial_conf),
+        active_agent_login_server: flag(&r.active_agent_login_server),
+        ext_context: r.ext_context.clone(),
+        external_server_ip: r.external_server_ip.clone(),
+        web_socket_url: r.web_socket_url.clone(),
+        allowed_sip_stacks: r.allowed_sip_stacks.clone(),
+        local_gmt: r.local_gmt.clone(),
+        ami_host: r.telnet_host.clone(),
+        ami_port: r.telnet_port.to_string(),
+        ami_user: r.ami_username.clone(),
+        ami_secret: String::new(),
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl ServerForm {
+    /// Surrounding spaces removed from every value but the description and the secret.
+    fn trimmed(self) -> ServerForm {
+        let t = |s: String| s.trim().to_string();
+        ServerForm {
+            server_ip: t(self.server_ip),
+            server_id: t(self.server_id),
+            asterisk_version: t(self.asterisk_version),
+            ext_context: t(self.ext_context),
+            external_server_ip: t(self.external_server_ip),
+            web_socket_url: t(self.web_socket_url),
+            allowed_sip_stacks: t(self.allowed_sip_stacks),
+            local_gmt: t(self.local_gmt),
+            ami_host: t(self.ami_host),
+            ami_port: t(self.ami_port),
+            ami_user: t(self.ami_user),
+            ..self
+        }
+    }
+
+    /// The settings to store. Without an AMI host the server has no AMI (the other AMI values are
+    /// ignored); a port that is not a number from 1 to 65535 becomes 0, which the service refuses.
+    fn settings(&self) -> crate::storage::servers::ServerSettings<'_> {
+        use crate::storage::servers::{AmiSettings, ServerSettings};
+        let ami = (!self.ami_host.is_empty()).then(|| AmiSettings {
+            host: &self.ami_host,
+            port: self.ami_port.parse().unwrap_or(0),
+            username: &self.ami_user,
+            secret: &self.ami_secret,
+        });
+        ServerSettings {
+            server_id: &self.server_id,
+            server_ip: &self.server_ip,
+            description: &self.server_description,
+            active: self.active.is_some(),
+            asterisk_version: &self.asterisk_version,
+            local_gmt: (!self.local_gmt.is_empty()).then_some(self.local_gmt.as_str()),
+            ext_context: &self.ext_context,
+            active_asterisk_server: self.active_asterisk_server.is_some(),
+            generate_vicidial_conf: self.generate_vicidial_conf.is_some(),
+            active_agent_login_server: self.active_agent_login_server.is_some(),
+            external_server_ip: &self.external_server_ip,
+            web_socket_url: &self.web_socket_url,
+            allowed_sip_stacks: &self.allowed_sip_stacks,
+            ami,
+        }
+    }
+}
+
+/// A refused add or edit as the form shows it.
+#[cfg(feature = "ssr")]
+fn change_refused(e: crate::service::admin::ServerChangeError, form: &ServerForm) -> ServerFormError {
+    use crate::service::admin::ServerChangeError;
+    match e {
+        ServerChangeError::Invalid(problems) => ServerFormError::Invalid {
+            problems: problems
+                .into_iter()
+                .map(|p| FieldProblem { field: p.field.to_string(), message: p.message })
+                .collect(),
+            input: Box::new(form.without_secret()),
+        },
+        ServerChangeError::NotFound(ip) => ServerFormError::Refused(format!("there is no server with server_ip {ip}")),
+        ServerChangeError::Db(e) => {
+            super::ssr::db_error(e);
+            ServerFormError::Failed("database error; nothing was changed".into())
+        }
+    }
+}
+
+/// The servers list page.
+#[component]
+pub fn ServersPage() -> impl IntoView {
+    let data = Resource::new(|| (), |_| get_servers());
+    view! {
+        <Title text="Servers · Dialtone" />
+        <Suspense fallback=|| view! { <p aria-busy="true">"Loading servers…"</p> }>
+            {move || {
+                data.get()
+                    .map(|r| match r {
+                        Ok(data) => view! { <ServerList data /> }.into_any(),
+                        Err(e) => {
+                            view! { <p role="alert" class="error">{format!("Could not load the servers: {e}")}</p> }
+                                .into_any()
+                        }
+                    })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ServerList(data: ServerListView) -> impl IntoView {
+    let ServerListView { servers, can_manage } = data;
+    let add = move || can_manage.then(|| view! { <a class="button primary" href="/servers/new">"Add a server"</a> });
+    let body = if servers.is_empty() {
+        view! {
+            <section class="card servers-empty" aria-labelledby="servers-empty-h">
+                <h2 id="servers-empty-h">"No servers yet"</h2>
+                <p>"Every phone belongs to an Asterisk server: add the server before its phones."</p>
+                {if can_manage {
+                    add().into_any()
+                } else {
+                    view! { <p>"Ask an administrator with server rights (modify_servers) to add one."</p> }.into_any()
+                }}
+            </section>
+        }
+        .into_any()
+    } else {
+        view! {
+            <div class="table-wrap servers-table-wrap">
+                <table class="servers-table">
+                    <caption class="visually-hidden">"Servers"</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">"ID"</th>
+                            <th scope="col">"IP"</th>
+                            <th scope="col">"Description"</th>
+                            <th scope="col">"Active"</th>
+                            <th scope="col">"Asterisk"</th>
+                            <th scope="col">"SIP stacks"</th>
+                            <th scope="col">"Asterisk conf"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {servers
+                            .into_iter()
+                            .map(|s| {
+                                view! {
+                                    <tr>
+                                        <td>
+                                            <a href=server_href(&s.server_ip)>{s.server_id}</a>
+                                        </td>
+                                        <td>{s.server_ip}</td>
+                                        <td>{s.description}</td>
+                                        <td>{if s.active { "Yes" } else { "No" }}</td>
+                                        <td>{s.asterisk_version}</td>
+                                        <td>{s.allowed_sip_stacks}</td>
+                                        <td>{s.conf}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        }
+        .into_any()
+    };
+    view! {
+        <div class="page-head servers-head">
+            <h1>"Servers"</h1>
+            {add()}
+        </div>
+        {body}
+    }
+}
+
+/// The add form page.
+#[component]
+pub fn NewServerPage() -> impl IntoView {
+    let defaults = Resource::new(|| (), |_| get_new_server_form());
+    let action = ServerAction::<AddServer>::new();
+    let outcome = Signal::derive(move || action.value().get());
+    view! {
+        <Title text="Add a server · Dialtone" />
+        <p class="servers-back">
+            <a href="/servers">"← All servers"</a>
+        </p>
+        <h1>"Add a server"</h1>
+        <Suspense fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
+            {move || {
+                defaults
+                    .get()
+                    .map(|r| match r {
+                        Ok(Some(defaults)) => {
+                            let values = match action.value().get_untracked() {
+                                Some(Err(ServerFormError::Invalid { input, .. })) => *input,
+                                _ => defaults,
+                            };
+                            view! {
+                                <div class="card servers-form">
+                                    <ActionForm action>
+                                        <FormOutcome value=outcome />
+                                        <ServerFields
+                                            values
+                                            problems=problems_of(outcome)
+                                            editing=false
+                                            secret_set=false
+                                        />
+                                        <SubmitButton pending=action.pending() label="Add server" busy="Adding…" />
+                                    </ActionForm>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                        Ok(None) => {
+                            view! {
+                                <p role="alert" class="error">
+                                    "Your user may not add servers (needs modify_servers). "
+                                    <a href="/servers">"Back to the servers"</a>
+                                </p>
+                            }
+                                .into_any()
+                        }
+                        Err(e) => {
+                            view! { <p role="alert" class="error">{format!("Could not load the form: {e}")}</p> }
+                                .into_any()
+                        }
+                    })
+            }}
+        </Suspense>
+    }
+}
+
+/// A server's page: outcome of the last change, conf state and files, settings (editable with
+/// `modify_servers`).
+#[component]
+pub fn ServerDetailPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let server_ip = move || params.read().get("server_ip").unwrap_or_default();
+    let action = ServerAction::<UpdateServer>::new();
+    let outcome = Signal::derive(move || action.value().get());
+    let data = Resource::new(move || (server_ip(), action.version().get()), |(ip, _)| get_server(ip));
+    // What the redirect after a change says (with or without JavaScript); hidden once a later attempt fails.
+    let notice = move || {
+        if matches!(outcome.get(), Some(Err(_))) {
+            return None;
+        }
+        let q = query.read();
+        if q.get_str("added").is_some() {
+            Some("Server added. Its conf files are being generated.")
+        } else if q.get_str("rebuild").is_some() {
+            Some("Changes saved. The server's conf files are being rebuilt.")
+        } else if q.get_str("saved").is_some() {
+            Some("Changes saved.")
+        } else if q.get_str("unchanged").is_some() {
+            Some("Nothing was changed.")
+        } else {
+            None
+        }
+    };
+    view! {
+        <Title text=move || format!("Server {} · Dialtone", server_ip()) />
+        <p class="servers-back">
+            <a href="/servers">"← All servers"</a>
+        </p>
+        <Transition fallback=|| view! { <p aria-busy="true">"Loading the server…"</p> }>
+            {move || {
+                data.get()
+                    .map(|r| match r {
+                        Ok(Some(page)) => {
+                            let values = match action.value().get_untracked() {
+                                Some(Err(ServerFormError::Invalid { input, .. })) => *input,
+                                _ => page.form.clone(),
+                            };
+                            view! {
+                                <div class="page-head servers-head">
+                                    <h1>{format!("Server {}", page.form.server_id)}</h1>
+                                    <span class="servers-ip">{page.form.server_ip.clone()}</span>
+                                </div>
+                                {move || notice().map(|n| view! { <p role="status" class="servers-notice">{n}</p> })}
+                                <ConfState
+                                    server_ip=page.form.server_ip.clone()
+                                    conf=page.conf.clone()
+                                    can_download=page.can_download
+                                />
+                                {if page.can_manage {
+                                    view! {
+                                        <section class="card servers-form" aria-labelledby="server-edit-h">
+                                            <h2 id="server-edit-h">"Settings"</h2>
+                                            <ActionForm action>
+                                                <FormOutcome value=outcome />
+                                                <ServerFields
+                                                    values
+                                                    problems=problems_of(outcome)
+                                                    editing=true
+                                                    secret_set=page.ami_secret_set
+                                                />
+                                                <SubmitButton
+                                                    pending=action.pending()
+                                                    label="Save changes"
+                                                    busy="Saving…"
+                                                />
+                                            </ActionForm>
+                                        </section>
+                                    }
+                                        .into_any()
+                                } else {
+                                    view! {
+                                        <FormOutcome value=outcome />
+                                        <SettingsView form=page.form.clone() secret_set=page.ami_secret_set />
+                                    }
+                                        .into_any()
+                                }}
+                            }
+                                .into_any()
+                        }
+                        Ok(None) => {
+                            view! {
+                                <h1>"No such server"</h1>
+                                <p role="alert" class="error">
+                                    {format!("There is no server with IP {}. ", server_ip())}
+                                    <a href="/servers">"Show all servers"</a>
+                                </p>
+                            }
+                                .into_any()
+                        }
+                        Err(e) => {
+                            view! { <p role="alert" class="error">{format!("Could not load the server: {e}")}</p> }
+                                .into_any()
+                        }
+                    })
+            }}
+        </Transition>
+    }
+}
+
+/// The last result of a form's action (`None` before the first submission).
+type Outcome = Option<Result<(), ServerFormError>>;
+
+/// The field refusals in an action's last result.
+fn problems_of(value: Signal<Outcome>) -> Signal<Vec<FieldProblem>> {
+    Signal::derive(move || match value.get() {
+        Some(Err(ServerFormError::Invalid { problems, .. })) => problems,
+        _ => Vec::new(),
+    })
+}
+
+/// The refusal of the last submission, at the top of the form: every refused field with its label.
+#[component]
+fn FormOutcome(value: Signal<Outcome>) -> impl IntoView {
+    move || match value.get() {
+        Some(Err(ServerFormError::Invalid { problems, .. })) => Some(
+            view! {
+                <div role="alert" class="error servers-alert">
+                    <p>"The server was not saved. Correct these fields:"</p>
+                    <ul>
+                        {problems
+                            .into_iter()
+                            .map(|p| {
+                                let href = format!("#{}", field_id(&p.field));
+                                view! {
+                                    <li>
+                                        <a href=href>{label_of(&p.field)}</a>
+                                        {format!(": {}", p.message)}
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                </div>
+            }
+            .into_any(),
+        ),
+        Some(Err(e)) => Some(
+            view! { <p role="alert" class="error servers-alert">{format!("The server was not saved: {e}")}</p> }
+                .into_any(),
+        ),
+        _ => None,
+    }
+}
+
+/// The submit button; shows that the form is being sent while it is (with JavaScript).
+#[component]
+fn SubmitButton(pending: Memo<bool>, label: &'static str, busy: &'static str) -> impl IntoView {
+    view! {
+        <div class="servers-actions">
+            <button
+                type="submit"
+                class="button primary"
+                disabled=move || pending.get()
+                aria-busy=move || pending.get().then_some("true")
+            >
+                {move || if pending.get() { busy } else { label }}
+            </button>
+        </div>
+    }
+}
+
+/// Every field's label, by field name.
+fn label_of(field: &str) -> &'static str {
+    match field {
+        "server_ip" => "Server IP",
+        "server_id" => "Server ID",
+        "server_description" => "Description",
+        "active" => "Active",
+        "asterisk_version" => "Asterisk version",
+        "active_asterisk_server" => "Active Asterisk server",
+        "generate_vicidial_conf" => "Generate conf files",
+        "active_agent_login_server" => "Active agent login server",
+        "ext_context" => "Extension context",
+        "external_server_ip" => "External server IP",
+        "web_socket_url" => "WebSocket URL",
+        "allowed_sip_stacks" => "Allowed SIP stacks",
+        "local_gmt" => "Local GMT offset",
+        "ami_host" => "AMI host",
+        "ami_port" => "AMI port",
+        "ami_user" => "AMI user",
+        "ami_secret" => "AMI secret",
+        _ => "Field",
+    }
+}
+
+/// The input id of a field.
+fn field_id(field: &str) -> String {
+    format!("server-{}", field.replace('_', "-"))
+}
+
+/// A text input with its label, hint and refusal.
+#[component]
+fn TextField(
+    name: &'static str,
+    value: String,
+    problems: Signal<Vec<FieldProblem>>,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional)] kind: Option<&'static str>,
+    #[prop(optional)] readonly: bool,
+    #[prop(optional)] required: bool,
+    #[prop(optional)] maxlength: Option<&'static str>,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+) -> impl IntoView {
+    let id = field_id(name);
+    let (hint_id, error_id) = (format!("{id}-hint"), format!("{id}-error"));
+    let error = move || problems.get().into_iter().find(|p| p.field == name).map(|p| p.message);
+    let described = {
+        let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
+        move || {
+            let mut ids = Vec::new();
+            if hint.is_some() {
+                ids.push(hint_id.clone());
+            }
+            if error().is_some() {
+                ids.push(error_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    view! {
+        <div class="field servers-field">
+            <label for=id.clone()>{label_of(name)}</label>
+            <input
+                id=id
+                name=name
+                type=kind.unwrap_or("text")
+                value=value
+                readonly=readonly
+                required=required
+                maxlength=maxlength
+                autocomplete=autocomplete.unwrap_or("off")
+                aria-invalid=move || error().map(|_| "true")
+                aria-describedby=described
+            />
+            {hint.map(|h| view! { <p class="servers-hint" id=hint_id>{h}</p> })}
+            {move || error().map(|e| view! { <p class="servers-field-error" id=error_id.clone()>{e}</p> })}
+        </div>
+    }
+}
+
+/// A Y/N setting as a checkbox (ticked sends `Y`; unticked sends nothing, stored as `N`).
+#[component]
+fn CheckField(name: &'static str, checked: bool, hint: &'static str) -> impl IntoView {
+    let id = field_id(name);
+    let hint_id = format!("{id}-hint");
+    view! {
+        <div class="servers-check">
+            <input id=id.clone() name=name type="checkbox" value="Y" checked=checked aria-describedby=hint_id.clone() />
+            <label for=id>{label_of(name)}</label>
+            <p class="servers-hint" id=hint_id>{hint}</p>
+        </div>
+    }
+}
+
+/// A select with its label and refusal.
+#[component]
+fn SelectField(
+    name: &'static str,
+    value: String,
+    options: Vec<(String, String)>,
+    problems: Signal<Vec<FieldProblem>>,
+    hint: &'static str,
+) -> impl IntoView {
+    let id = field_id(name);
+    let (hint_id, error_id) = (format!("{id}-hint"), format!("{id}-error"));
+    let error = move || problems.get().into_iter().find(|p| p.field == name).map(|p| p.message);
+    // A stored value outside the list (written by another tool) stays selectable, so saving other
+    // fields does not change it silently; the service refuses it if it breaks a rule.
+    let mut options = options;
+    if !value.is_empty() && !options.iter().any(|(v, _)| *v == value) {
+        options.insert(0, (value.clone(), value.clone()));
+    }
+    view! {
+        <div class="field servers-field">
+            <label for=id.clone()>{label_of(name)}</label>
+            <select id=id name=name aria-describedby=hint_id.clone() aria-invalid=move || error().map(|_| "true")>
+                {options
+                    .into_iter()
+                    .map(|(v, text)| {
+                        let selected = v == value;
+                        view! {
+                            <option value=v selected=selected>
+                                {text}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+            <p class="servers-hint" id=hint_id>{hint}</p>
+            {move || error().map(|e| view! { <p class="servers-field-error" id=error_id.clone()>{e}</p> })}
+        </div>
+    }
+}
+
+/// Every field of the server form (the same for adding and editing; when editing the IP is read-only
+/// and a blank AMI secret keeps the stored one).
+#[component]
+fn ServerFields(
+    values: ServerForm,
+    problems: Signal<Vec<FieldProblem>>,
+    editing: bool,
+    secret_set: bool,
+) -> impl IntoView {
+    let v = values;
+    let stacks: Vec<(String, String)> = SIP_STACKS.iter().map(|(v, t)| (v.to_string(), t.to_string())).collect();
+    let offsets: Vec<(String, String)> = GMT_OFFSETS.iter().map(|g| (g.to_string(), g.to_string())).collect();
+    let secret_hint = if editing && secret_set {
+        "Leave blank to keep the current secret. Never shown."
+    } else {
+        "Needed with an AMI host (manager.conf). Never shown again."
+    };
+    let ip_hint = if editing {
+        "The IP cannot be changed here: phones and the conf files refer to it."
+    } else {
+        "Dotted IPv4 address, e.g. 10.10.10.15."
+    };
+    view! {
+        <fieldset class="servers-group">
+            <legend>"Server"</legend>
+            <TextField
+                name="server_ip"
+                value=v.server_ip
+                problems
+                hint=ip_hint
+                readonly=editing
+                required=true
+                maxlength="15"
+            />
+            <TextField
+                name="server_id"
+                value=v.server_id
+                problems
+                hint="1 to 10 letters, digits, _ or -."
+                required=true
+                maxlength="10"
+            />
+            <TextField name="server_description" value=v.server_description problems maxlength="255" />
+            <CheckField name="active" checked=v.active.is_some() hint="Inactive servers stay in the lists." />
+        </fieldset>
+        <fieldset class="servers-group">
+            <legend>"Asterisk"</legend>
+            <TextField
+                name="asterisk_version"
+                value=v.asterisk_version
+                problems
+                hint="Below 1.6 the dialplan is written in Asterisk 1.4's | syntax."
+                required=true
+                maxlength="20"
+            />
+            <CheckField
+                name="active_asterisk_server"
+                checked=v.active_asterisk_server.is_some()
+                hint="Asterisk runs on this server."
+            />
+            <CheckField
+                name="generate_vicidial_conf"
+                checked=v.generate_vicidial_conf.is_some()
+                hint="Dialtone writes this server's phone conf files."
+            />
+            <SelectField
+                name="allowed_sip_stacks"
+                value=v.allowed_sip_stacks
+                options=stacks
+                problems
+                hint="The SIP channel drivers phones on this server may use."
+            />
+            <TextField
+                name="ext_context"
+                value=v.ext_context
+                problems
+                hint="Dialplan context for external dialing, 1 to 20 letters, digits, _ or -."
+                required=true
+                maxlength="20"
+            />
+            <SelectField name="local_gmt" value=v.local_gmt options=offsets problems hint="Hours from GMT." />
+        </fieldset>
+        <fieldset class="servers-group">
+            <legend>"Agents and webphones"</legend>
+            <CheckField
+                name="active_agent_login_server"
+                checked=v.active_agent_login_server.is_some()
+                hint="Agents may log in with phones on this server."
+            />
+            <TextField
+                name="external_server_ip"
+                value=v.external_server_ip
+                problems
+                hint="Address remote webphones use; may be empty."
+                maxlength="100"
+            />
+            <TextField
+                name="web_socket_url"
+                value=v.web_socket_url
+                problems
+                hint="e.g. wss://dialer.example.com:8089/ws; may be empty."
+                maxlength="255"
+            />
+        </fieldset>
+        <fieldset class="servers-group">
+            <legend>"Asterisk Manager Interface (AMI)"</legend>
+            <p class="servers-hint">
+                "With AMI settings Dialtone reloads Asterisk after writing the files; without, reload it by hand."
+            </p>
+            <TextField name="ami_host" value=v.ami_host problems hint="Empty: no AMI." maxlength="255" />
+            <TextField name="ami_port" value=v.ami_port problems kind="number" hint="Usually 5038." />
+            <TextField name="ami_user" value=v.ami_user problems maxlength="20" />
+            <TextField
+                name="ami_secret"
+                value=String::new()
+                problems
+                kind="password"
+                hint=secret_hint
+                maxlength="100"
+                autocomplete="new-password"
+            />
+        </fieldset>
+    }
+}
+
+/// The settings, read-only (for viewers who may not change servers).
+#[component]
+fn SettingsView(form: ServerForm, secret_set: bool) -> impl IntoView {
+    let yes_no = |v: &Option<String>| if v.is_some() { "Yes" } else { "No" }.to_string();
+    let or_none = |v: &str| if v.is_empty() { "(none)".to_string() } else { v.to_string() };
+    let ami = if form.ami_host.is_empty() {
+        "No AMI: Asterisk is reloaded by hand".to_string()
+    } else {
+        format!(
+            "{}:{} as {} (secret {})",
+            form.ami_host,
+            form.ami_port,
+            form.ami_user,
+            if secret_set { "set" } else { "not set" }
+        )
+    };
+    let rows = vec![
+        ("Server IP", form.server_ip.clone()),
+        ("Server ID", form.server_id.clone()),
+        ("Description", or_none(&form.server_description)),
+        ("Active", yes_no(&form.active)),
+        ("Asterisk version", form.asterisk_version.clone()),
+        ("Active Asterisk server", yes_no(&form.active_asterisk_server)),
+        ("Generate conf files", yes_no(&form.generate_vicidial_conf)),
+        ("Allowed SIP stacks", form.allowed_sip_stacks.clone()),
+        ("Extension context", form.ext_context.clone()),
+        ("Local GMT offset", form.local_gmt.clone()),
+        ("Active agent login server", yes_no(&form.active_agent_login_server)),
+        ("External server IP", or_none(&form.external_server_ip)),
+        ("WebSocket URL", or_none(&form.web_socket_url)),
+        ("AMI", ami),
+    ];
+    view! {
+        <section class="card" aria-labelledby="server-settings-h">
+            <h2 id="server-settings-h">"Settings"</h2>
+            <dl class="servers-dl">
+                {rows
+                    .into_iter()
+                    .map(|(k, v)| {
+                        view! {
+                            <dt>{k}</dt>
+                            <dd>{v}</dd>
+                        }
+                    })
+                    .collect_view()}
+            </dl>
+            <p class="servers-hint">"Changing servers needs server rights (modify_servers)."</p>
+        </section>
+    }
+}
+
+/// The conf generation state and the generated files.
+#[component]
+fn ConfState(server_ip: String, conf: ConfStateView, can_download: bool) -> impl IntoView {
+    let or_never = |v: &Option<String>| v.clone().unwrap_or_else(|| "never".into());
+    let reload_error = if conf.apply_error.is_empty() { "none".to_string() } else { conf.apply_error.clone() };
+    let waiting = if conf.reload_pending.is_empty() { "nothing".to_string() } else { conf.reload_pending.join(", ") };
+    let applied =
+        if conf.ami_configured { or_never(&conf.applied_at) } else { "by hand (no AMI settings)".to_string() };
+    let files = if !conf.generates {
+        view! {
+            <p>
+                "No files: conf generation is off for this server (Generate conf files or Active Asterisk server is off)."
+            </p>
+        }
+            .into_any()
+    } else if conf.generated_at.is_none() {
+        view! { <p>"The files have not been generated yet."</p> }.into_any()
+    } else if !can_download {
+        view! {
+            <p>"Downloading the files needs ast_admin_access: they contain the phones' registration passwords."</p>
+        }
+        .into_any()
+    } else {
+        view! {
+            <ul class="servers-files">
+                {ConfFile::ALL
+                    .into_iter()
+                    .map(|f| {
+                        view! {
+                            <li>
+                                <a href=conf_file_href(&server_ip, f) download=f.file_name() rel="external">
+                                    {f.file_name()}
+                                </a>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    let refused = if conf.refused.is_empty() {
+        view! { <p>"No phone was refused at the last generation."</p> }.into_any()
+    } else {
+        view! {
+            <ul class="servers-refused">
+                {conf.refused.iter().map(|r| view! { <li>{r.clone()}</li> }).collect_view()}
+            </ul>
+        }
+        .into_any()
+    };
+    view! {
+        <section class="card servers-conf" aria-labelledby="server-conf-h">
+            <h2 id="server-conf-h">"Asterisk configuration"</h2>
+            <p data-testid="conf-summary">{conf.summary.clone()}</p>
+            <dl class="servers-dl">
+                <dt>"Last generated"</dt>
+                <dd>{or_never(&conf.generated_at)}</dd>
+                <dt>"Last applied"</dt>
+                <dd>{applied}</dd>
+                <dt>"Reload error"</dt>
+                <dd>{reload_error}</dd>
+                <dt>"Waiting for a reload"</dt>
+                <dd>{waiting}</dd>
+                <dt>"Rebuild pending"</dt>
+                <dd>{if conf.rebuild_pending { "yes" } else { "no" }}</dd>
+            </dl>
+            <h3>"Refused phones"</h3>
+            {refused}
+            <h3>"Generated files"</h3>
+            {files}
+        </section>
+    }
+}
