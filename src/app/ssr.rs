@@ -23,7 +23,6 @@ pub fn require_viewer() -> Result<Viewer, ServerFnError> {
 }
 
 /// The signed-in user if they may add, edit and copy phones.
-// For the phone pages being written on `main`; unused on this branch until they are merged.
 pub fn require_phone_manager() -> Result<Viewer, ServerFnError> {
     let viewer = require_viewer()?;
     if viewer.can_manage_phones() {
