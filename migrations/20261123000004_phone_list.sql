@@ -28,8 +28,10 @@ CREATE TRIGGER phones_search_update AFTER UPDATE OF extension, login, fullname, 
 END;
 
 -- One- and two-character searches match the start of a value, and the NAME column sorts without case;
--- extension and login have NOCASE indexes already, the name gets one here.
-CREATE INDEX phones_fullname_nocase ON phones (fullname COLLATE NOCASE);
+-- extension and login have NOCASE indexes already, the name gets one here. It carries the tie-breakers
+-- (extension, server IP) so a name-sorted page walks it without sorting (SQLite 3.51 otherwise sorts
+-- the whole table when LIMIT is a bound value).
+CREATE INDEX phones_fullname_nocase ON phones (fullname COLLATE NOCASE, extension, server_ip);
 
 -- The filters (status, registration, protocol, server) in one narrow index: counting the phones that
 -- match any combination reads it instead of the wide rows. Every index costs add_phone throughput
