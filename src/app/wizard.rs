@@ -724,7 +724,7 @@ fn PhoneForm(setup: FormSetup) -> impl IntoView {
                 .map(|s| {
                     view! {
                         <li aria-current=move || (step.get() == s).then_some("step")>
-                            {format!("{}. {}", s.number(), if s == Step::Device { "Device" } else { s.title() })}
+                            {format!("{}. {}", s.number(), s.short_title())}
                         </li>
                     }
                 })

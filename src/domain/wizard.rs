@@ -47,6 +47,14 @@ impl Step {
         }
     }
 
+    /// Its short name (the step list, and the phone page's groups).
+    pub fn short_title(self) -> &'static str {
+        match self {
+            Step::Device => "Device",
+            other => other.title(),
+        }
+    }
+
     /// The fields this step asks (the review asks none).
     pub fn fields(self) -> &'static [Field] {
         match self {

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::wizard::Step;
 use crate::domain::{Field, PhoneEntryInput};
 
 /// What a secret shows instead of its value.
@@ -14,30 +15,6 @@ pub const MASK: &str = "••••••";
 
 /// Shown for a value that is not set.
 pub const NOT_SET: &str = "(none)";
-
-/// The page's groups of fields: the wizard's steps, in its order.
-pub const GROUPS: [(&str, &[Field]); 5] = [
-    ("Device", &[Field::Protocol, Field::IsWebphone]),
-    ("Identity", &[Field::Extension, Field::DialplanNumber, Field::VoicemailId]),
-    ("Server and credentials", &[Field::ServerIp, Field::PhoneLogin, Field::PhonePass, Field::RegistrationPassword]),
-    ("Person", &[Field::PhoneFullName, Field::OutboundCid, Field::LocalGmt, Field::Email, Field::AdminUserGroup]),
-    (
-        "Options",
-        &[
-            Field::PhoneContext,
-            Field::WebphoneAutoAnswer,
-            Field::UseExternalServerIp,
-            Field::OnHookAgent,
-            Field::TemplateId,
-            Field::PhoneRingTimeout,
-            Field::Status,
-            Field::Active,
-            Field::PhoneType,
-            Field::OutboundAltCid,
-            Field::DeleteVmAfterEmail,
-        ],
-    ),
-];
 
 /// One group of the details (a `<dl>` on the page).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,14 +34,16 @@ pub struct DetailItem {
     pub value: String,
 }
 
-/// The phone's fields in [`GROUPS`], with display values; secrets are [`MASK`]ed, whatever their
-/// value. `server_id` names the phone's server when known.
+/// The phone's fields grouped as the wizard's steps ([`Step::fields`]), with display values; secrets
+/// are [`MASK`]ed, whatever their value. `server_id` names the phone's server when known.
 pub fn detail_groups(input: &PhoneEntryInput, server_id: Option<&str>) -> Vec<DetailGroup> {
-    GROUPS
+    Step::ALL
         .iter()
-        .map(|(title, fields)| DetailGroup {
-            title: (*title).to_string(),
-            items: fields
+        .filter(|step| !step.fields().is_empty())
+        .map(|step| DetailGroup {
+            title: step.short_title().to_string(),
+            items: step
+                .fields()
                 .iter()
                 .map(|&field| DetailItem { field, value: display_value(field, input.get(field), server_id) })
                 .collect(),
