@@ -45,3 +45,20 @@ test("a home or mobile number (EXTERNAL) is not asked a registration password", 
   await page.getByRole("button", { name: "Create phone" }).click();
   await expect(page).toHaveURL(/\/phones\/10\.10\.10\.15\/ext-home-1$/);
 });
+
+test("the list's filters apply as they change and the URL keeps the whole view", async ({ page }) => {
+  await signIn(page);
+  await page.goto("/phones?q=nomatch-here&sort=name");
+  await expect(page.getByText("No phones match this search")).toBeVisible();
+  // Retry until hydration has attached the change handler.
+  await expect(async () => {
+    await page.getByLabel("Protocol", { exact: true }).selectOption("IAX2");
+    await expect(page).toHaveURL(/\/phones\?q=nomatch-here&proto=IAX2&sort=name$/, { timeout: 1000 });
+  }).toPass({ timeout: 15_000 });
+  await page.getByLabel("Rows per page", { exact: true }).selectOption("25");
+  await expect(page).toHaveURL(/\/phones\?q=nomatch-here&proto=IAX2&sort=name&per=25$/);
+  await page.getByLabel("Protocol", { exact: true }).selectOption("");
+  await expect(page).toHaveURL(/\/phones\?q=nomatch-here&sort=name&per=25$/);
+  await page.goBack();
+  await expect(page).toHaveURL(/proto=IAX2/);
+});

@@ -128,31 +128,32 @@ fn PhoneList(data: PhoneListView) -> impl IntoView {
 }
 
 /// The search box and filters: a GET form (works without JavaScript); with JavaScript, selects apply
-/// at once and the URL carries only what is set.
+/// at once and the URL carries only what is set. Every control is a URL parameter, read back by the
+/// same parser as the page's URL.
 #[component]
 fn Filters(query: PhoneListQuery, servers: Vec<ServerChoice>) -> impl IntoView {
     let form = RwSignal::new(query.clone());
     let navigate = use_navigate();
-    let go = move || {
-        let q = PhoneListQuery { page: 1, ..form.get_untracked() };
-        navigate(&q.href(), Default::default());
+    let go = Callback::new(move |q: PhoneListQuery| navigate(&q.href(), Default::default()));
+    let apply = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        go.run(form.get_untracked().on_page(1));
     };
-    let apply = {
-        let go = go.clone();
-        move |ev: leptos::ev::SubmitEvent| {
-            ev.prevent_default();
-            go();
-        }
-    };
-    let selected = |a: bool| a.then_some("selected");
+    let pick = Callback::new(move |(param, value): (&'static str, String)| {
+        go.run(form.get_untracked().with_param(param, &value));
+    });
+    let any = || (String::new(), "Any".to_string());
+    let current =
+        |param: &str| query.params().into_iter().find(|(k, _)| *k == param).map(|(_, v)| v).unwrap_or_default();
     let (sort, dir) = (query.sort.key(), if query.descending { "desc" } else { "asc" });
-    let go_select = move |set: fn(&mut PhoneListQuery, String)| {
-        let go = go.clone();
-        move |ev: leptos::ev::Event| {
-            form.update(|q| set(q, event_target_value(&ev)));
-            go();
-        }
-    };
+    let protocols = std::iter::once(any()).chain(Protocol::ALL.iter().map(|p| (p.as_str().into(), p.as_str().into())));
+    let server_options = std::iter::once(any())
+        .chain(servers.iter().map(|s| (s.server_ip.clone(), format!("{} ({})", s.server_ip, s.server_id))));
+    let statuses =
+        std::iter::once(any()).chain(PhoneStatus::ALL.iter().map(|s| (s.as_str().into(), s.as_str().into())));
+    let registrations =
+        std::iter::once(any()).chain(REGISTRATION_STATES.iter().map(|r| (r.to_string(), r.to_string())));
+    let sizes = PAGE_SIZES.iter().map(|n| (n.to_string(), n.to_string()));
     view! {
         <form class="filters" role="search" method="get" action="/phones" on:submit=apply>
             <div class="field grow">
@@ -167,101 +168,47 @@ fn Filters(query: PhoneListQuery, servers: Vec<ServerChoice>) -> impl IntoView {
                     on:input=move |ev| form.update(|q| q.search = event_target_value(&ev).trim().to_string())
                 />
             </div>
-            <div class="field">
-                <label for="f-proto">"Protocol"</label>
-                <select
-                    id="f-proto"
-                    name="proto"
-                    on:change=go_select(|q, v| q.protocol = Protocol::parse(&v))
-                >
-                    <option value="">"Any"</option>
-                    {Protocol::ALL
-                        .into_iter()
-                        .map(|p| {
-                            view! {
-                                <option value=p.as_str() selected=selected(query.protocol == Some(p))>
-                                    {p.as_str()}
-                                </option>
-                            }
-                        })
-                        .collect_view()}
-                </select>
-            </div>
-            <div class="field">
-                <label for="f-server">"Server"</label>
-                <select
-                    id="f-server"
-                    name="server"
-                    on:change=go_select(|q, v| q.server_ip = (!v.is_empty()).then_some(v))
-                >
-                    <option value="">"Any"</option>
-                    {servers
-                        .into_iter()
-                        .map(|s| {
-                            let is = query.server_ip.as_deref() == Some(s.server_ip.as_str());
-                            view! {
-                                <option value=s.server_ip.clone() selected=selected(is)>
-                                    {format!("{} ({})", s.server_ip, s.server_id)}
-                                </option>
-                            }
-                        })
-                        .collect_view()}
-                </select>
-            </div>
-            <div class="field">
-                <label for="f-status">"Status"</label>
-                <select
-                    id="f-status"
-                    name="status"
-                    on:change=go_select(|q, v| q.status = PhoneStatus::ALL.into_iter().find(|s| s.as_str() == v))
-                >
-                    <option value="">"Any"</option>
-                    {PhoneStatus::ALL
-                        .into_iter()
-                        .map(|s| {
-                            view! {
-                                <option value=s.as_str() selected=selected(query.status == Some(s))>{s.as_str()}</option>
-                            }
-                        })
-                        .collect_view()}
-                </select>
-            </div>
-            <div class="field">
-                <label for="f-reg">"Registration"</label>
-                <select
-                    id="f-reg"
-                    name="reg"
-                    on:change=go_select(|q, v| q.registration = (!v.is_empty()).then_some(v))
-                >
-                    <option value="">"Any"</option>
-                    {REGISTRATION_STATES
-                        .into_iter()
-                        .map(|r| {
-                            let is = query.registration.as_deref() == Some(r);
-                            view! { <option value=r selected=selected(is)>{r}</option> }
-                        })
-                        .collect_view()}
-                </select>
-            </div>
-            <div class="field">
-                <label for="f-per">"Rows per page"</label>
-                <select
-                    id="f-per"
-                    name="per"
-                    on:change=go_select(|q, v| q.per_page = v.parse().unwrap_or(q.per_page))
-                >
-                    {PAGE_SIZES
-                        .into_iter()
-                        .map(|n| {
-                            view! { <option value=n.to_string() selected=selected(query.per_page == n)>{n}</option> }
-                        })
-                        .collect_view()}
-                </select>
-            </div>
+            <FilterSelect param="proto" label="Protocol" options=protocols.collect() current=current("proto") pick />
+            <FilterSelect param="server" label="Server" options=server_options.collect() current=current("server") pick />
+            <FilterSelect param="status" label="Status" options=statuses.collect() current=current("status") pick />
+            <FilterSelect param="reg" label="Registration" options=registrations.collect() current=current("reg") pick />
+            <FilterSelect
+                param="per"
+                label="Rows per page"
+                options=sizes.collect()
+                current=query.per_page.to_string()
+                pick
+            />
             <input type="hidden" name="sort" value=sort />
             <input type="hidden" name="dir" value=dir />
             <button type="submit">"Search"</button>
         </form>
+    }
+}
+
+/// One filter: a labelled select named as its URL parameter; picking a value applies it (with JavaScript).
+#[component]
+fn FilterSelect(
+    param: &'static str,
+    label: &'static str,
+    options: Vec<(String, String)>,
+    current: String,
+    pick: Callback<(&'static str, String)>,
+) -> impl IntoView {
+    let id = format!("f-{param}");
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <select id=id name=param on:change=move |ev| pick.run((param, event_target_value(&ev)))>
+                {options
+                    .into_iter()
+                    .map(|(value, text)| {
+                        let selected = (value == current).then_some("selected");
+                        view! { <option value=value selected=selected>{text}</option> }
+                    })
+                    .collect_view()}
+            </select>
+        </div>
     }
 }
 

@@ -224,10 +224,9 @@ impl PhoneListQuery {
         Ok(q)
     }
 
-    /// The query string for this view (without `?`), carrying only what differs from the default, so
-    /// the plain list is `/phones`.
-    pub fn to_query_string(&self) -> String {
-        let mut parts: Vec<(&str, String)> = Vec::new();
+    /// The URL parameters of this view that differ from the default, in a fixed order.
+    pub fn params(&self) -> Vec<(&'static str, String)> {
+        let mut parts: Vec<(&'static str, String)> = Vec::new();
         if !self.search.is_empty() {
             parts.push(("q", self.search.clone()));
         }
@@ -255,7 +254,22 @@ impl PhoneListQuery {
         if self.per_page != DEFAULT_PAGE_SIZE {
             parts.push(("per", self.per_page.to_string()));
         }
-        parts.iter().map(|(k, v)| format!("{k}={}", encode_component(v))).collect::<Vec<_>>().join("&")
+        parts
+    }
+
+    /// The same view with URL parameter `param` set to `value` (empty: unset) and back on page 1, read
+    /// by [`PhoneListQuery::from_params`]; a value it refuses leaves the view as it was.
+    pub fn with_param(&self, param: &str, value: &str) -> PhoneListQuery {
+        let mut pairs: Vec<(&str, String)> =
+            self.params().into_iter().filter(|(k, _)| *k != param && *k != "page").collect();
+        pairs.push((param, value.to_string()));
+        PhoneListQuery::from_params(pairs.iter().map(|(k, v)| (*k, v.as_str()))).unwrap_or_else(|_| self.on_page(1))
+    }
+
+    /// The query string for this view (without `?`), carrying only what differs from the default, so
+    /// the plain list is `/phones`.
+    pub fn to_query_string(&self) -> String {
+        self.params().iter().map(|(k, v)| format!("{k}={}", encode_component(v))).collect::<Vec<_>>().join("&")
     }
 
     /// The list URL for this view.
@@ -464,6 +478,17 @@ mod tests {
         assert_eq!((by_name.sort, by_name.descending, by_name.page), (SortColumn::Name, false, 1));
         assert!(by_name.sorted_by(SortColumn::Name).descending);
         assert!(!q.sorted_by(SortColumn::Extension).on_page(2).sorted_by(SortColumn::Name).descending);
+    }
+
+    #[test]
+    fn setting_one_parameter_keeps_the_others_and_goes_back_to_page_one() {
+        let q = PhoneListQuery { search: "ann".into(), page: 3, ..PhoneListQuery::default() };
+        let iax = q.with_param("proto", "IAX2");
+        assert_eq!((iax.protocol, iax.search.as_str(), iax.page), (Some(Protocol::Iax2), "ann", 1));
+        assert_eq!(iax.with_param("proto", "").protocol, None);
+        assert_eq!(iax.with_param("per", "25").per_page, 25);
+        // A value the parser refuses changes nothing but the page.
+        assert_eq!(iax.with_param("proto", "sip"), iax);
     }
 
     #[test]
