@@ -2,13 +2,13 @@
 //! and server functions + static files), listener, graceful shutdown.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
 use axum::Router;
 use leptos::config::get_configuration;
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 
 use crate::app::{shell, App};
 use crate::service::admin::{self, UserSpec};
@@ -53,9 +53,19 @@ pub async fn ensure_admin(db: &Db) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The app's routes, generated once per process. Generating them runs the app with resource loading
+/// switched off for the whole process (Leptos' `SuppressResourceLoad` is a global flag), and a
+/// resource first polled meanwhile, in a page another router is rendering, would never finish
+/// (leptos-rs/leptos#4773). Every router built after the first (the tests build many at once) reuses
+/// this list instead of generating it again while pages render.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// Builds the whole router for `state`.
 pub fn app(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let context_state = state.clone();
     let shell_options = state.leptos_options.clone();
     let guard_state = state.clone();

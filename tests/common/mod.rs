@@ -205,7 +205,11 @@ pub async fn http_with(
     }
     stream.write_all(req.as_bytes()).await.expect("write");
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.expect("read");
+    // A server that never answers fails the test (naming the request) instead of hanging the run.
+    tokio::time::timeout(std::time::Duration::from_secs(20), stream.read_to_end(&mut raw))
+        .await
+        .unwrap_or_else(|_| panic!("no answer to {method} {target} within 20 s"))
+        .expect("read");
     let text = String::from_utf8(raw).expect("utf-8 response");
     let (head, rest) = text.split_once("\r\n\r\n").expect("http head");
     let mut lines = head.lines();
