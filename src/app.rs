@@ -3,6 +3,7 @@
 //! Components render and react; rules come from `domain`, data from server functions that call
 //! `service`/`storage` on the server only.
 
+mod busy_button;
 mod overview;
 pub mod phone_page;
 mod phones;
@@ -37,7 +38,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -47,8 +48,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The application: layout and routes. Pages render with `SsrMode::Async` (the HTML is sent once
-/// every resource has loaded) so they are complete without JavaScript.
+/// The application: layout and routes, rendered on the server only. Pages render with
+/// `SsrMode::Async` (the HTML is sent once every resource has loaded) so they are complete without
+/// JavaScript; the interactive parts are islands (`#[island]`), the only code in the browser bundle.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -135,6 +137,15 @@ fn UserMenu() -> impl IntoView {
                     })
             }}
         </Suspense>
+    }
+}
+
+/// Goes to `href` with a full page load. Islands have no client-side router: every page is
+/// rendered by the server, so leaving a page is a plain navigation (Back and Forward work as usual).
+/// Only called from event handlers and effects, which run in the browser.
+pub(crate) fn go_to(href: &str) {
+    if let Err(e) = window().location().set_href(href) {
+        leptos::logging::error!("could not open {href}: {e:?}");
     }
 }
 

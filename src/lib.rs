@@ -26,10 +26,13 @@ pub mod web_forms;
 #[cfg(feature = "ssr")]
 pub mod web_session;
 
-/// Entry point of the browser bundle: hydrates the server-rendered page.
+/// Entry point of the browser bundle: hydrates the islands of the server-rendered page (the
+/// interactive parts; the rest stays plain HTML). A server function's redirect is a page load.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // `set_redirect_hook` fails only when a hook is already set, and nothing else sets one.
+    let _ = leptos::server_fn::redirect::set_redirect_hook(app::go_to);
+    leptos::mount::hydrate_islands();
 }

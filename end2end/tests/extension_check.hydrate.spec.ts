@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures/test";
 import { signIn } from "./fixtures/session";
 
 // Needs the WASM bundle: the rule runs in the browser (the same domain function the server uses).

@@ -1,4 +1,5 @@
-import { expect, test, type APIRequestContext, type Page, type TestInfo } from "@playwright/test";
+import { type APIRequestContext, type Page, type TestInfo } from "@playwright/test";
+import { expect, test } from "./fixtures/test";
 import { ADMIN, signIn } from "./fixtures/session";
 
 // Runs with JavaScript on and off: reveal and delete work both ways (a POST form to the page and an

@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures/test";
 import { signIn } from "./fixtures/session";
 
 // Needs the WASM bundle: the wizard checks fields as the user types, with the domain rules.

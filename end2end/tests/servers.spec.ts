@@ -1,8 +1,9 @@
-import { expect, test, type Page } from "@playwright/test";
+import { type Page } from "@playwright/test";
+import { expect, test } from "./fixtures/test";
 import { signIn } from "./fixtures/session";
 
-// Runs with JavaScript on and off: the server forms are ActionForms (with JavaScript they submit in
-// place; without, the server function redirects back to the page, with the refusal in the URL).
+// Runs with JavaScript on and off: the server forms are plain forms posting to their server function,
+// which redirects to the server's page, or back to the form with the refusal in the URL.
 // Every test uses a fresh IP and id, so the two projects can share the server's database.
 
 function unique(): { ip: string; id: string } {

@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures/test";
 import { ADMIN, signIn } from "./fixtures/session";
 
 // Runs with JavaScript on and off: sign-in and sign-out are plain forms.

@@ -111,8 +111,8 @@ fn OverviewCard(overview: Overview) -> impl IntoView {
 }
 
 /// Checks an extension against the protocol's naming rule as the user types, with the same
-/// `domain` function the server uses.
-#[component]
+/// `domain` function the server uses (an island: it runs in the browser).
+#[island]
 fn ExtensionCheck() -> impl IntoView {
     let (protocol, set_protocol) = signal(Protocol::Sip);
     let (extension, set_extension) = signal(String::new());

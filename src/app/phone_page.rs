@@ -4,9 +4,10 @@
 //! the links to edit and copy it (pages of the wizard). Also the "phone deleted" notice of the list.
 //!
 //! Complete without JavaScript: "Reveal" is a POST form to the page's own address, answered by
-//! [`reveal_form`] (which checks, audits and renders the page with the value); "Delete" is an
-//! `ActionForm` inside a `<details>` with a required "I understand" checkbox. With JavaScript both
-//! run in place through the server functions [`reveal_phone_secret`] and [`delete_phone_entry`].
+//! [`reveal_form`] (which checks, audits and renders the page with the value); "Delete" is a form
+//! posting to the server function [`delete_phone_entry`], inside a `<details>` with a required
+//! "I understand" checkbox, which answers with a redirect to the list (or back here with the refusal).
+//! With JavaScript a secret is revealed in place (an island calling [`reveal_phone_secret`]).
 //!
 //! Owns no rules: permissions come from `domain::access` (and are checked again by every server
 //! function and handler), data and audit entries from `service`.
@@ -18,6 +19,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
+use super::busy_button::BusyButton;
 use crate::domain::phone_list::{encode_component, phone_href};
 use crate::domain::Field;
 use details::{ConfView, DetailGroup, HistoryEntry, MASK, NOT_SET};
@@ -247,8 +249,6 @@ fn PhoneView(phone: PhoneDetails, can_manage: bool, can_delete: bool, can_reveal
         reveal_error,
     } = phone;
     let key = PhoneKey { href: phone_href(&server_ip, &extension), server_ip, extension };
-    let revealed = RwSignal::new(revealed);
-    let reveal_error = RwSignal::new(reveal_error);
     let title = format!("Phone {} on {}", key.extension, key.server_ip);
     let conf_label = conf.label.clone();
     view! {
@@ -287,7 +287,7 @@ fn PhoneView(phone: PhoneDetails, can_manage: bool, can_delete: bool, can_reveal
                     }
                 })}
         </div>
-        {move || reveal_error.get().map(|e| view! { <p role="alert" class="error">{e}</p> })}
+        {reveal_error.map(|e| view! { <p role="alert" class="error">{e}</p> })}
         <div class="groups">
             {groups
                 .into_iter()
@@ -304,9 +304,9 @@ fn PhoneView(phone: PhoneDetails, can_manage: bool, can_delete: bool, can_reveal
                                     .map(|item| {
                                         let field = item.field;
                                         let value = if field.is_secret() {
-                                            view! {
-                                                <SecretValue field key=key.clone() can_reveal revealed reveal_error />
-                                            }
+                                            let shown =
+                                                revealed.iter().find(|(f, _)| *f == field).map(|(_, v)| v.clone());
+                                            view! { <SecretValue field key=key.clone() can_reveal revealed=shown /> }
                                                 .into_any()
                                         } else {
                                             view! { <span data-testid=format!("value-{}", field.param())>{item.value}</span> }
@@ -326,12 +326,12 @@ fn PhoneView(phone: PhoneDetails, can_manage: bool, can_delete: bool, can_reveal
         </div>
         <ConfSection conf registration registers />
         <HistorySection history />
-        {can_delete.then(|| view! { <DeleteSection key=key.clone() /> })}
+        {can_delete.then(|| view! { <DeleteSection key /> })}
     }
 }
 
 /// Which phone, and its page's path.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct PhoneKey {
     server_ip: String,
     extension: String,
@@ -339,18 +339,15 @@ struct PhoneKey {
 }
 
 /// A secret: masked, with "Reveal" for those who may (a POST form to the page without JavaScript,
-/// the reveal server function with it) and "Hide" once shown.
-#[component]
-fn SecretValue(
-    field: Field,
-    key: PhoneKey,
-    can_reveal: bool,
-    revealed: RwSignal<Vec<(Field, String)>>,
-    reveal_error: RwSignal<Option<String>>,
-) -> impl IntoView {
+/// the reveal server function with it) and "Hide" once shown. An island: `revealed` is the value the
+/// no-JavaScript form revealed in this very response (the page is then `no-store`), else `None`.
+#[island]
+fn SecretValue(field: Field, key: PhoneKey, can_reveal: bool, revealed: Option<String>) -> impl IntoView {
     let label = field.label().to_lowercase();
     let testid = format!("value-{}", field.param());
-    let shown = move || revealed.with(|r| r.iter().find(|(f, _)| *f == field).map(|(_, v)| v.clone()));
+    let revealed = RwSignal::new(revealed);
+    let error = RwSignal::new(None::<String>);
+    let shown = move || revealed.get();
     let reveal = {
         let key = key.clone();
         move |ev: leptos::ev::SubmitEvent| {
@@ -359,23 +356,21 @@ fn SecretValue(
             leptos::task::spawn_local(async move {
                 match reveal_phone_secret(server_ip, extension, field).await {
                     Ok(value) => {
-                        reveal_error.set(None);
-                        revealed.update(|r| {
-                            r.retain(|(f, _)| *f != field);
-                            r.push((field, value));
-                        });
+                        error.set(None);
+                        revealed.set(Some(value));
                     }
-                    Err(e) => reveal_error.set(Some(refusal_text(&e))),
+                    Err(e) => error.set(Some(refusal_text(&e))),
                 }
             });
         }
     };
     let hide = move |ev: leptos::ev::MouseEvent| {
         ev.prevent_default();
-        revealed.update(|r| r.retain(|(f, _)| *f != field));
+        revealed.set(None);
     };
     view! {
         <span class="secret">
+            {move || error.get().map(|e| view! { <span role="alert" class="error">{e}</span> })}
             {move || match shown() {
                 Some(value) => {
                     view! {
@@ -538,24 +533,18 @@ fn HistorySection(history: Vec<HistoryEntry>) -> impl IntoView {
 }
 
 /// Delete with confirmation: a disclosure holding the form, whose "I understand" checkbox is
-/// required (by the browser and again by the server function).
+/// required (by the browser and again by the server function). "Cancel" reloads the page, which
+/// closes the disclosure. A refusal (the server function's redirect back, `__err`) shows at the top.
 #[component]
 fn DeleteSection(key: PhoneKey) -> impl IntoView {
     let action = ServerAction::<DeletePhoneEntry>::new();
-    let disclosure = NodeRef::<leptos::html::Details>::new();
     let error = move || action.value().get().and_then(Result::err).map(|e| refusal_text(&e));
-    let cancel = move |ev: leptos::ev::MouseEvent| {
-        ev.prevent_default();
-        if let Some(details) = disclosure.get() {
-            details.set_open(false);
-        }
-    };
     let what = format!("extension {} from server {}", key.extension, key.server_ip);
     view! {
         <section class="card delete" aria-labelledby="delete-h">
             <h2 id="delete-h">"Delete"</h2>
             {move || error().map(|e| view! { <p role="alert" class="error">{e}</p> })}
-            <details node_ref=disclosure>
+            <details>
                 <summary>"Delete phone…"</summary>
                 <ActionForm action>
                     <p>
@@ -571,10 +560,8 @@ fn DeleteSection(key: PhoneKey) -> impl IntoView {
                         {format!("I understand: delete {what}")}
                     </label>
                     <div class="actions">
-                        <button type="submit" class="danger" disabled=move || action.pending().get()>
-                            "Delete"
-                        </button>
-                        <a class="button secondary" href=key.href.clone() on:click=cancel>
+                        <BusyButton label="Delete".to_string() busy="Deleting…".to_string() class="danger".to_string() />
+                        <a class="button secondary" href=key.href.clone()>
                             "Cancel"
                         </a>
                     </div>

@@ -1,10 +1,11 @@
 //! The phones list (`/phones`): server-side search, filters, sort and paging, all carried by the URL
-//! (so a view can be shared and the back button works). Renders complete on the server; with
-//! JavaScript the filters apply as they change and navigation stays client-side.
+//! (so a view can be shared and the back button works). Renders complete on the server; the filter
+//! form is an island: with JavaScript a select applies as it changes (a page load to the new URL).
+//! A whole row opens its phone through the extension's link, stretched over the row by CSS.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::phone_list::{PhoneListPage, PhoneListQuery, SortColumn, PAGE_SIZES, REGISTRATION_STATES};
@@ -127,14 +128,13 @@ fn PhoneList(data: PhoneListView) -> impl IntoView {
     }
 }
 
-/// The search box and filters: a GET form (works without JavaScript); with JavaScript, selects apply
-/// at once and the URL carries only what is set. Every control is a URL parameter, read back by the
-/// same parser as the page's URL.
-#[component]
+/// The search box and filters: a GET form (works without JavaScript); with JavaScript (an island),
+/// selects apply at once and the URL carries only what is set. Every control is a URL parameter, read
+/// back by the same parser as the page's URL.
+#[island]
 fn Filters(query: PhoneListQuery, servers: Vec<ServerChoice>) -> impl IntoView {
     let form = RwSignal::new(query.clone());
-    let navigate = use_navigate();
-    let go = Callback::new(move |q: PhoneListQuery| navigate(&q.href(), Default::default()));
+    let go = Callback::new(move |q: PhoneListQuery| super::go_to(&q.href()));
     let apply = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         go.run(form.get_untracked().on_page(1));
@@ -219,7 +219,6 @@ fn PhoneTable(page: PhoneListPage) -> impl IntoView {
     let PhoneListPage { query, total, rows } = page;
     let first = query.offset() + 1;
     let last = query.offset() + rows.len() as u64;
-    let navigate = use_navigate();
     let heading = {
         let query = query.clone();
         move |column: SortColumn| {
@@ -260,16 +259,10 @@ fn PhoneTable(page: PhoneListPage) -> impl IntoView {
                     {rows
                         .into_iter()
                         .map(|r| {
-                            let href = r.href();
-                            let navigate = navigate.clone();
-                            let open = {
-                                let href = href.clone();
-                                move |_| navigate(&href, Default::default())
-                            };
                             view! {
-                                <tr class="clickable" on:click=open>
+                                <tr class="clickable">
                                     <td>
-                                        <a href=href>{r.extension.clone()}</a>
+                                        <a class="row-link" href=r.href()>{r.extension.clone()}</a>
                                     </td>
                                     <td>{r.proto_cell()}</td>
                                     <td>{r.server_ip.clone()}</td>

@@ -2,12 +2,13 @@
 //! (`/servers/new`) and a server's page (`/servers/:server_ip`: its settings and edit form, the state of
 //! its Asterisk conf generation, and its generated files for download).
 //!
-//! The forms are `ActionForm`s over server functions, so they work with and without JavaScript. With
-//! JavaScript they submit in place and a refusal shows next to its field without reloading. Without,
-//! the browser posts the form to the server function, which answers with a redirect: on success to the
-//! server's page (`?added=1` / `?saved=1`), on a refusal back to the form with the error in the URL
-//! (`__err`, Leptos' form-redirect), from which the page's `ServerAction` renders the same messages and
-//! the values that were sent. The AMI secret is never sent back, shown or put in a URL.
+//! The forms are plain forms over server functions (`ActionForm` rendered on the server; no code of
+//! theirs is in the browser bundle): the browser posts a form to its server function, which answers
+//! with a redirect: on success to the server's page (`?added=1` / `?saved=1`), on a refusal back to
+//! the form with the error in the URL (`__err`, Leptos' form-redirect), from which the page's
+//! `ServerAction` renders the messages next to their fields and the values that were sent. With
+//! JavaScript the submit button shows that the form is being sent ([`BusyButton`]). The AMI secret is
+//! never sent back, shown or put in a URL.
 //!
 //! Rules and storage are the service's (`service::admin`, the same rules as `dialtone server add`);
 //! the generated files are served by a plain GET route (`conf_download`, server only).
@@ -25,6 +26,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
+use super::busy_button::BusyButton;
 use crate::domain::asterisk_conf::ConfFile;
 use crate::domain::GMT_OFFSETS;
 
@@ -559,7 +561,7 @@ pub fn NewServerPage() -> impl IntoView {
                                             editing=false
                                             secret_set=false
                                         />
-                                        <SubmitButton pending=action.pending() label="Add server" busy="Adding…" />
+                                        <SubmitButton label="Add server" busy="Adding…" />
                                     </ActionForm>
                                 </div>
                             }
@@ -649,11 +651,7 @@ pub fn ServerDetailPage() -> impl IntoView {
                                                     editing=true
                                                     secret_set=page.ami_secret_set
                                                 />
-                                                <SubmitButton
-                                                    pending=action.pending()
-                                                    label="Save changes"
-                                                    busy="Saving…"
-                                                />
+                                                <SubmitButton label="Save changes" busy="Saving…" />
                                             </ActionForm>
                                         </section>
                                     }
@@ -735,17 +733,10 @@ fn FormOutcome(value: Signal<Outcome>) -> impl IntoView {
 
 /// The submit button; shows that the form is being sent while it is (with JavaScript).
 #[component]
-fn SubmitButton(pending: Memo<bool>, label: &'static str, busy: &'static str) -> impl IntoView {
+fn SubmitButton(label: &'static str, busy: &'static str) -> impl IntoView {
     view! {
         <div class="servers-actions">
-            <button
-                type="submit"
-                class="button primary"
-                disabled=move || pending.get()
-                aria-busy=move || pending.get().then_some("true")
-            >
-                {move || if pending.get() { busy } else { label }}
-            </button>
+            <BusyButton label=label.to_string() busy=busy.to_string() class="button primary".to_string() />
         </div>
     }
 }

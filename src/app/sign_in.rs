@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use super::busy_button::BusyButton;
 use super::SIGN_IN_ACTION;
 
 /// The sign-in page: a plain form (works without JavaScript); the outcome of a refused attempt comes
@@ -29,7 +30,7 @@ pub fn SignInPage() -> impl IntoView {
                 <input id="sign-in-user" name="user" autocomplete="username" required maxlength="20" />
                 <label for="sign-in-pass">"Password"</label>
                 <input id="sign-in-pass" name="pass" type="password" autocomplete="current-password" required maxlength="100" />
-                <button type="submit">"Sign in"</button>
+                <BusyButton label="Sign in".to_string() busy="Signing in…".to_string() />
             </form>
         </section>
     }

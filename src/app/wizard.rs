@@ -11,7 +11,7 @@ use std::collections::HashSet;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::phone_entry::{Field, FieldError, PhoneEntryInput};
@@ -297,7 +297,14 @@ fn FormPage(mode: Signal<FormMode>) -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        Ok(s) => view! { <PhoneForm setup=s /> }.into_any(),
+                        Ok(s) => {
+                            let title = form_title(&s.mode);
+                            view! {
+                                <Title text=format!("{title} · Dialtone") />
+                                <PhoneForm setup=s />
+                            }
+                                .into_any()
+                        }
                         Err(e) => view! { <p role="alert" class="error">{format!("Could not load the form: {e}")}</p> }.into_any(),
                     })
             }}
@@ -310,15 +317,23 @@ fn field_id(field: Field) -> String {
     format!("pf-{}", field.param())
 }
 
-#[component]
+/// The form's heading.
+fn form_title(mode: &FormMode) -> &'static str {
+    match mode {
+        FormMode::New { copy: None } => "Add a phone",
+        FormMode::New { copy: Some(_) } => "Copy a phone",
+        FormMode::Edit(..) => "Edit phone",
+    }
+}
+
+/// The phone form: an island (hydrated on its own; the rest of the page is plain server HTML).
+#[island]
 fn PhoneForm(setup: FormSetup) -> impl IntoView {
     let FormSetup { mode, input: start, servers, templates, errors: posted_errors, message, .. } = setup;
     let editing = matches!(mode, FormMode::Edit(..));
-    let (title, create_label, busy_label) = match &mode {
-        FormMode::New { copy: None } => ("Add a phone", "Create phone", "Creating…"),
-        FormMode::New { copy: Some(_) } => ("Copy a phone", "Create phone", "Creating…"),
-        FormMode::Edit(..) => ("Edit phone", "Save changes", "Saving…"),
-    };
+    let title = form_title(&mode);
+    let (create_label, busy_label) =
+        if editing { ("Save changes", "Saving…") } else { ("Create phone", "Creating…") };
     let action_url = match &mode {
         FormMode::Edit(ip, ext) => format!("{}/edit", phone_href(ip, ext)),
         FormMode::New { .. } => "/phones/new".to_string(),
@@ -376,11 +391,10 @@ fn PhoneForm(setup: FormSetup) -> impl IntoView {
 
     let save_action =
         Action::new(move |(mode, input): &(FormMode, PhoneEntryInput)| save_phone_form(mode.clone(), input.clone()));
-    let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(result) = save_action.value().get() {
             match result {
-                Ok(SaveOutcome::Saved(href)) => navigate(&href, Default::default()),
+                Ok(SaveOutcome::Saved(href)) => super::go_to(&href),
                 Ok(SaveOutcome::Fields(errors)) => {
                     if let Some(first) = errors.first() {
                         step.set(Step::of(first.field));
@@ -715,7 +729,6 @@ fn PhoneForm(setup: FormSetup) -> impl IntoView {
     .into_any();
 
     view! {
-        <Title text=format!("{title} · Dialtone") />
         <h1>{title}</h1>
         {move || notice.get().map(|m| view! { <p role="alert" class="error notice">{m}</p> })}
         <ol class="steps" aria-label="Steps" hidden=move || !hydrated.get()>
