@@ -61,6 +61,15 @@ views=(
   "status=SUSPENDED&sort=name"
   "reg=REGISTERED&sort=name&dir=desc&page=20"
   "sort=group&page=1000&per=100"
+  "sort=proto&dir=desc&page=2000"
+  "sort=status&page=3000&per=25"
+  "sort=reg&page=1500&per=50"
+  "sort=server&dir=desc&page=999&per=100"
+  "sort=dialplan&page=2500"
+  "sort=vmail&dir=desc&page=2000"
+  "q=smith&sort=group&page=200"
+  "status=ACTIVE&proto=SIP&sort=group&page=1500"
+  "reg=REGISTERED&page=1000"
 )
 report() { # label file
   python3 - "$1" "$2" <<'PY'

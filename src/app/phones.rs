@@ -135,6 +135,23 @@ fn PhoneList(data: PhoneListView) -> impl IntoView {
 fn Filters(query: PhoneListQuery, servers: Vec<ServerChoice>) -> impl IntoView {
     let form = RwSignal::new(query.clone());
     let go = Callback::new(move |q: PhoneListQuery| super::go_to(&q.href()));
+    // Set once the island runs in the browser (effects do not run on the server): until then a select
+    // changes nothing by itself, and tests wait for this before changing one.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    // Back to this page from the browser's back-forward cache shows the controls as they were left
+    // (a select already changed for the next page): put them back to what this page's URL says.
+    let form_ref = NodeRef::<leptos::html::Form>::new();
+    let shown = query.clone();
+    let restored = window_event_listener(leptos::ev::pageshow, move |ev| {
+        if ev.persisted() {
+            form.set(shown.clone());
+            if let Some(f) = form_ref.get_untracked() {
+                f.reset();
+            }
+        }
+    });
+    on_cleanup(move || restored.remove());
     let apply = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         go.run(form.get_untracked().on_page(1));
@@ -155,7 +172,17 @@ fn Filters(query: PhoneListQuery, servers: Vec<ServerChoice>) -> impl IntoView {
         std::iter::once(any()).chain(REGISTRATION_STATES.iter().map(|r| (r.to_string(), r.to_string())));
     let sizes = PAGE_SIZES.iter().map(|n| (n.to_string(), n.to_string()));
     view! {
-        <form class="filters" role="search" method="get" action="/phones" on:submit=apply>
+        <form
+            class="filters"
+            role="search"
+            method="get"
+            action="/phones"
+            on:submit=apply
+            node_ref=form_ref
+            // The browser would otherwise put back, on Back, the values last chosen on this page.
+            autocomplete="off"
+            data-hydrated=move || hydrated.get().then_some("true")
+        >
             <div class="field grow">
                 <label for="f-q">"Search"</label>
                 <input

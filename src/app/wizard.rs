@@ -111,6 +111,13 @@ pub async fn phone_form_setup(mode: FormMode) -> Result<FormSetup, ServerFnError
                 .unwrap_or_else(|| "-5.00".into()),
             phone_context: "default".into(),
             phone_ring_timeout: "60".into(),
+            // What an empty value would store, written out so the selects and the review agree with it.
+            status: "ACTIVE".into(),
+            active: "Y".into(),
+            webphone_auto_answer: "Y".into(),
+            use_external_server_ip: "N".into(),
+            on_hook_agent: "N".into(),
+            delete_vm_after_email: "N".into(),
             ..PhoneEntryInput::default()
         },
         FormMode::New { copy: Some((ip, ext)) } | FormMode::Edit(ip, ext) => {
@@ -309,6 +316,26 @@ fn FormPage(mode: Signal<FormMode>) -> impl IntoView {
                     })
             }}
         </Suspense>
+    }
+}
+
+/// How the review shows a value: yes/no as words, and what an empty optional value means.
+fn review_text(field: Field, value: &str) -> String {
+    let yes_no = matches!(
+        field,
+        Field::WebphoneAutoAnswer
+            | Field::UseExternalServerIp
+            | Field::OnHookAgent
+            | Field::Active
+            | Field::DeleteVmAfterEmail
+    );
+    match (value, field) {
+        ("Y", _) if yes_no => "Yes".into(),
+        ("N", _) if yes_no => "No".into(),
+        ("", Field::TemplateId) => "None".into(),
+        ("", Field::AdminUserGroup) => "---ALL--- (every group)".into(),
+        ("", _) => "—".into(),
+        _ => value.to_string(),
     }
 }
 
@@ -657,7 +684,7 @@ fn PhoneForm(setup: FormSetup) -> impl IntoView {
                                 } else if f == Field::Protocol {
                                     Device::of(&i).map(|d| d.label().to_string()).unwrap_or_default()
                                 } else {
-                                    i.get(f).to_string()
+                                    review_text(f, i.get(f))
                                 };
                                 view! {
                                     <div>
