@@ -4,6 +4,7 @@
 //! `service`/`storage` on the server only.
 
 mod busy_button;
+pub mod flow;
 mod overview;
 pub mod phone_page;
 mod phones;
@@ -19,6 +20,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use crate::domain::access::Viewer;
+use flow::{LoginCheckPage, PhoneFlowPage, RemoteAgentsPage};
 use overview::HomePage;
 use phone_page::PhonePage;
 use phones::PhonesPage;
@@ -63,6 +65,8 @@ pub fn App() -> impl IntoView {
                 <nav aria-label="Main">
                     <a href="/">"Overview"</a>
                     <a href="/phones">"Phones"</a>
+                    <a href="/remote-agents">"Remote agents"</a>
+                    <a href="/login-check">"Login check"</a>
                     <a href="/servers">"Servers"</a>
                 </nav>
                 <UserMenu />
@@ -92,6 +96,18 @@ pub fn App() -> impl IntoView {
                         view=EditPhonePage
                         ssr=SsrMode::Async
                     />
+                    <Route
+                        path=(
+                            StaticSegment("phones"),
+                            ParamSegment("server_ip"),
+                            ParamSegment("extension"),
+                            StaticSegment("flow"),
+                        )
+                        view=PhoneFlowPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=StaticSegment("login-check") view=LoginCheckPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("remote-agents") view=RemoteAgentsPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("servers") view=ServersPage ssr=SsrMode::Async />
                     <Route
                         path=(StaticSegment("servers"), StaticSegment("new"))

@@ -8,6 +8,8 @@
 
 pub mod access;
 pub mod asterisk_conf;
+pub mod decision_flow;
+pub mod dial_pattern;
 pub mod gmt;
 pub mod phone_alias;
 pub mod phone_entry;

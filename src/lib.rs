@@ -4,6 +4,9 @@
 //! SQLite schema and queries; `service` the use cases both entry points share; `api` the legacy HTTP
 //! API; `app` the Leptos UI and its server functions; `server` and `cli` assemble the process.
 
+// Leptos views are nested generic types; the flow page's is deeper than rustc's default limit.
+#![recursion_limit = "256"]
+
 pub mod app;
 pub mod domain;
 

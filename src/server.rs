@@ -75,6 +75,10 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::web_forms::router())
         // The phone page's no-JavaScript reveal form posts to the page itself (GET is the Leptos route).
         .route(crate::app::phone_page::PAGE_PATH, axum::routing::post(crate::app::phone_page::reveal_form))
+        // The flow page's simulated login posts to the page itself; its live updates are an event stream.
+        .route(crate::app::flow::FLOW_PATH, axum::routing::post(crate::app::flow::server::simulate_form))
+        .route(crate::app::flow::LOGIN_CHECK_PATH, axum::routing::post(crate::app::flow::server::login_check_form))
+        .route(crate::app::flow::FLOW_EVENTS_PATH, axum::routing::get(crate::app::flow::server::flow_events))
         .merge(crate::app::conf_download_router())
         .leptos_routes_with_context(
             &state,

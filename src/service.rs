@@ -9,6 +9,7 @@ pub mod aliases;
 pub mod audit;
 pub mod auth;
 pub mod conf;
+pub mod flow;
 pub mod phone_list;
 pub mod phones;
 pub mod sessions;

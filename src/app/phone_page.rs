@@ -273,19 +273,22 @@ fn PhoneView(phone: PhoneDetails, can_manage: bool, can_delete: bool, can_reveal
                     </span>
                 </p>
             </div>
-            {can_manage
-                .then(|| {
-                    view! {
-                        <div class="actions">
+            <div class="actions">
+                <a class="button secondary" href=crate::app::flow::flow_href(&key.server_ip, &key.extension)>
+                    "Login path"
+                </a>
+                {can_manage
+                    .then(|| {
+                        view! {
                             <a class="button" href=edit_href(&key.server_ip, &key.extension)>
                                 "Edit"
                             </a>
                             <a class="button secondary" href=copy_href(&key.server_ip, &key.extension)>
                                 "Copy to a new phone"
                             </a>
-                        </div>
-                    }
-                })}
+                        }
+                    })}
+            </div>
         </div>
         {reveal_error.map(|e| view! { <p role="alert" class="error">{e}</p> })}
         <div class="groups">

@@ -280,6 +280,7 @@ fn PhoneTable(page: PhoneListPage) -> impl IntoView {
                     <tr>
                         {SortColumn::ALL.into_iter().map(heading).collect_view()}
                         <th scope="col">"CONF"</th>
+                        <th scope="col">"LOGIN PATH"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -307,6 +308,15 @@ fn PhoneTable(page: PhoneListPage) -> impl IntoView {
                                         <span class=format!("badge conf-{}", r.conf_state.replace(' ', "-"))>
                                             {r.conf_state.clone()}
                                         </span>
+                                    </td>
+                                    <td>
+                                        <a
+                                            class="over-row"
+                                            href=crate::app::flow::flow_href(&r.server_ip, &r.extension)
+                                            aria-label=format!("Login path of {}", r.extension)
+                                        >
+                                            "path"
+                                        </a>
                                     </td>
                                 </tr>
                             }

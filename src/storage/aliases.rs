@@ -25,6 +25,15 @@ pub async fn find_alias(conn: &mut SqliteConnection, alias_id: &str) -> sqlx::Re
     .await
 }
 
+/// Every alias, by id.
+pub async fn list_aliases(conn: &mut SqliteConnection) -> sqlx::Result<Vec<AliasRow>> {
+    sqlx::query_as::<_, AliasRow>(
+        "SELECT alias_id, alias_name, logins_list, user_group FROM phones_alias ORDER BY alias_id",
+    )
+    .fetch_all(conn)
+    .await
+}
+
 /// Inserts an alias.
 pub async fn insert_alias(
     conn: &mut SqliteConnection,

@@ -1,0 +1,866 @@
+//! The decision-flow pages: one phone's agent-login path (`/phones/:server_ip/:extension/flow`) as a
+//! diagram with the node where it breaks, the reason, the evidence and the fix; a simulated agent login
+//! (the same page after a POST of a phone login and password, or `/login-check` for any login or
+//! alias); and the remote agents' readiness board (`/remote-agents`).
+//!
+//! Server-rendered complete (works without JavaScript). The diagram is an island ([`FlowDiagram`]):
+//! once hydrated it follows the page's event stream (`…/flow/events`, server-sent events) and redraws
+//! within a second or two when the registration state or the record changes. The layout and every rule
+//! come from `domain::decision_flow`; the data from `service::flow`. Passwords typed for a simulation
+//! are posted, never put in a URL, and the answer is not cached.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use serde::{Deserialize, Serialize};
+
+use super::busy_button::BusyButton;
+use crate::domain::decision_flow::{layout, Evidence, FlowNode, FlowReport, NodeId, NodeStatus, Verdict};
+use crate::domain::phone_list::phone_href;
+
+/// The flow page's path as axum writes it (the simulation form posts here).
+pub const FLOW_PATH: &str = "/phones/{server_ip}/{extension}/flow";
+/// The event stream of a flow page.
+pub const FLOW_EVENTS_PATH: &str = "/phones/{server_ip}/{extension}/flow/events";
+/// The login check (any phone login or alias).
+pub const LOGIN_CHECK_PATH: &str = "/login-check";
+
+/// The address of a phone's flow page.
+pub fn flow_href(server_ip: &str, extension: &str) -> String {
+    format!("{}/flow", phone_href(server_ip, extension))
+}
+
+/// Who a flow is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowSubject {
+    /// `extension`.
+    pub extension: String,
+    /// `server_ip`.
+    pub server_ip: String,
+    /// `fullname`.
+    pub full_name: String,
+    /// `login`.
+    pub login: String,
+    /// `protocol` (with `(w)` for webphones).
+    pub protocol: String,
+}
+
+/// What the flow page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowPageView {
+    /// The phone and its flow, `None` when there is no such phone.
+    pub flow: Option<(FlowSubject, FlowReport)>,
+    /// The login typed, when this is a simulation (never the password).
+    pub simulated_login: Option<String>,
+    /// Why a login check found no phone.
+    pub not_found: Option<String>,
+}
+
+/// One phone's flow (`server_ip`, `extension`), or the simulated login posted to the page.
+#[server(prefix = "/serverfn", endpoint = "get_phone_flow", input = server_fn::codec::Json)]
+pub async fn get_phone_flow(
+    /// The phone's server.
+    server_ip: String,
+    /// The phone's extension.
+    extension: String,
+) -> Result<FlowPageView, ServerFnError> {
+    use super::ssr;
+    ssr::require_viewer()?;
+    let state = ssr::state()?;
+    let posted = use_context::<server::PostedLogin>();
+    server::page_view(&state, &server_ip, &extension, posted).await
+}
+
+/// The flow page of a phone.
+#[component]
+pub fn PhoneFlowPage() -> impl IntoView {
+    let params = use_params_map();
+    let key = move || {
+        let p = params.read();
+        (p.get("server_ip").unwrap_or_default(), p.get("extension").unwrap_or_default())
+    };
+    let data = Resource::new(key, |(server_ip, extension)| get_phone_flow(server_ip, extension));
+    view! {
+        <div class="phone-page flow-page">
+            <Suspense fallback=|| view! { <p aria-busy="true">"Following the path…"</p> }>
+                {move || {
+                    data.get()
+                        .map(|r| match r {
+                            Ok(view) => view! { <FlowPageBody view action=None /> }.into_any(),
+                            Err(e) => {
+                                view! { <p role="alert" class="error">{format!("Could not load the flow: {e}")}</p> }
+                                    .into_any()
+                            }
+                        })
+                }}
+            </Suspense>
+        </div>
+    }
+}
+
+/// The login check: a form for any phone login or alias and password; after a POST, the flow of the
+/// phone it resolves to.
+#[component]
+pub fn LoginCheckPage() -> impl IntoView {
+    let data = Resource::new(|| (), |_| get_login_check());
+    view! {
+        <div class="phone-page flow-page">
+            <Suspense fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
+                {move || {
+                    data.get()
+                        .map(|r| match r {
+                            Ok(view) if view.flow.is_some() => {
+                                view! { <FlowPageBody view action=Some(LOGIN_CHECK_PATH.to_string()) /> }.into_any()
+                            }
+                            Ok(view) => {
+                                view! {
+                                    <Title text="Check an agent login · Dialtone" />
+                                    <h1>"Check an agent login"</h1>
+                                    <p>
+                                        "Type what the agent types on the agent screen: the phone login (or a phone alias) \
+                                         and the phone's login password. The path the dialer takes for that login is \
+                                         shown, with where it breaks."
+                                    </p>
+                                    {view.not_found.map(|m| view! { <p role="alert" class="error">{m}</p> })}
+                                    <SimulateForm action=LOGIN_CHECK_PATH.to_string() login=String::new() />
+                                }
+                                    .into_any()
+                            }
+                            Err(e) => {
+                                view! { <p role="alert" class="error">{format!("Could not load the page: {e}")}</p> }
+                                    .into_any()
+                            }
+                        })
+                }}
+            </Suspense>
+        </div>
+    }
+}
+
+/// The login check's data: the flow of the login posted, if any.
+#[server(prefix = "/serverfn", endpoint = "get_login_check")]
+pub async fn get_login_check() -> Result<FlowPageView, ServerFnError> {
+    use super::ssr;
+    ssr::require_viewer()?;
+    let state = ssr::state()?;
+    let posted = use_context::<server::PostedLogin>();
+    server::login_check_view(&state, posted).await
+}
+
+#[component]
+fn FlowPageBody(view: FlowPageView, action: Option<String>) -> impl IntoView {
+    let FlowPageView { flow, simulated_login, .. } = view;
+    let Some((subject, report)) = flow else {
+        #[cfg(feature = "ssr")]
+        {
+            if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+                res.set_status(axum::http::StatusCode::NOT_FOUND);
+            }
+        }
+        return view! {
+            <Title text="Phone not found · Dialtone" />
+            <h1>"Phone not found"</h1>
+            <p role="alert">"There is no such phone."</p>
+            <p>
+                <a href="/phones">"Back to the phones list"</a>
+            </p>
+        }
+        .into_any();
+    };
+    let page = phone_href(&subject.server_ip, &subject.extension);
+    let flow_page = flow_href(&subject.server_ip, &subject.extension);
+    let action = action.unwrap_or_else(|| flow_page.clone());
+    let live = simulated_login.is_none().then(|| format!("{flow_page}/events"));
+    let title = format!("Agent login path of {} on {}", subject.extension, subject.server_ip);
+    view! {
+        <Title text=format!("{title} · Dialtone") />
+        <nav class="crumbs" aria-label="Breadcrumb">
+            <a href="/phones">"Phones"</a>
+            " / "
+            <a href=page.clone()>{format!("{} on {}", subject.extension, subject.server_ip)}</a>
+            " / "
+            <span aria-current="page">"Login path"</span>
+        </nav>
+        <h1>{title}</h1>
+        <p class="summary">
+            <span>{if subject.full_name.is_empty() { "(no name)".to_string() } else { subject.full_name.clone() }}</span>
+            <span class="badge">{subject.protocol.clone()}</span>
+            <span>{format!("Phone login {}", subject.login)}</span>
+        </p>
+        {simulated_login
+            .map(|login| {
+                view! {
+                    <p class="notice" role="status" data-testid="simulation-notice">
+                        {format!("Simulated login as \"{login}\": the path for that attempt (not live). ")}
+                        <a href=flow_page.clone()>"Back to the live path"</a>
+                    </p>
+                }
+            })}
+        <FlowDiagram report live />
+        <section class="card flow-simulate" aria-labelledby="simulate-h">
+            <h2 id="simulate-h">"Simulate an agent login"</h2>
+            <p class="hint">
+                "The phone login (or a phone alias) and the login password the agent types; nothing is stored."
+            </p>
+            <SimulateForm action login=subject.login.clone() />
+        </section>
+        <p class="flow-links">
+            <a href=page>"Phone page"</a>
+            <a href="/remote-agents">"Remote agents"</a>
+        </p>
+    }
+    .into_any()
+}
+
+/// The simulation form: a POST (the password never goes into a URL).
+#[component]
+fn SimulateForm(action: String, login: String) -> impl IntoView {
+    view! {
+        <form class="simulate" method="post" action=action autocomplete="off">
+            <div class="field">
+                <label for="sim-login">"Phone login or alias"</label>
+                <input id="sim-login" name="login" required maxlength="20" value=login />
+            </div>
+            <div class="field">
+                <label for="sim-pass">"Login password"</label>
+                <input id="sim-pass" name="password" type="password" required maxlength="100" />
+            </div>
+            <BusyButton label="Follow the path".to_string() busy="Following…".to_string() />
+        </form>
+    }
+}
+
+/// The diagram, the verdict and every step's reason, evidence and fix. An island: with `live` (the
+/// event stream's address) it redraws when the server sends a new report.
+///
+/// ## Server-Side Rendering
+/// Rendered complete on the server; following the stream needs JavaScript.
+#[island]
+fn FlowDiagram(report: FlowReport, live: Option<String>) -> impl IntoView {
+    let report = RwSignal::new(report);
+    let connected = RwSignal::new(false);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(url) = live.clone() {
+            follow(url, report, connected);
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (&live, connected);
+    view! {
+        <div class="flow" data-live=move || connected.get().then_some("true")>
+            {move || {
+                let r = report.get();
+                view! {
+                    <VerdictBanner report=r.clone() />
+                    <div class="flow-grid">
+                        <FlowSvg report=r.clone() />
+                        <FlowSteps report=r />
+                    </div>
+                }
+            }}
+        </div>
+    }
+}
+
+/// Opens the event stream at `url` and puts every report it sends into `report`.
+#[cfg(feature = "hydrate")]
+fn follow(url: String, report: RwSignal<FlowReport>, connected: RwSignal<bool>) {
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+    let Ok(source) = web_sys::EventSource::new(&url) else { return };
+    let on_report = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+        if let Some(text) = ev.data().as_string() {
+            match serde_json::from_str::<FlowReport>(&text) {
+                Ok(next) => report.set(next),
+                Err(e) => leptos::logging::warn!("flow event not understood: {e}"),
+            }
+        }
+    });
+    let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| connected.set(true));
+    let _ = source.add_event_listener_with_callback("flow", on_report.as_ref().unchecked_ref());
+    source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    // The stream lives as long as the page.
+    on_report.forget();
+    on_open.forget();
+    let source = send_wrapper::SendWrapper::new(source);
+    on_cleanup(move || source.close());
+}
+
+#[component]
+fn VerdictBanner(report: FlowReport) -> impl IntoView {
+    let verdict = report.verdict;
+    let problem = report.first_problem().cloned();
+    let text = match (verdict, &problem) {
+        (Verdict::Ready, None) => "the agent's audio will be bridged.".to_string(),
+        (Verdict::Ready, Some(n)) => format!("with a warning at \"{}\": {}", n.id.title(), n.reason),
+        (Verdict::WillHearSilence, Some(n)) => format!("the path breaks at \"{}\": {}", n.id.title(), n.reason),
+        (Verdict::Unknown, Some(n)) => format!("\"{}\" cannot be told: {}", n.id.title(), n.reason),
+        (_, None) => String::new(),
+    };
+    let fix = problem.and_then(|n| n.fix);
+    view! {
+        <div class=format!("verdict verdict-{}", verdict.key()) role="status" data-testid="flow-verdict">
+            <p>
+                <strong>{verdict.label().to_uppercase()}</strong>
+                " · "
+                {text}
+            </p>
+            {fix.map(|f| view! { <p class="fix">{format!("Fix: {f}")}</p> })}
+        </div>
+    }
+}
+
+/// The SVG diagram: boxes for the nodes, the path taken drawn strong, the failing node red, skipped
+/// branches grey.
+#[component]
+fn FlowSvg(report: FlowReport) -> impl IntoView {
+    let d = layout(&report);
+    let view_box = format!("0 0 {} {}", d.width, d.height);
+    let label = format!("Agent login path: {}", report.verdict.label());
+    let arrows = d
+        .arrows
+        .iter()
+        .map(|a| {
+            let points = a.points.iter().map(|(x, y)| format!("{x},{y}")).collect::<Vec<_>>().join(" ");
+            let class = if a.on_path { "flow-arrow on-path" } else { "flow-arrow" };
+            let marker = if a.on_path { "url(#flow-head-on)" } else { "url(#flow-head)" };
+            let text = a.label.map(|l| {
+                let (x, y) = a.points.get(a.points.len().saturating_sub(2)).copied().unwrap_or((0, 0));
+                let (x, y) = if a.points.len() == 2 { (x + 6, y + 16) } else { (x + 4, y - 3) };
+                view! { <text class="flow-arrow-label" x=x y=y>{l}</text> }
+            });
+            view! {
+                <polyline class=class points=points marker-end=marker />
+                {text}
+            }
+        })
+        .collect_view();
+    let boxes = d
+        .nodes
+        .iter()
+        .map(|p| {
+            let node = report.node(p.id);
+            let status = node.map_or(NodeStatus::Skipped, |n| n.status);
+            let reached = report.path().contains(&p.id);
+            let class = format!("flow-node {}{}", status.key(), if reached { " reached" } else { "" });
+            let (cx, w, h) = (p.x + p.w / 2, p.w, p.h);
+            let shape = if p.decision {
+                let pts = format!(
+                    "{},{} {},{} {},{} {},{} {},{} {},{}",
+                    p.x + 14,
+                    p.y,
+                    p.x + w - 14,
+                    p.y,
+                    p.x + w,
+                    p.y + h / 2,
+                    p.x + w - 14,
+                    p.y + h,
+                    p.x + 14,
+                    p.y + h,
+                    p.x,
+                    p.y + h / 2
+                );
+                view! { <polygon points=pts /> }.into_any()
+            } else {
+                view! { <rect x=p.x y=p.y width=w height=h rx="8" /> }.into_any()
+            };
+            view! {
+                <g class=class data-testid=format!("flow-node-{}", p.id.key()) data-status=status.key()>
+                    {shape}
+                    <text x=cx y=p.y + 24 text-anchor="middle" class="flow-title">{p.id.title()}</text>
+                    <text x=cx y=p.y + 43 text-anchor="middle" class="flow-status">{status_word(p.id, status)}</text>
+                </g>
+            }
+        })
+        .collect_view();
+    view! {
+        <svg class="flow-svg" viewBox=view_box role="img" aria-label=label preserveAspectRatio="xMidYMin meet">
+            <defs>
+                <marker
+                    id="flow-head"
+                    viewBox="0 0 10 10"
+                    refX="9"
+                    refY="5"
+                    markerWidth="9"
+                    markerHeight="9"
+                    markerUnits="userSpaceOnUse"
+                    orient="auto"
+                >
+                    <path d="M0,0 L10,5 L0,10 z" class="flow-head" />
+                </marker>
+                <marker
+                    id="flow-head-on"
+                    viewBox="0 0 10 10"
+                    refX="9"
+                    refY="5"
+                    markerWidth="11"
+                    markerHeight="11"
+                    markerUnits="userSpaceOnUse"
+                    orient="auto"
+                >
+                    <path d="M0,0 L10,5 L0,10 z" class="flow-head on-path" />
+                </marker>
+            </defs>
+            {arrows}
+            {boxes}
+        </svg>
+    }
+}
+
+/// The word under a node's title.
+fn status_word(id: NodeId, status: NodeStatus) -> &'static str {
+    match (id, status) {
+        (NodeId::Protocol, NodeStatus::Ok) => "decides the path",
+        (_, NodeStatus::Ok) => "passes",
+        (_, NodeStatus::Warning) => "passes, with a warning",
+        (_, NodeStatus::Fail) => "breaks here",
+        (_, NodeStatus::Unknown) => "cannot be told",
+        (_, NodeStatus::Skipped) => "not on this path",
+    }
+}
+
+/// Every step on the path, in order, with its reason, evidence and fix; the skipped ones folded away.
+#[component]
+fn FlowSteps(report: FlowReport) -> impl IntoView {
+    let path = report.path();
+    let (on, off): (Vec<FlowNode>, Vec<FlowNode>) = report.nodes.iter().cloned().partition(|n| path.contains(&n.id));
+    let mut on = on;
+    on.sort_by_key(|n| path.iter().position(|id| *id == n.id));
+    let off_count = off.len();
+    view! {
+        <div class="flow-steps">
+            <h2>"Steps"</h2>
+            <ol>{on.into_iter().map(|n| view! { <FlowStep node=n /> }).collect_view()}</ol>
+            <details>
+                <summary>{format!("Not on this phone's path ({off_count})")}</summary>
+                <ul class="flow-skipped">
+                    {off
+                        .into_iter()
+                        .map(|n| view! { <li>{format!("{}: {}", n.id.title(), n.reason)}</li> })
+                        .collect_view()}
+                </ul>
+            </details>
+        </div>
+    }
+}
+
+#[component]
+fn FlowStep(node: FlowNode) -> impl IntoView {
+    let FlowNode { id, status, reason, evidence, fix } = node;
+    view! {
+        <li class=format!("flow-step {}", status.key()) data-testid=format!("flow-step-{}", id.key()) data-status=status.key()>
+            <h3>
+                {id.title()}
+                " "
+                <span class=format!("badge step-{}", status.key())>{status_word(id, status)}</span>
+            </h3>
+            <p class="reason">{reason}</p>
+            {(!evidence.is_empty())
+                .then(|| {
+                    view! {
+                        <dl class="evidence">
+                            {evidence
+                                .into_iter()
+                                .map(|Evidence { label, value }| view! { <dt>{label}</dt><dd>{value}</dd> })
+                                .collect_view()}
+                        </dl>
+                    }
+                })}
+            {fix.map(|f| view! { <p class="fix">{format!("Fix: {f}")}</p> })}
+        </li>
+    }
+}
+
+/// One remote agent's phone on the board.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteAgentRow {
+    /// Who.
+    pub subject: FlowSubject,
+    /// `user_group`.
+    pub user_group: String,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The first node that does not pass, and why.
+    pub problem: Option<(NodeId, String)>,
+}
+
+/// The remote agents' board.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemoteAgentsView {
+    /// The phones, worst first.
+    pub rows: Vec<RemoteAgentRow>,
+    /// Ready, will hear silence, unknown.
+    pub counts: (usize, usize, usize),
+    /// Server IPs for the filter.
+    pub servers: Vec<String>,
+    /// User groups for the filter.
+    pub groups: Vec<String>,
+    /// The server filter.
+    pub server: Option<String>,
+    /// The group filter.
+    pub group: Option<String>,
+}
+
+/// The remote agents' phones (EXTERNAL and webphones) with their verdicts, worst first.
+#[server(prefix = "/serverfn", endpoint = "get_remote_agents", input = server_fn::codec::Json)]
+pub async fn get_remote_agents(
+    /// Only this server (empty: all).
+    server: String,
+    /// Only this user group (empty: all).
+    group: String,
+) -> Result<RemoteAgentsView, ServerFnError> {
+    use super::ssr;
+    ssr::require_viewer()?;
+    let state = ssr::state()?;
+    server::remote_agents_view(&state, server, group).await
+}
+
+/// `/remote-agents`: every EXTERNAL and webphone phone with its verdict, counts on top.
+#[component]
+pub fn RemoteAgentsPage() -> impl IntoView {
+    let query = use_query_map();
+    let filters = move || {
+        let q = query.read();
+        (q.get("server").unwrap_or_default(), q.get("group").unwrap_or_default())
+    };
+    let data = Resource::new(filters, |(server, group)| get_remote_agents(server, group));
+    view! {
+        <Title text="Remote agents · Dialtone" />
+        <h1>"Remote agents"</h1>
+        <p class="hint">
+            "Home and mobile numbers (EXTERNAL) and browser webphones: will the agent hear the caller at login? \
+             Worst first."
+        </p>
+        <Suspense fallback=|| view! { <p aria-busy="true">"Checking every remote agent…"</p> }>
+            {move || {
+                data.get()
+                    .map(|r| match r {
+                        Ok(view) => view! { <RemoteAgents view /> }.into_any(),
+                        Err(e) => {
+                            view! { <p role="alert" class="error">{format!("Could not load the board: {e}")}</p> }
+                                .into_any()
+                        }
+                    })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn RemoteAgents(view: RemoteAgentsView) -> impl IntoView {
+    let RemoteAgentsView { rows, counts: (ready, silence, unknown), servers, groups, server, group } = view;
+    let options = |all: Vec<String>, current: Option<String>| {
+        std::iter::once((String::new(), "Any".to_string()))
+            .chain(all.into_iter().map(|v| (v.clone(), v)))
+            .map(|(value, text)| {
+                let selected =
+                    (Some(&value) == current.as_ref() || (value.is_empty() && current.is_none())).then_some("selected");
+                view! { <option value=value selected=selected>{text}</option> }
+            })
+            .collect_view()
+    };
+    let body = if rows.is_empty() {
+        view! {
+            <p class="empty" role="status">
+                "No remote agents' phones here. EXTERNAL phones (home or mobile numbers) and browser webphones \
+                 appear on this board."
+            </p>
+        }
+        .into_any()
+    } else {
+        view! {
+            <div class="table-wrap">
+                <table class="remote-agents">
+                    <caption class="visually-hidden">"Remote agents, worst first"</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">"VERDICT"</th>
+                            <th scope="col">"EXTEN"</th>
+                            <th scope="col">"NAME"</th>
+                            <th scope="col">"PROTO"</th>
+                            <th scope="col">"SERVER"</th>
+                            <th scope="col">"GROUP"</th>
+                            <th scope="col">"FIRST PROBLEM"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {rows
+                            .into_iter()
+                            .map(|r| {
+                                let href = flow_href(&r.subject.server_ip, &r.subject.extension);
+                                let problem = r
+                                    .problem
+                                    .map(|(id, why)| format!("{}: {why}", id.title()))
+                                    .unwrap_or_else(|| "—".to_string());
+                                view! {
+                                    <tr class="clickable" data-testid=format!("agent-{}", r.subject.extension)>
+                                        <td>
+                                            <span class=format!("badge verdict-{}", r.verdict.key())>{r.verdict.label()}</span>
+                                        </td>
+                                        <td>
+                                            <a class="row-link" href=href>{r.subject.extension.clone()}</a>
+                                        </td>
+                                        <td>{r.subject.full_name}</td>
+                                        <td>{r.subject.protocol}</td>
+                                        <td>{r.subject.server_ip}</td>
+                                        <td>{r.user_group}</td>
+                                        <td class="problem">{problem}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        }
+        .into_any()
+    };
+    view! {
+        <ul class="counts" aria-label="Counts">
+            <li class="verdict-silence" data-testid="count-silence">
+                <strong>{silence}</strong>
+                " will hear silence"
+            </li>
+            <li class="verdict-unknown" data-testid="count-unknown">
+                <strong>{unknown}</strong>
+                " unknown"
+            </li>
+            <li class="verdict-ready" data-testid="count-ready">
+                <strong>{ready}</strong>
+                " ready"
+            </li>
+        </ul>
+        <form class="filters" method="get" action="/remote-agents">
+            <div class="field">
+                <label for="ra-server">"Server"</label>
+                <select id="ra-server" name="server">{options(servers, server)}</select>
+            </div>
+            <div class="field">
+                <label for="ra-group">"Group"</label>
+                <select id="ra-group" name="group">{options(groups, group)}</select>
+            </div>
+            <button type="submit">"Filter"</button>
+        </form>
+        {body}
+    }
+}
+
+/// The server side: building the views, the simulation form's POST and the event stream.
+#[cfg(feature = "ssr")]
+pub mod server {
+    use std::convert::Infallible;
+    use std::time::Duration;
+
+    use axum::extract::{Path, Request, State};
+    use axum::http::{header, HeaderValue, StatusCode};
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    use axum::response::{IntoResponse, Response};
+    use leptos::prelude::*;
+
+    use super::{FlowPageView, FlowSubject, RemoteAgentRow, RemoteAgentsView};
+    use crate::app::ssr;
+    use crate::domain::decision_flow::LoginAttempt;
+    use crate::service::flow::{self, PhoneFlow};
+    use crate::state::AppState;
+
+    /// A simulated login posted to a flow page (given to the page render as context).
+    #[derive(Clone)]
+    pub struct PostedLogin(pub LoginAttempt);
+
+    impl std::fmt::Debug for PostedLogin {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("PostedLogin").field("login", &self.0.login).finish_non_exhaustive()
+        }
+    }
+
+    fn subject(f: &PhoneFlow) -> FlowSubject {
+        FlowSubject {
+            extension: f.extension.clone(),
+            server_ip: f.server_ip.clone(),
+            full_name: f.full_name.clone(),
+            login: f.login.clone(),
+            protocol: if f.webphone { format!("{}(w)", f.protocol) } else { f.protocol.clone() },
+        }
+    }
+
+    /// The flow page's data.
+    pub async fn page_view(
+        state: &AppState,
+        server_ip: &str,
+        extension: &str,
+        posted: Option<PostedLogin>,
+    ) -> Result<FlowPageView, ServerFnError> {
+        let simulated_login = posted.as_ref().map(|p| p.0.login.clone());
+        let found =
+            flow::phone_flow(&state.db, extension, server_ip, posted.map(|p| p.0)).await.map_err(ssr::db_error)?;
+        Ok(FlowPageView { flow: found.map(|f| (subject(&f), f.report)), simulated_login, not_found: None })
+    }
+
+    /// The login check's data.
+    pub async fn login_check_view(
+        state: &AppState,
+        posted: Option<PostedLogin>,
+    ) -> Result<FlowPageView, ServerFnError> {
+        let Some(PostedLogin(attempt)) = posted else {
+            return Ok(FlowPageView { flow: None, simulated_login: None, not_found: None });
+        };
+        let login = attempt.login.clone();
+        match flow::simulate_login(&state.db, attempt).await.map_err(ssr::db_error)? {
+            Some(f) => {
+                Ok(FlowPageView { flow: Some((subject(&f), f.report)), simulated_login: Some(login), not_found: None })
+            }
+            None => Ok(FlowPageView {
+                flow: None,
+                simulated_login: None,
+                not_found: Some(format!(
+                    "No phone has the login \"{login}\", and no phone alias has that id: VICIdial refuses it \
+                     (\"your phone login and password are not active in this system\")."
+                )),
+            }),
+        }
+    }
+
+    /// The remote agents' board.
+    pub async fn remote_agents_view(
+        state: &AppState,
+        server: String,
+        group: String,
+    ) -> Result<RemoteAgentsView, ServerFnError> {
+        let server = (!server.is_empty()).then_some(server);
+        let group = (!group.is_empty()).then_some(group);
+        let flows = flow::remote_agents(&state.db, server.as_deref(), group.as_deref()).await.map_err(ssr::db_error)?;
+        let counts = flow::verdict_counts(&flows);
+        let (servers, groups) = {
+            let mut conn = state.db.reader().acquire().await.map_err(ssr::db_error)?;
+            let servers = crate::storage::servers::list_server_records(&mut conn)
+                .await
+                .map_err(ssr::db_error)?
+                .into_iter()
+                .map(|s| s.server_ip)
+                .collect();
+            let groups = crate::storage::phones::user_groups(&mut conn).await.map_err(ssr::db_error)?;
+            (servers, groups)
+        };
+        let rows = flows
+            .iter()
+            .map(|f| RemoteAgentRow {
+                subject: subject(f),
+                user_group: f.user_group.clone(),
+                verdict: f.report.verdict,
+                problem: f.report.first_problem().map(|n| (n.id, n.reason.clone())),
+            })
+            .collect();
+        Ok(RemoteAgentsView { rows, counts, servers, groups, server, group })
+    }
+
+    #[derive(serde::Deserialize)]
+    struct LoginForm {
+        login: String,
+        password: String,
+    }
+
+    /// Reads the simulation form (login and password, both required).
+    async fn attempt_of(req: Request, state: &AppState) -> (axum::http::request::Parts, Option<LoginAttempt>) {
+        use axum::extract::FromRequest;
+        let (parts, body) = req.into_parts();
+        let form = axum::Form::<LoginForm>::from_request(Request::from_parts(parts.clone(), body), state).await;
+        let attempt = form.ok().map(|f| LoginAttempt { login: f.0.login.trim().to_string(), password: f.0.password });
+        (parts, attempt.filter(|a| !a.login.is_empty()))
+    }
+
+    async fn render_with(
+        state: AppState,
+        parts: axum::http::request::Parts,
+        attempt: Option<LoginAttempt>,
+    ) -> Response {
+        let options = state.leptos_options.clone();
+        let posted = attempt.map(PostedLogin);
+        let render = leptos_axum::render_app_async_with_context(
+            move || {
+                provide_context(state.clone());
+                if let Some(p) = posted.clone() {
+                    provide_context(p);
+                }
+            },
+            move || crate::app::shell(options.clone()),
+        );
+        let mut res = render(Request::from_parts(parts, axum::body::Body::empty())).await;
+        res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        res
+    }
+
+    /// `POST /phones/{server_ip}/{extension}/flow`: the page for the simulated login posted.
+    pub async fn simulate_form(State(state): State<AppState>, req: Request) -> Response {
+        let (parts, attempt) = attempt_of(req, &state).await;
+        render_with(state, parts, attempt).await
+    }
+
+    /// `POST /login-check`: the flow of the phone the posted login resolves to.
+    pub async fn login_check_form(State(state): State<AppState>, req: Request) -> Response {
+        let (parts, attempt) = attempt_of(req, &state).await;
+        render_with(state, parts, attempt).await
+    }
+
+    /// How often the stream looks at the phone again.
+    const RECHECK: Duration = Duration::from_millis(800);
+
+    /// `GET /phones/{server_ip}/{extension}/flow/events`: the phone's report as server-sent events
+    /// (`event: flow`, JSON data), sent at once and again whenever it changes; `event: gone` when the
+    /// phone no longer exists.
+    pub async fn flow_events(
+        State(state): State<AppState>,
+        Path((server_ip, extension)): Path<(String, String)>,
+    ) -> Response {
+        let first = match flow::phone_flow(&state.db, &extension, &server_ip, None).await {
+            Ok(Some(f)) => f.report,
+            Ok(None) => return (StatusCode::NOT_FOUND, "No such phone.\n").into_response(),
+            Err(e) => {
+                tracing::error!("flow events: database error: {e}");
+                return (StatusCode::SERVICE_UNAVAILABLE, "The database failed.\n").into_response();
+            }
+        };
+        let start: (Option<String>, bool) = (None, false);
+        let stream = futures_util::stream::unfold(
+            (state, server_ip, extension, Some(first), start),
+            |(state, ip, ext, mut pending, (mut last, mut ended))| async move {
+                loop {
+                    if ended {
+                        return None;
+                    }
+                    let report = match pending.take() {
+                        Some(r) => Some(r),
+                        None => {
+                            tokio::time::sleep(RECHECK).await;
+                            match flow::phone_flow(&state.db, &ext, &ip, None).await {
+                                Ok(found) => found.map(|f| f.report),
+                                Err(e) => {
+                                    tracing::warn!("flow events: database error: {e}");
+                                    continue;
+                                }
+                            }
+                        }
+                    };
+                    let Some(report) = report else {
+                        ended = true;
+                        let event = Event::default().event("gone").data("the phone was deleted");
+                        return Some((Ok::<Event, Infallible>(event), (state, ip, ext, None, (last, ended))));
+                    };
+                    let json = match serde_json::to_string(&report) {
+                        Ok(j) => j,
+                        Err(e) => {
+                            tracing::error!("flow events: {e}");
+                            continue;
+                        }
+                    };
+                    if last.as_deref() != Some(json.as_str()) {
+                        let event = Event::default().event("flow").data(json.clone());
+                        last = Some(json);
+                        return Some((Ok(event), (state, ip, ext, None, (last, ended))));
+                    }
+                }
+            },
+        );
+        Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
+    }
+}

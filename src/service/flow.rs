@@ -1,0 +1,256 @@
+//! The decision-flow use cases: gather what the engine (`domain::decision_flow`) needs for a phone
+//! (the phone, its server, the aliases naming it, its server's carriers, its registration as the AMI
+//! monitor stored it, its conf state) and run it; for one phone, a simulated login, or every remote
+//! agent's phone (EXTERNAL phones and webphones) with its verdict, worst first.
+//!
+//! Knows the domain and storage; nothing of HTTP or the UI. Passwords are read to compare them and
+//! never leave this module: the reports hold none.
+
+use std::collections::HashMap;
+
+use crate::domain::asterisk_conf::{conf_state, PhoneConfState, ServerConfStatus};
+use crate::domain::decision_flow::{
+    evaluate, AliasMember, FlowAlias, FlowCarrier, FlowInput, FlowPhone, FlowRegistration, FlowReport, FlowServer,
+    LoginAttempt, NodeId, Verdict,
+};
+use crate::service::conf::status_of;
+use crate::storage::aliases::{list_aliases, AliasRow};
+use crate::storage::phones::{find_phone, find_phone_by_login, list_remote_phones, login_passwords, PhoneRow};
+use crate::storage::servers::{list_server_records, ServerRecord};
+use crate::storage::{conf, now_unix, Db};
+
+/// What one phone's flow shows besides the report: who the phone is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneFlow {
+    /// `extension`.
+    pub extension: String,
+    /// `server_ip`.
+    pub server_ip: String,
+    /// `fullname`.
+    pub full_name: String,
+    /// `login`.
+    pub login: String,
+    /// `protocol`.
+    pub protocol: String,
+    /// `user_group`.
+    pub user_group: String,
+    /// `is_webphone` is `Y` or `Y_API_LAUNCH`.
+    pub webphone: bool,
+    /// `dialplan_number`.
+    pub dialplan_number: String,
+    /// The flow.
+    pub report: FlowReport,
+}
+
+/// Everything shared by the phones whose flows are computed together: servers, their conf state and
+/// carriers, the aliases, templates.
+struct Context {
+    servers: HashMap<String, (ServerRecord, ServerConfStatus, String)>,
+    aliases: Vec<AliasRow>,
+    passwords: HashMap<String, String>,
+    carriers: HashMap<String, Vec<FlowCarrier>>,
+    templates: HashMap<String, Option<String>>,
+    now: i64,
+}
+
+impl Context {
+    /// Loads what the flows of `phones` read, in one read transaction.
+    async fn load(db: &Db, phones: &[PhoneRow]) -> Result<Context, sqlx::Error> {
+        let mut tx = db.reader().begin().await?;
+        let records = list_server_records(&mut tx).await?;
+        let confs = conf::all_server_conf(&mut tx).await?;
+        let mut servers = HashMap::new();
+        for record in records {
+            if let Some(row) = confs.iter().find(|c| c.server_ip == record.server_ip) {
+                servers.insert(record.server_ip.clone(), (record, status_of(row), row.conf_refused.clone()));
+            }
+        }
+        let aliases = list_aliases(&mut tx).await?;
+        let mut logins: Vec<&str> = aliases.iter().flat_map(|a| alias_logins(&a.logins_list)).collect();
+        logins.extend(phones.iter().map(|p| p.login.as_str()));
+        logins.sort_unstable_by_key(|l| l.to_ascii_lowercase());
+        logins.dedup_by_key(|l| l.to_ascii_lowercase());
+        let passwords =
+            login_passwords(&mut tx, &logins).await?.into_iter().map(|(l, p)| (l.to_ascii_lowercase(), p)).collect();
+        let mut templates = HashMap::new();
+        for p in phones.iter().filter(|p| !p.template_id.is_empty()) {
+            if !templates.contains_key(&p.template_id) {
+                let contents = conf::template_contents(&mut tx, &p.template_id).await?;
+                templates.insert(p.template_id.clone(), contents);
+            }
+        }
+        tx.commit().await?;
+        Ok(Context { servers, aliases, passwords, carriers: HashMap::new(), templates, now: now_unix() })
+    }
+
+    /// The engine's input for `row`.
+    fn input(&self, row: &PhoneRow, attempt: Option<LoginAttempt>) -> FlowInput {
+        let server = self.servers.get(&row.server_ip);
+        let phone = FlowPhone {
+            extension: row.extension.clone(),
+            server_ip: row.server_ip.clone(),
+            login: row.login.clone(),
+            pass: row.pass.clone(),
+            conf_secret: row.conf_secret.clone(),
+            protocol: row.protocol.clone(),
+            phone_type: row.phone_type.clone(),
+            dialplan_number: row.dialplan_number.clone(),
+            active: row.active == "Y",
+            status: row.status.clone(),
+            is_webphone: row.is_webphone.clone(),
+            webphone_auto_answer: row.webphone_auto_answer == "Y",
+            use_external_server_ip: row.use_external_server_ip == "Y",
+            on_hook_agent: row.on_hook_agent == "Y",
+            ring_timeout: row.phone_ring_timeout,
+            template_id: row.template_id.clone(),
+            template: self.templates.get(&row.template_id).cloned().flatten(),
+        };
+        let conf = match server {
+            Some((_, status, refused)) => {
+                let prefix = format!("phone {}:", row.extension.escape_debug());
+                let refusal = refused.lines().find_map(|l| l.strip_prefix(&prefix)).map(|r| r.trim().to_string());
+                conf_state(&row.protocol, row.active == "Y", refusal, status)
+            }
+            None => PhoneConfState::NotGenerated,
+        };
+        let aliases = self
+            .aliases
+            .iter()
+            .filter(|a| {
+                a.alias_id.eq_ignore_ascii_case(&row.login)
+                    || alias_logins(&a.logins_list).any(|l| l.eq_ignore_ascii_case(&row.login))
+            })
+            .map(|a| FlowAlias {
+                alias_id: a.alias_id.clone(),
+                members: alias_logins(&a.logins_list)
+                    .map(|login| {
+                        let pass = self.passwords.get(&login.to_ascii_lowercase());
+                        AliasMember {
+                            login: login.to_string(),
+                            exists: pass.is_some(),
+                            same_password: pass.is_some_and(|p| *p == row.pass),
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        FlowInput {
+            server: server.map(|(r, _, _)| flow_server(r)),
+            carriers: self.carriers.get(&row.server_ip).cloned().unwrap_or_default(),
+            registration: FlowRegistration::default(),
+            aliases,
+            conf,
+            phone,
+            attempt,
+            now: self.now,
+        }
+    }
+
+    fn flow(&self, row: &PhoneRow, attempt: Option<LoginAttempt>) -> PhoneFlow {
+        PhoneFlow {
+            extension: row.extension.clone(),
+            server_ip: row.server_ip.clone(),
+            full_name: row.fullname.clone(),
+            login: row.login.clone(),
+            protocol: row.protocol.clone(),
+            user_group: row.user_group.clone(),
+            webphone: row.is_webphone.starts_with('Y'),
+            dialplan_number: row.dialplan_number.clone(),
+            report: evaluate(&self.input(row, attempt)),
+        }
+    }
+}
+
+fn flow_server(r: &ServerRecord) -> FlowServer {
+    FlowServer {
+        server_ip: r.server_ip.clone(),
+        server_id: r.server_id.clone(),
+        active_asterisk_server: r.active_asterisk_server == "Y",
+        active_agent_login_server: r.active_agent_login_server == "Y",
+        allowed_sip_stacks: r.allowed_sip_stacks.clone(),
+        ext_context: r.ext_context.clone(),
+        external_server_ip: r.external_server_ip.clone(),
+        web_socket_url: r.web_socket_url.clone(),
+    }
+}
+
+/// The logins of an alias's comma-separated list.
+fn alias_logins(list: &str) -> impl Iterator<Item = &str> {
+    list.split(',').map(str::trim).filter(|l| !l.is_empty())
+}
+
+/// The flow of the phone `(extension, server_ip)`, for a simulated `attempt` or as it stands; `None`
+/// when there is no such phone.
+pub async fn phone_flow(
+    db: &Db,
+    extension: &str,
+    server_ip: &str,
+    attempt: Option<LoginAttempt>,
+) -> Result<Option<PhoneFlow>, sqlx::Error> {
+    let row = {
+        let mut conn = db.reader().acquire().await?;
+        find_phone(&mut conn, extension, server_ip).await?
+    };
+    let Some(row) = row else { return Ok(None) };
+    let ctx = Context::load(db, std::slice::from_ref(&row)).await?;
+    Ok(Some(ctx.flow(&row, attempt)))
+}
+
+/// What a simulated agent login resolves to: the phone whose login was typed, or the first phone of
+/// the alias typed that exists (VICIdial takes the least busy one; this is the one it can take when
+/// nobody is logged in), with the flow for that attempt.
+pub async fn simulate_login(db: &Db, attempt: LoginAttempt) -> Result<Option<PhoneFlow>, sqlx::Error> {
+    let row = {
+        let mut conn = db.reader().acquire().await?;
+        let alias = crate::storage::aliases::find_alias(&mut conn, &attempt.login).await?;
+        match alias {
+            Some(alias) => {
+                let mut found = None;
+                for login in alias_logins(&alias.logins_list) {
+                    if let Some(row) = find_phone_by_login(&mut conn, login).await? {
+                        found = Some(row);
+                        break;
+                    }
+                }
+                found
+            }
+            None => find_phone_by_login(&mut conn, &attempt.login).await?,
+        }
+    };
+    let Some(row) = row else { return Ok(None) };
+    let ctx = Context::load(db, std::slice::from_ref(&row)).await?;
+    Ok(Some(ctx.flow(&row, Some(attempt))))
+}
+
+/// The remote agents' phones (EXTERNAL and webphones), optionally of one server and one user group,
+/// each with its flow, worst verdict first, then by where the path breaks, then by extension.
+pub async fn remote_agents(
+    db: &Db,
+    server_ip: Option<&str>,
+    user_group: Option<&str>,
+) -> Result<Vec<PhoneFlow>, sqlx::Error> {
+    let rows = {
+        let mut conn = db.reader().acquire().await?;
+        list_remote_phones(&mut conn, server_ip, user_group).await?
+    };
+    let ctx = Context::load(db, &rows).await?;
+    let mut flows: Vec<PhoneFlow> = rows.iter().map(|r| ctx.flow(r, None)).collect();
+    let node_rank = |f: &PhoneFlow| {
+        f.report.first_problem().and_then(|n| NodeId::ALL.iter().position(|id| *id == n.id)).unwrap_or(usize::MAX)
+    };
+    flows.sort_by(|a, b| {
+        (a.report.verdict.rank(), node_rank(a), &a.extension, &a.server_ip).cmp(&(
+            b.report.verdict.rank(),
+            node_rank(b),
+            &b.extension,
+            &b.server_ip,
+        ))
+    });
+    Ok(flows)
+}
+
+/// How many flows have each verdict: (ready, will hear silence, unknown).
+pub fn verdict_counts(flows: &[PhoneFlow]) -> (usize, usize, usize) {
+    let count = |v: Verdict| flows.iter().filter(|f| f.report.verdict == v).count();
+    (count(Verdict::Ready), count(Verdict::WillHearSilence), count(Verdict::Unknown))
+}
