@@ -555,15 +555,14 @@ fn PhoneForm(setup: FormSetup) -> impl IntoView {
     let gmt_options: Vec<(String, String)> = GMT_OFFSETS.iter().map(|g| (g.to_string(), g.to_string())).collect();
     let status_options: Vec<(String, String)> =
         PhoneStatus::ALL.iter().map(|s| (s.as_str().to_string(), s.as_str().to_string())).collect();
-    let preview = Resource::new(
-        move || (step.get() == Step::Review).then(|| input.get()),
-        |i| async move {
-            match i {
-                Some(i) => preview_phone_conf(i).await.map(Some),
-                None => Ok(None),
-            }
-        },
-    );
+    // The review's preview, asked for each time the review step shows the values (an action, not a
+    // resource: nothing is loaded for the other steps, and the bundle needs no async-resource machinery).
+    let preview = Action::new(|i: &PhoneEntryInput| preview_phone_conf(i.clone()));
+    Effect::new(move |_| {
+        if step.get() == Step::Review {
+            preview.dispatch(input.get());
+        }
+    });
     let pending = save_action.pending();
 
     let part_device = view! {
@@ -697,15 +696,14 @@ fn PhoneForm(setup: FormSetup) -> impl IntoView {
                     }}
                 </dl>
                 <h3>"Asterisk configuration this phone will produce"</h3>
-                <Suspense fallback=|| view! { <p aria-busy="true">"Building the preview…"</p> }>
-                    <pre class="conf" data-testid="conf-preview">
-                        {move || match preview.get() {
-                            Some(Ok(Some(text))) => text,
-                            Some(Err(e)) => format!("; preview unavailable: {e}"),
-                            _ => String::new(),
-                        }}
-                    </pre>
-                </Suspense>
+                <p aria-busy="true" hidden=move || !preview.pending().get()>"Building the preview…"</p>
+                <pre class="conf" data-testid="conf-preview">
+                    {move || match preview.value().get() {
+                        Some(Ok(text)) => text,
+                        Some(Err(e)) => format!("; preview unavailable: {e}"),
+                        None => String::new(),
+                    }}
+                </pre>
             </section>
     }
     .into_any();
