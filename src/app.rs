@@ -4,6 +4,7 @@
 //! `service`/`storage` on the server only.
 
 mod busy_button;
+mod carriers;
 mod overview;
 pub mod phone_page;
 mod phones;
@@ -19,6 +20,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use crate::domain::access::Viewer;
+use carriers::{CarrierDetailPage, CarriersPage, NewCarrierPage};
 use overview::HomePage;
 use phone_page::PhonePage;
 use phones::PhonesPage;
@@ -64,6 +66,7 @@ pub fn App() -> impl IntoView {
                     <a href="/">"Overview"</a>
                     <a href="/phones">"Phones"</a>
                     <a href="/servers">"Servers"</a>
+                    <a href="/carriers">"Carriers"</a>
                 </nav>
                 <UserMenu />
             </header>
@@ -101,6 +104,17 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=(StaticSegment("servers"), ParamSegment("server_ip"))
                         view=ServerDetailPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=StaticSegment("carriers") view=CarriersPage ssr=SsrMode::Async />
+                    <Route
+                        path=(StaticSegment("carriers"), StaticSegment("new"))
+                        view=NewCarrierPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=(StaticSegment("carriers"), ParamSegment("carrier_id"))
+                        view=CarrierDetailPage
                         ssr=SsrMode::Async
                     />
                 </Routes>
