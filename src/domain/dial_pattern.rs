@@ -20,9 +20,9 @@
 //!   first `,`; `same =>` continues the previous extension; a priority is a number, `n`/`next`, `s`/`same`
 //!   or `hint`, with an optional `(label)` and `+offset`; `n` on the first line is an error; `include`,
 //!   `switch`, `lswitch`, `eswitch` and `ignorepat` are the other directives of a context.
-//! - `main/config.c`: `;` starts a comment to the end of the line unless written `\;`, and `;--` ... `--;`
-//!   is a block comment, possibly over several lines; `[name]` starts a context, `#include` and `#exec`
-//!   pull in other files.
+//! - `main/config.c`: `;` starts a comment to the end of the line unless written `\;` ("Escaped
+//!   semicolons aren't comments"), and `;--` ... `--;` is a block comment, possibly over several lines
+//!   (`;---` is not one); `[name]` starts a context, `#include` and `#exec` pull in other files.
 //!
 //! Dialtone is stricter than Asterisk where Asterisk accepts something that cannot do what it seems to:
 //! an empty set `[]` (Asterisk skips it), a backwards range `[5-1]` (matches nothing), a stray `]`, a
@@ -35,7 +35,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// The longest extension Asterisk stores (`AST_MAX_EXTENSION`, 80 bytes).
+/// The longest extension Dialtone accepts: Asterisk's `AST_MAX_EXTENSION` (80, `include/asterisk/channel.h`),
+/// the size of a channel's extension.
 pub const PATTERN_MAX: usize = 80;
 
 /// One position of a pattern.
@@ -577,10 +578,12 @@ impl DialplanEntry {
 }
 
 /// The text of a line without its comments, and the block-comment depth after it (`main/config.c`:
-/// `;` to the end of the line unless escaped as `\;`, which stands for `;`; `;--` … `--;` nests).
+/// `;` to the end of the line unless escaped as `\;`, which stands for `;`; `;--` … `--;` nests, but
+/// `;---` is a line comment).
 fn strip_comments(line: &str, depth: &mut usize) -> String {
     let chars: Vec<char> = line.chars().collect();
     let at = |i: usize, s: &str| s.chars().enumerate().all(|(k, c)| chars.get(i + k) == Some(&c));
+    let block_start = |i: usize| at(i, ";--") && chars.get(i + 3) != Some(&'-');
     let mut out = String::new();
     let mut i = 0;
     while i < chars.len() {
@@ -588,7 +591,7 @@ fn strip_comments(line: &str, depth: &mut usize) -> String {
             if at(i, "--;") {
                 *depth -= 1;
                 i += 3;
-            } else if at(i, ";--") {
+            } else if block_start(i) {
                 *depth += 1;
                 i += 3;
             } else {
@@ -601,7 +604,7 @@ fn strip_comments(line: &str, depth: &mut usize) -> String {
                 out.push(';');
                 i += 2;
             }
-            ';' if at(i, ";--") => {
+            ';' if block_start(i) => {
                 *depth += 1;
                 i += 3;
             }
@@ -1011,6 +1014,8 @@ mod tests {
         assert!(
             matches!(&entry.problems[0].problem, LineProblem::Pattern(e) if e.rule == PatternRule::ForbiddenChar { found: ';', at: 4 })
         );
+        let entry = parse_dialplan_entry(";--- a line comment, not a block ---\nexten => _7XXX,1,Hangup()");
+        assert_eq!((entry.problems.len(), entry.patterns.len()), (0, 1));
         let entry = parse_dialplan_entry("exten => _X.,1,Hangup()\n;-- never closed\nexten => _9X.,1,Hangup()");
         assert_eq!(entry.problems, vec![LineError { line: 2, problem: LineProblem::UnclosedComment }]);
     }
