@@ -4,6 +4,7 @@
 //! `service`/`storage` on the server only.
 
 mod busy_button;
+mod carriers;
 pub mod flow;
 mod overview;
 pub mod phone_page;
@@ -20,6 +21,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use crate::domain::access::Viewer;
+use carriers::{CarrierDetailPage, CarriersPage, NewCarrierPage};
 use flow::{LoginCheckPage, PhoneFlowPage, RemoteAgentsPage};
 use overview::HomePage;
 use phone_page::PhonePage;
@@ -68,6 +70,7 @@ pub fn App() -> impl IntoView {
                     <a href="/remote-agents">"Remote agents"</a>
                     <a href="/login-check">"Login check"</a>
                     <a href="/servers">"Servers"</a>
+                    <a href="/carriers">"Carriers"</a>
                 </nav>
                 <UserMenu />
             </header>
@@ -117,6 +120,17 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=(StaticSegment("servers"), ParamSegment("server_ip"))
                         view=ServerDetailPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route path=StaticSegment("carriers") view=CarriersPage ssr=SsrMode::Async />
+                    <Route
+                        path=(StaticSegment("carriers"), StaticSegment("new"))
+                        view=NewCarrierPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=(StaticSegment("carriers"), ParamSegment("carrier_id"))
+                        view=CarrierDetailPage
                         ssr=SsrMode::Async
                     />
                 </Routes>

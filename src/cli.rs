@@ -1,5 +1,5 @@
-//! The command line: `serve` plus the admin commands scripts and tests use to set up servers, users
-//! and templates. Parses arguments, calls `service`, prints results; no rules of its own.
+//! The command line: `serve` plus the admin commands scripts and tests use to set up servers, users,
+//! carriers and templates. Parses arguments, calls `service`, prints results; no rules of its own.
 
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -7,9 +7,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
+use crate::domain::carrier::CarrierInput;
 use crate::service::admin::{self, UserSpec};
+use crate::service::carriers;
 use crate::service::conf::{self, ConfSettings};
 use crate::service::Actor;
 use crate::storage::servers::{AmiSettings, NewServer};
@@ -69,6 +71,12 @@ pub enum Command {
         /// Action.
         #[command(subcommand)]
         action: TemplateAction,
+    },
+    /// Manage carriers (trunks): their dial patterns decide whether an EXTERNAL phone's number routes.
+    Carrier {
+        /// Action.
+        #[command(subcommand)]
+        action: CarrierAction,
     },
     /// Asterisk conf files (`serve` keeps them current by itself).
     Conf {
@@ -169,6 +177,48 @@ pub struct UserAddArgs {
     pub inactive: bool,
 }
 
+/// `carrier` actions.
+#[derive(Debug, Subcommand)]
+pub enum CarrierAction {
+    /// Add a carrier, with the web admin's rules (Dialtone stores it; it does not write it into
+    /// Asterisk's conf files).
+    Add(CarrierAddArgs),
+}
+
+/// `carrier add` arguments.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("dialplan").required(true).args(["dialplan_entry", "dialplan_entry_file"])))]
+pub struct CarrierAddArgs {
+    /// `carrier_id` (2-15 letters, digits, _ or -).
+    #[arg(long)]
+    pub id: String,
+    /// `carrier_name` (1-50 characters).
+    #[arg(long)]
+    pub name: String,
+    /// The server's IP (the server must exist).
+    #[arg(long)]
+    pub server_ip: String,
+    /// SIP, PJSIP, IAX2, Zap or EXTERNAL.
+    #[arg(long)]
+    pub protocol: String,
+    /// The dialplan entry: `exten =>` / `same =>` lines (use real line breaks).
+    #[arg(long)]
+    pub dialplan_entry: Option<String>,
+    /// A file with the dialplan entry.
+    #[arg(long)]
+    pub dialplan_entry_file: Option<PathBuf>,
+    /// One `register => ...` line; `-` reads it from the first line of standard input (it may hold the
+    /// trunk's password).
+    #[arg(long, default_value = "")]
+    pub registration_string: String,
+    /// `carrier_description`.
+    #[arg(long, default_value = "")]
+    pub description: String,
+    /// Add the carrier inactive (active=N).
+    #[arg(long)]
+    pub inactive: bool,
+}
+
 /// `template` actions.
 #[derive(Debug, Subcommand)]
 pub enum TemplateAction {
@@ -255,6 +305,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("server {id} ({ip}) added, Asterisk {asterisk_version}");
             Ok(())
         }
+        Command::Carrier { action: CarrierAction::Add(a) } => carrier_add(&db, &actor, a).await,
         Command::Conf { action: ConfAction::Generate { servers } } => {
             conf_generate(&db, &ConfSettings::new(cli.conf_dir.clone()), &servers).await
         }
@@ -296,6 +347,40 @@ fn read_stdin_line(what: &str) -> anyhow::Result<String> {
         .read_line(&mut line)
         .with_context(|| format!("could not read {what} from standard input"))?;
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+async fn carrier_add(db: &Db, actor: &Actor, a: CarrierAddArgs) -> anyhow::Result<()> {
+    let dialplan_entry = match (a.dialplan_entry, &a.dialplan_entry_file) {
+        (Some(text), _) => text,
+        (None, Some(file)) => {
+            std::fs::read_to_string(file).with_context(|| format!("could not read {}", file.display()))?
+        }
+        (None, None) => anyhow::bail!("give --dialplan-entry or --dialplan-entry-file"),
+    };
+    let registration_string =
+        if a.registration_string == "-" { read_stdin_line("the registration string")? } else { a.registration_string };
+    let input = CarrierInput {
+        carrier_id: a.id,
+        carrier_name: a.name,
+        server_ip: a.server_ip,
+        protocol: a.protocol,
+        registration_string,
+        dialplan_entry,
+        active: if a.inactive { "N" } else { "Y" }.to_string(),
+        carrier_description: a.description,
+    };
+    let carrier = carriers::add_carrier(db, actor, &input).await?;
+    let patterns: Vec<&str> = carrier.patterns.iter().map(|p| p.pattern.as_str()).collect();
+    println!(
+        "carrier {} added on server {}{}: {} dial pattern{}{}",
+        carrier.carrier_id,
+        carrier.server_ip,
+        if carrier.active.is_yes() { "" } else { " (inactive)" },
+        patterns.len(),
+        if patterns.len() == 1 { "" } else { "s" },
+        if patterns.is_empty() { String::new() } else { format!(" ({})", patterns.join(", ")) }
+    );
+    Ok(())
 }
 
 async fn conf_generate(db: &Db, settings: &ConfSettings, servers: &[String]) -> anyhow::Result<()> {

@@ -1,5 +1,5 @@
-//! Phone-entry rules: every check a phone entry must pass before it is stored, as plain functions over
-//! plain types, with a typed error per field.
+//! Phone-entry and carrier rules: every check a phone entry or a carrier must pass before it is stored,
+//! as plain functions over plain types, with a typed error per field.
 //!
 //! Compiled for WASM (the browser wizard) and for the server (server functions and the legacy
 //! `non_agent_api.php`) from the same source, so the rules exist exactly once. This module must not
@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod asterisk_conf;
+pub mod carrier;
 pub mod decision_flow;
 pub mod dial_pattern;
 pub mod gmt;

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod aliases;
 pub mod audit;
 pub mod auth;
+pub mod carriers;
 pub mod conf;
 pub mod flow;
 pub mod phone_list;

@@ -5,6 +5,7 @@
 
 pub mod aliases;
 pub mod audit;
+pub mod carriers;
 pub mod conf;
 pub mod conf_files;
 pub mod phone_list;

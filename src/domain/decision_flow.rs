@@ -17,7 +17,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::asterisk_conf::PhoneConfState;
-use super::dial_pattern::exten_patterns;
+use super::dial_pattern::{best_match, parse_dialplan_entry, PatternLine};
 use super::phone_entry::Protocol;
 
 /// Ring timeouts above this many seconds risk a mobile phone's voicemail answering the login call
@@ -1015,42 +1015,47 @@ fn trunk(input: &FlowInput) -> FlowNode {
         );
         return c.done();
     }
-    let mut inactive_match = None;
-    let mut tried = Vec::new();
-    for carrier in &input.carriers {
-        for (_, pattern) in exten_patterns(&carrier.dialplan_entry) {
-            if pattern.matches(&p.dialplan_number) {
-                if carrier.active {
-                    c.show(
-                        "Route",
-                        format!("{} ({}): exten => {}", carrier.carrier_id, carrier.carrier_name, pattern.text()),
-                    );
-                    c.ok(format!(
-                        "Carrier {} matches {} with {}",
-                        carrier.carrier_id,
-                        p.dialplan_number,
-                        pattern.text()
-                    ));
-                    return c.done();
-                }
-                inactive_match.get_or_insert((carrier, pattern.clone()));
-            } else if carrier.active && tried.len() < 6 {
-                tried.push(pattern.text().to_string());
-            }
+    // Every carrier of a server lands in one dialplan context, so Asterisk takes the best of all the
+    // active carriers' matching extensions (its own preference order).
+    struct Route<'c> {
+        carrier: &'c FlowCarrier,
+        line: PatternLine,
+    }
+    impl AsRef<super::dial_pattern::DialPattern> for Route<'_> {
+        fn as_ref(&self) -> &super::dial_pattern::DialPattern {
+            &self.line.pattern
         }
     }
+    let routes: Vec<Route<'_>> = input
+        .carriers
+        .iter()
+        .flat_map(|carrier| {
+            parse_dialplan_entry(&carrier.dialplan_entry).patterns.into_iter().map(move |line| Route { carrier, line })
+        })
+        .collect();
+    let (active, inactive): (Vec<&Route<'_>>, Vec<&Route<'_>>) = routes.iter().partition(|r| r.carrier.active);
+    if let Some(route) = best_match(active.iter().copied(), &p.dialplan_number) {
+        let (carrier, pattern) = (route.carrier, route.line.pattern.as_str());
+        c.show(
+            "Route",
+            format!("{} ({}), line {}: exten => {pattern}", carrier.carrier_id, carrier.carrier_name, route.line.line),
+        );
+        c.ok(format!("Carrier {} matches {} with {pattern}", carrier.carrier_id, p.dialplan_number));
+        return c.done();
+    }
+    let tried: Vec<&str> = active.iter().take(6).map(|r| r.line.pattern.as_str()).collect();
     if !tried.is_empty() {
         c.show("Patterns tried", tried.join("  "));
     }
-    match inactive_match {
-        Some((carrier, pattern)) => c.fail(
+    match best_match(inactive.iter().copied(), &p.dialplan_number) {
+        Some(route) => c.fail(
             format!(
                 "Only the inactive carrier {} matches {} ({})",
-                carrier.carrier_id,
+                route.carrier.carrier_id,
                 p.dialplan_number,
-                pattern.text()
+                route.line.pattern.as_str()
             ),
-            format!("Activate carrier {}, or add a route on an active one", carrier.carrier_id),
+            format!("Activate carrier {}, or add a route on an active one", route.carrier.carrier_id),
         ),
         None => c.fail(
             format!("No active carrier pattern on server {server} matches {}", p.dialplan_number),

@@ -72,6 +72,15 @@ impl Context {
         logins.dedup_by_key(|l| l.to_ascii_lowercase());
         let passwords =
             login_passwords(&mut tx, &logins).await?.into_iter().map(|(l, p)| (l.to_ascii_lowercase(), p)).collect();
+        let mut carriers: HashMap<String, Vec<FlowCarrier>> = HashMap::new();
+        for row in crate::storage::carriers::list_carriers(&mut tx).await? {
+            carriers.entry(row.server_ip.clone()).or_default().push(FlowCarrier {
+                carrier_id: row.carrier_id,
+                carrier_name: row.carrier_name,
+                active: row.active == "Y",
+                dialplan_entry: row.dialplan_entry,
+            });
+        }
         let mut templates = HashMap::new();
         for p in phones.iter().filter(|p| !p.template_id.is_empty()) {
             if !templates.contains_key(&p.template_id) {
@@ -80,7 +89,7 @@ impl Context {
             }
         }
         tx.commit().await?;
-        Ok(Context { servers, aliases, passwords, carriers: HashMap::new(), templates, now: now_unix() })
+        Ok(Context { servers, aliases, passwords, carriers, templates, now: now_unix() })
     }
 
     /// The engine's input for `row`.
