@@ -11,6 +11,7 @@ pub mod auth;
 pub mod conf;
 pub mod phone_list;
 pub mod phones;
+pub mod registration;
 pub mod sessions;
 pub mod wizard;
 
