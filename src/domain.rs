@@ -15,6 +15,7 @@ pub mod gmt;
 pub mod phone_alias;
 pub mod phone_entry;
 pub mod phone_list;
+pub mod registration;
 pub mod wizard;
 
 pub use gmt::{canonical_gmt, GMT_OFFSETS};

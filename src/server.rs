@@ -14,6 +14,7 @@ use crate::app::{shell, App};
 use crate::service::admin::{self, UserSpec};
 use crate::service::auth::Authenticator;
 use crate::service::conf::{ConfSettings, ConfWorker};
+use crate::service::registration::{AmiLinks, RegistrationMonitor, RegistrationSettings};
 use crate::service::Actor;
 use crate::state::AppState;
 use crate::storage::Db;
@@ -97,16 +98,24 @@ pub fn state(db: Db, listen: SocketAddr, conf: ConfSettings) -> anyhow::Result<A
     let leptos = get_configuration(None).context("could not read the Leptos configuration")?;
     let mut leptos_options = leptos.leptos_options;
     leptos_options.site_addr = listen;
-    Ok(AppState { leptos_options, db, auth: Arc::new(Authenticator::new(API_MIN_LEVEL)), conf })
+    Ok(AppState {
+        leptos_options,
+        db,
+        auth: Arc::new(Authenticator::new(API_MIN_LEVEL)),
+        conf,
+        ami: AmiLinks::default(),
+    })
 }
 
 /// Serves until Ctrl-C or SIGTERM.
 ///
-/// The conf generator runs beside the server and stops with it.
+/// The conf generator and the registration monitor (AMI) run beside the server and stop with it.
 pub async fn serve(db: Db, listen: SocketAddr, conf: ConfSettings) -> anyhow::Result<()> {
     ensure_admin(&db).await?;
     let worker = ConfWorker::start(db.clone(), conf.clone());
-    let router = app(state(db, listen, conf)?);
+    let state = state(db.clone(), listen, conf)?;
+    let registration = RegistrationMonitor::start(db, state.ami.clone(), RegistrationSettings::default());
+    let router = app(state);
     let listener =
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("could not listen on {listen}"))?;
     tracing::info!("Dialtone listening on http://{listen}");
@@ -114,6 +123,7 @@ pub async fn serve(db: Db, listen: SocketAddr, conf: ConfSettings) -> anyhow::Re
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server error")?;
+    registration.stop().await;
     worker.stop().await;
     Ok(())
 }

@@ -13,6 +13,7 @@ pub mod conf;
 pub mod flow;
 pub mod phone_list;
 pub mod phones;
+pub mod registration;
 pub mod sessions;
 pub mod wizard;
 

@@ -7,6 +7,7 @@ use leptos::config::LeptosOptions;
 
 use crate::service::auth::Authenticator;
 use crate::service::conf::ConfSettings;
+use crate::service::registration::AmiLinks;
 use crate::storage::Db;
 
 /// Shared application state.
@@ -20,4 +21,6 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     /// Where the generated Asterisk conf files are (the servers pages offer them for download).
     pub conf: ConfSettings,
+    /// Each server's AMI link as the registration monitor last saw it (the servers pages show it).
+    pub ami: AmiLinks,
 }

@@ -11,6 +11,7 @@ pub mod conf_files;
 pub mod phone_list;
 pub mod phone_writer;
 pub mod phones;
+pub mod registration;
 pub mod servers;
 pub mod sessions;
 pub mod templates;

@@ -368,3 +368,39 @@ async fn test_server_answers_like_asterisk_on_the_wire() {
     assert_eq!(n, 0, "the server closes after Goodbye");
     assert_eq!(server.actions()[1].iter().find(|(k, _)| k == "Secret").map(|(_, v)| v.as_str()), Some("[redacted]"));
 }
+
+#[tokio::test]
+async fn an_event_session_reads_answers_and_events_in_wire_order() {
+    use common::ami::ListedPeer;
+    let server = AmiTestServer::start().await;
+    server.set_sip_peers(vec![ListedPeer::registered("1001", "203.0.113.5", 5060, "OK (9 ms)")]);
+    let mut session = AmiSession::connect_with_events(&server.client_config(), "system").await.expect("login");
+    assert_eq!(header(&server.actions()[0], "Events"), Some("system"));
+    // The FullyBooted event that follows the login's answer is the first message.
+    let booted = session.next_message().await.expect("message");
+    assert_eq!(booted.event(), Some("FullyBooted"));
+    let id = session.send_action(dialtone::ami::Message::action("SIPpeers")).await.expect("send");
+    let mut seen = Vec::new();
+    loop {
+        let m =
+            tokio::time::timeout(Duration::from_secs(2), session.next_message()).await.expect("in time").expect("read");
+        assert_eq!(m.action_id(), Some(id.as_str()));
+        seen.push(m.response().or(m.event()).unwrap_or_default().to_string());
+        if m.event() == Some("PeerlistComplete") {
+            break;
+        }
+    }
+    assert_eq!(seen, ["Success", "PeerEntry", "PeerlistComplete"]);
+    // Only the classes asked for arrive.
+    server.push_event(&[("Event", "Newchannel"), ("Privilege", "call,all"), ("Channel", "SIP/1001-1")]);
+    server.push_event(&[("Event", "PeerStatus"), ("Privilege", "system,all"), ("Peer", "SIP/1001")]);
+    let m = tokio::time::timeout(Duration::from_secs(2), session.next_message()).await.expect("in time").expect("read");
+    assert_eq!(m.event(), Some("PeerStatus"));
+    server.shutdown();
+    let err = tokio::time::timeout(Duration::from_secs(2), session.next_message())
+        .await
+        .expect("in time")
+        .expect_err("closed");
+    assert!(matches!(err, AmiError::Closed { stage: Stage::Events, .. }), "{err:?}");
+    assert_no_secret(&err, TEST_SECRET);
+}

@@ -11,7 +11,7 @@ use tokio::net::TcpStream;
 use tokio::time::timeout;
 
 use super::error::{AmiError, Stage};
-use super::message::Message;
+use super::message::{Message, ParseError};
 use super::reader::{MessageReader, ReadError};
 
 /// The greeting Asterisk sends on connect, before the AMI version (`Asterisk Call Manager/5.0.1`).
@@ -64,7 +64,14 @@ fn next_action_id() -> String {
     format!("dialtone-{}-{}", std::process::id(), NEXT_ACTION_ID.fetch_add(1, Ordering::Relaxed))
 }
 
-/// A logged-in AMI session (logged in with `Events: off`, so Asterisk sends answers only).
+/// A logged-in AMI session.
+///
+/// Two ways to use it: a request/response session ([`AmiSession::connect`], logged in with
+/// `Events: off`) runs [`command`](AmiSession::command)s one at a time; an event session
+/// ([`AmiSession::connect_with_events`]) sends actions with [`send_action`](AmiSession::send_action)
+/// and reads everything Asterisk sends, answers and events in wire order, with
+/// [`next_message`](AmiSession::next_message). `command` skips the events it meets, so do not mix
+/// the two on an event session.
 ///
 /// After an error other than [`AmiError::CommandFailed`] the connection is in an unknown state: drop
 /// the session and connect again.
@@ -75,6 +82,7 @@ pub struct AmiSession {
     addr: String,
     timeout: Duration,
     version: String,
+    malformed: u64,
 }
 
 impl AmiSession {
@@ -84,17 +92,24 @@ impl AmiSession {
     /// Fails with [`AmiError::LoginRejected`] when Asterisk answers `Response: Error`, and with
     /// [`AmiError::InvalidAction`] before connecting when the user name or secret holds a line break.
     pub async fn connect(cfg: &AmiConfig) -> Result<AmiSession, AmiError> {
-        Self::connect_inner(cfg).await.map_err(|e| e.redact(&cfg.secret))
+        Self::connect_inner(cfg, "off").await.map_err(|e| e.redact(&cfg.secret))
     }
 
-    async fn connect_inner(cfg: &AmiConfig) -> Result<AmiSession, AmiError> {
+    /// Connects and logs in as [`connect`](AmiSession::connect) does, but asks for the events of the
+    /// classes in `events` (`Events: system,security`, Asterisk's class names; `on` for all). Events
+    /// that arrive with the login's answer are kept for [`next_message`](AmiSession::next_message).
+    pub async fn connect_with_events(cfg: &AmiConfig, events: &str) -> Result<AmiSession, AmiError> {
+        Self::connect_inner(cfg, events).await.map_err(|e| e.redact(&cfg.secret))
+    }
+
+    async fn connect_inner(cfg: &AmiConfig, events: &str) -> Result<AmiSession, AmiError> {
         let addr = cfg.address();
         // Encode first: a secret with a line break is refused before anything touches the network.
         let login_id = next_action_id();
         let login = Message::action("Login")
             .with_header("Username", cfg.username.as_str())
             .with_header("Secret", cfg.secret.as_str())
-            .with_header("Events", "off")
+            .with_header("Events", events)
             .with_header("ActionID", login_id.as_str())
             .encode()
             .map_err(|source| AmiError::InvalidAction { addr: addr.clone(), stage: Stage::Login, source })?;
@@ -113,6 +128,7 @@ impl AmiSession {
             addr,
             timeout: cfg.timeout,
             version: String::new(),
+            malformed: 0,
         };
 
         let banner = match timeout(session.timeout, session.reader.read_line()).await {
@@ -146,6 +162,46 @@ impl AmiSession {
     /// The server's `host:port`.
     pub fn addr(&self) -> &str {
         &self.addr
+    }
+
+    /// Sends `action` (e.g. `Message::action("SIPpeers")`) with a new `ActionID`, which it returns;
+    /// the answer and any list events carrying that id come through
+    /// [`next_message`](AmiSession::next_message). The write is bounded by the timeout.
+    pub async fn send_action(&mut self, action: Message) -> Result<String, AmiError> {
+        let stage = Stage::Action(action.get("Action").unwrap_or_default().to_string());
+        let id = next_action_id();
+        let bytes = action.with_header("ActionID", id.as_str()).encode().map_err(|source| AmiError::InvalidAction {
+            addr: self.addr.clone(),
+            stage: stage.clone(),
+            source,
+        })?;
+        match timeout(self.timeout, self.writer.write_all(&bytes)).await {
+            Err(_) => Err(self.timed_out(stage)),
+            Ok(Err(source)) => Err(AmiError::Io { addr: self.addr.clone(), stage, source }),
+            Ok(Ok(())) => Ok(id),
+        }
+    }
+
+    /// The next message Asterisk sends (an answer or an event), in wire order. No time limit: wrap
+    /// it in `tokio::time::timeout` or a `select!` (it is cancel-safe: nothing is lost when the
+    /// future is dropped). A message with a malformed header line is skipped (counted in
+    /// [`malformed_skipped`](AmiSession::malformed_skipped)); the connection closing gives
+    /// [`AmiError::Closed`].
+    pub async fn next_message(&mut self) -> Result<Message, AmiError> {
+        loop {
+            match self.reader.read_message().await {
+                Ok(Some(m)) => return Ok(m),
+                Ok(None) => return Err(self.closed(Stage::Events)),
+                Err(ReadError::Parse(ParseError::MalformedLine { .. })) => self.malformed += 1,
+                Err(e) => return Err(self.read_error(Stage::Events, e)),
+            }
+        }
+    }
+
+    /// Messages [`next_message`](AmiSession::next_message) skipped because a header line had no
+    /// `Key: value` shape.
+    pub fn malformed_skipped(&self) -> u64 {
+        self.malformed
     }
 
     /// Runs a CLI command (`Action: Command`) and returns its output: the `Output:` lines of Asterisk

@@ -19,6 +19,10 @@ pub enum Stage {
     Command(String),
     /// The `Logoff` action.
     Logoff,
+    /// Another action (e.g. `SIPpeers`, `Ping`) sent on an event session.
+    Action(String),
+    /// Following the event stream of an event session.
+    Events,
 }
 
 impl fmt::Display for Stage {
@@ -29,6 +33,8 @@ impl fmt::Display for Stage {
             Stage::Login => f.write_str("login"),
             Stage::Command(cli) => write!(f, "command `{cli}`"),
             Stage::Logoff => f.write_str("logoff"),
+            Stage::Action(name) => write!(f, "action `{name}`"),
+            Stage::Events => f.write_str("events"),
         }
     }
 }

@@ -167,6 +167,10 @@ pub struct ServerListItem {
     pub allowed_sip_stacks: String,
     /// The conf generation state in one line.
     pub conf: String,
+    /// The AMI link (registration monitor) in one line, e.g. `connected since …`.
+    pub ami: String,
+    /// Its state: `connected`, `connecting`, `down` or `not-configured`.
+    pub ami_state: String,
 }
 
 /// What the list page needs.
@@ -214,6 +218,10 @@ pub struct ServerPage {
     pub can_manage: bool,
     /// The viewer may download the generated files (`ast_admin_access`: they hold phone passwords).
     pub can_download: bool,
+    /// The AMI link (registration monitor) in one line.
+    pub ami: String,
+    /// Its state: `connected`, `connecting`, `down` or `not-configured`.
+    pub ami_state: String,
 }
 
 /// Every server with its conf state, and whether the viewer may add servers.
@@ -226,14 +234,19 @@ pub async fn get_servers() -> Result<ServerListView, ServerFnError> {
     let views = crate::service::conf::server_conf_views(&state.db).await.map_err(ssr::db_error)?;
     let servers = records
         .into_iter()
-        .map(|r| ServerListItem {
-            conf: views.iter().find(|v| v.server_ip == r.server_ip).map(|v| v.summary()).unwrap_or_default(),
-            active: r.active == "Y",
-            server_id: r.server_id,
-            server_ip: r.server_ip,
-            description: r.server_description,
-            asterisk_version: r.asterisk_version,
-            allowed_sip_stacks: r.allowed_sip_stacks,
+        .map(|r| {
+            let link = state.ami.link(&r.server_ip);
+            ServerListItem {
+                conf: views.iter().find(|v| v.server_ip == r.server_ip).map(|v| v.summary()).unwrap_or_default(),
+                ami: ami_line(&link),
+                ami_state: link.kind().to_string(),
+                active: r.active == "Y",
+                server_id: r.server_id,
+                server_ip: r.server_ip,
+                description: r.server_description,
+                asterisk_version: r.asterisk_version,
+                allowed_sip_stacks: r.allowed_sip_stacks,
+            }
         })
         .collect();
     Ok(ServerListView { servers, can_manage: viewer.can_manage_servers() })
@@ -265,7 +278,10 @@ pub async fn get_server(server_ip: String) -> Result<Option<ServerPage>, ServerF
             refused: v.refused,
         })
         .unwrap_or_default();
+    let link = state.ami.link(&record.server_ip);
     Ok(Some(ServerPage {
+        ami: ami_line(&link),
+        ami_state: link.kind().to_string(),
         form: form_of(&record),
         ami_secret_set: !record.ami_secret.is_empty(),
         conf,
@@ -319,6 +335,12 @@ pub async fn update_server(#[server(flatten)] form: ServerForm) -> Result<(), Se
         }
         Err(e) => Err(change_refused(e, &form)),
     }
+}
+
+/// A server's AMI link in one line (times as `YYYY-MM-DD HH:MM:SS UTC`).
+#[cfg(feature = "ssr")]
+fn ami_line(link: &crate::domain::registration::AmiLink) -> String {
+    link.summary(crate::service::conf::utc_stamp)
 }
 
 /// The address of a server's page.
@@ -493,6 +515,7 @@ fn ServerList(data: ServerListView) -> impl IntoView {
                             <th scope="col">"Asterisk"</th>
                             <th scope="col">"SIP stacks"</th>
                             <th scope="col">"Asterisk conf"</th>
+                            <th scope="col">"AMI"</th>
                         </tr>
                     </thead>
                     <tbody>
@@ -510,6 +533,7 @@ fn ServerList(data: ServerListView) -> impl IntoView {
                                         <td>{s.asterisk_version}</td>
                                         <td>{s.allowed_sip_stacks}</td>
                                         <td>{s.conf}</td>
+                                        <td data-ami=s.ami_state>{s.ami}</td>
                                     </tr>
                                 }
                             })
@@ -634,6 +658,7 @@ pub fn ServerDetailPage() -> impl IntoView {
                                     <span class="servers-ip">{page.form.server_ip.clone()}</span>
                                 </div>
                                 {move || notice().map(|n| view! { <p role="status" class="servers-notice">{n}</p> })}
+                                <AmiState summary=page.ami.clone() state=page.ami_state.clone() />
                                 <ConfState
                                     server_ip=page.form.server_ip.clone()
                                     conf=page.conf.clone()
@@ -1046,6 +1071,27 @@ fn SettingsView(form: ServerForm, secret_set: bool) -> impl IntoView {
                     .collect_view()}
             </dl>
             <p class="servers-hint">"Changing servers needs server rights (modify_servers)."</p>
+        </section>
+    }
+}
+
+/// The AMI link of the registration monitor (server-rendered; no island).
+#[component]
+fn AmiState(summary: String, state: String) -> impl IntoView {
+    let hint = match state.as_str() {
+        "not-configured" => Some(
+            "Registration state is read from Asterisk over AMI when the server has AMI settings and Active Asterisk server is on.",
+        ),
+        "down" => Some("Dialtone retries by itself; phones keep their last known registration state meanwhile."),
+        _ => None,
+    };
+    view! {
+        <section class="card servers-ami" aria-labelledby="server-ami-h">
+            <h2 id="server-ami-h">"Registration state (AMI)"</h2>
+            <p data-testid="ami-link" data-ami=state>
+                {format!("AMI: {summary}")}
+            </p>
+            {hint.map(|h| view! { <p class="servers-hint">{h}</p> })}
         </section>
     }
 }

@@ -1,7 +1,10 @@
 //! A test double of Asterisk's manager interface: a TCP server on 127.0.0.1 that speaks the AMI wire
-//! protocol as `main/manager.c` does (banner, `Login`, `Command` in the Asterisk 14+ and the legacy
-//! `Response: Follows` formats, `Logoff`, `Ping`, error answers), records every action it receives
-//! (secrets redacted) and can push events to connected clients.
+//! protocol as `main/manager.c` does (banner, `Login` with an `Events` class mask, `Command` in the
+//! Asterisk 14+ and the legacy `Response: Follows` formats, `Logoff`, `Ping`, error answers), answers
+//! the peer lists (`SIPpeers`, `IAXpeerlist`, `PJSIPShowEndpoints`, `PJSIPShowContacts`) with the
+//! peers a test sets, in the exact formats of `chan_sip.c`, `chan_iax2.c` and `res_pjsip`, records
+//! every action it receives (secrets redacted) and can push events to connected clients (filtered by
+//! their class, as Asterisk does).
 //!
 //! It parses actions with its own code, independent of `dialtone::ami`, so it checks the client's
 //! bytes rather than agreeing with them by construction.
@@ -40,6 +43,68 @@ pub enum CommandFormat {
 /// CLI commands Asterisk refuses over AMI (`command_blacklist` in manager.c).
 const BLACKLIST: &[&str] = &["module load", "module unload", "restart gracefully"];
 
+/// A `chan_sip` or IAX2 peer as the list actions report it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedPeer {
+    /// The peer name (`ObjectName`).
+    pub name: String,
+    /// Where it registered from; `None`: unregistered.
+    pub addr: Option<(String, u16)>,
+    /// `Status`, as Asterisk prints it: `OK (12 ms)`, `LAGGED (900 ms)`, `UNREACHABLE`, `UNKNOWN`,
+    /// `Unmonitored`.
+    pub status: String,
+}
+
+impl ListedPeer {
+    /// A registered peer.
+    pub fn registered(name: &str, ip: &str, port: u16, status: &str) -> ListedPeer {
+        ListedPeer { name: name.into(), addr: Some((ip.into(), port)), status: status.into() }
+    }
+
+    /// A configured peer with no registration.
+    pub fn unregistered(name: &str) -> ListedPeer {
+        ListedPeer { name: name.into(), addr: None, status: "UNKNOWN".into() }
+    }
+}
+
+/// A PJSIP contact as `PJSIPShowContacts` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedContact {
+    /// The endpoint (and AOR) name.
+    pub endpoint: String,
+    /// The contact URI.
+    pub uri: String,
+    /// `Status`: `Reachable`, `Unreachable`, `NonQualified`, `Unknown`.
+    pub status: String,
+    /// `RoundtripUsec`; `None` prints `N/A`.
+    pub rtt_usec: Option<i64>,
+    /// `UserAgent`.
+    pub user_agent: String,
+}
+
+/// The channel drivers whose lists the double answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Module {
+    /// `chan_sip`: `SIPpeers`.
+    ChanSip,
+    /// `res_pjsip`: `PJSIPShowEndpoints`, `PJSIPShowContacts`.
+    ResPjsip,
+    /// `chan_iax2`: `IAXpeerlist`.
+    ChanIax2,
+}
+
+/// The peers each module reports, and which modules are loaded.
+#[derive(Debug, Clone, Default)]
+struct Peers {
+    sip: Vec<ListedPeer>,
+    iax: Vec<ListedPeer>,
+    pjsip_endpoints: Vec<String>,
+    pjsip_contacts: Vec<ListedContact>,
+    not_loaded: HashSet<Module>,
+    /// Actions answered `Permission denied` (lower case).
+    refused: HashSet<String>,
+}
+
 /// Configures an [`AmiTestServer`].
 #[derive(Debug, Clone)]
 pub struct AmiServerBuilder {
@@ -50,6 +115,8 @@ pub struct AmiServerBuilder {
     hanging: HashSet<String>,
     outputs: HashMap<String, String>,
     silent: bool,
+    port: u16,
+    peers: Peers,
 }
 
 impl Default for AmiServerBuilder {
@@ -67,6 +134,8 @@ impl Default for AmiServerBuilder {
             hanging: HashSet::new(),
             outputs: outputs.iter().map(|(c, o)| (c.to_string(), o.to_string())).collect(),
             silent: false,
+            port: 0,
+            peers: Peers::default(),
         }
     }
 }
@@ -116,14 +185,42 @@ impl AmiServerBuilder {
         self
     }
 
-    /// Binds 127.0.0.1:0 and starts serving.
+    /// Listens on this port instead of a free one (to come back where a stopped server was).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Behaves as if `module` were not loaded: its list actions are unknown to the manager.
+    pub fn without(mut self, module: Module) -> Self {
+        self.peers.not_loaded.insert(module);
+        self
+    }
+
+    /// Answers `action` with `Permission denied` (the AMI user lacks its class).
+    pub fn refusing(mut self, action: &str) -> Self {
+        self.peers.refused.insert(action.to_ascii_lowercase());
+        self
+    }
+
+    /// Binds 127.0.0.1 (the port of [`port`](Self::port), else a free one) and starts serving. A
+    /// port still held by a server that was just stopped is retried for up to 2 s.
     pub async fn start(self) -> AmiTestServer {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind AMI test server");
+        let started = std::time::Instant::now();
+        let listener = loop {
+            match TcpListener::bind(("127.0.0.1", self.port)).await {
+                Ok(l) => break l,
+                Err(_) if started.elapsed() < Duration::from_secs(2) && self.port != 0 => {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(e) => panic!("bind AMI test server: {e}"),
+            }
+        };
         let addr = listener.local_addr().expect("local addr");
-        let (events, _) = broadcast::channel(64);
+        let (events, _) = broadcast::channel(4096);
         let (shutdown, _) = watch::channel(false);
         let shared = Arc::new(Shared {
-            state: Mutex::new(State { format: self.format, ..State::default() }),
+            state: Mutex::new(State { format: self.format, peers: self.peers.clone(), ..State::default() }),
             config: self,
             events,
             shutdown,
@@ -151,8 +248,9 @@ impl AmiServerBuilder {
 struct Shared {
     config: AmiServerBuilder,
     state: Mutex<State>,
-    /// Raw event frames for every logged-in connection that asked for events.
-    events: broadcast::Sender<String>,
+    /// Raw event frames (with their classes, from `Privilege`) for every logged-in connection that
+    /// asked for events.
+    events: broadcast::Sender<(String, Vec<String>)>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -172,6 +270,10 @@ struct State {
     logoffs: usize,
     /// Raw frames to send just before the next `Command` response.
     inject: VecDeque<String>,
+    /// What the list actions report.
+    peers: Peers,
+    /// `Ping` goes unanswered (a hung manager).
+    mute_pings: bool,
 }
 
 impl Default for State {
@@ -184,6 +286,8 @@ impl Default for State {
             failed_logins: 0,
             logoffs: 0,
             inject: VecDeque::new(),
+            peers: Peers::default(),
+            mute_pings: false,
         }
     }
 }
@@ -280,10 +384,56 @@ impl AmiTestServer {
         self.shared.state().inject.push_back(frame.into());
     }
 
-    /// Sends an event to every logged-in connection that did not log in with `Events: off`;
-    /// returns how many connections are listening.
+    /// Sends an event to every logged-in connection whose `Events` mask takes it (an event without a
+    /// `Privilege` header goes to every connection with events on); returns how many connections
+    /// are subscribed.
     pub fn push_event(&self, headers: &[(&str, &str)]) -> usize {
-        self.shared.events.send(event_frame(headers)).unwrap_or(0)
+        let classes = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("Privilege"))
+            .map(|(_, v)| v.split(',').map(|c| c.trim().to_ascii_lowercase()).filter(|c| c != "all").collect())
+            .unwrap_or_default();
+        self.shared.events.send((event_frame(headers), classes)).unwrap_or(0)
+    }
+
+    /// The `chan_sip` peers `SIPpeers` reports from now on.
+    pub fn set_sip_peers(&self, peers: Vec<ListedPeer>) {
+        self.shared.state().peers.sip = peers;
+    }
+
+    /// The IAX2 peers `IAXpeerlist` reports from now on.
+    pub fn set_iax_peers(&self, peers: Vec<ListedPeer>) {
+        self.shared.state().peers.iax = peers;
+    }
+
+    /// The PJSIP endpoints `PJSIPShowEndpoints` reports from now on.
+    pub fn set_pjsip_endpoints(&self, endpoints: &[&str]) {
+        self.shared.state().peers.pjsip_endpoints = endpoints.iter().map(|e| e.to_string()).collect();
+    }
+
+    /// The PJSIP contacts `PJSIPShowContacts` reports from now on.
+    pub fn set_pjsip_contacts(&self, contacts: Vec<ListedContact>) {
+        self.shared.state().peers.pjsip_contacts = contacts;
+    }
+
+    /// Loads or unloads a module (its list actions become unknown while unloaded).
+    pub fn set_loaded(&self, module: Module, loaded: bool) {
+        let mut state = self.shared.state();
+        if loaded {
+            state.peers.not_loaded.remove(&module);
+        } else {
+            state.peers.not_loaded.insert(module);
+        }
+    }
+
+    /// Stops (or resumes) answering `Ping`.
+    pub fn mute_pings(&self, mute: bool) {
+        self.shared.state().mute_pings = mute;
+    }
+
+    /// How many connections are open and logged in with events on.
+    pub fn event_listeners(&self) -> usize {
+        self.shared.events.receiver_count()
     }
 
     /// Stops accepting and closes every connection.
@@ -319,6 +469,18 @@ pub fn header<'a>(headers: &'a [(String, String)], key: &str) -> Option<&'a str>
 struct Session {
     authenticated: bool,
     events_on: bool,
+    /// The classes of the login's `Events` mask (lower case); empty with `events_on`: every class.
+    classes: Vec<String>,
+}
+
+impl Session {
+    /// Whether an event of these classes goes to this session (`manager.c`: `readperm` and the
+    /// session's `send_events` mask).
+    fn wants(&self, classes: &[String]) -> bool {
+        self.authenticated
+            && self.events_on
+            && (self.classes.is_empty() || classes.is_empty() || classes.iter().any(|c| self.classes.contains(c)))
+    }
 }
 
 /// What to do after an action.
@@ -354,8 +516,8 @@ async fn serve_connection(shared: Arc<Shared>, mut stream: TcpStream) {
             biased;
             _ = stop.changed() => return,
             event = events.recv() => match event {
-                Ok(frame) => {
-                    if session.authenticated && session.events_on && stream.write_all(frame.as_bytes()).await.is_err() {
+                Ok((frame, classes)) => {
+                    if session.wants(&classes) && stream.write_all(frame.as_bytes()).await.is_err() {
                         return;
                     }
                 }
@@ -421,6 +583,11 @@ fn is_false(value: &str) -> bool {
     ["no", "false", "n", "f", "0", "off"].iter().any(|w| value.trim().eq_ignore_ascii_case(w))
 }
 
+/// Asterisk's `ast_true`: the words that switch every event class on.
+fn is_true(value: &str) -> bool {
+    ["yes", "true", "y", "t", "1", "on"].iter().any(|w| value.trim().eq_ignore_ascii_case(w))
+}
+
 fn handle(shared: &Shared, session: &mut Session, message: Headers) -> Option<Reply> {
     let recorded = message
         .iter()
@@ -452,7 +619,14 @@ fn handle(shared: &Shared, session: &mut Session, message: Headers) -> Option<Re
                 return Some(Reply { bytes: response("Error", id, "Authentication failed"), close: true });
             }
             session.authenticated = true;
-            session.events_on = !header(&message, "Events").is_some_and(is_false);
+            let events = header(&message, "Events").unwrap_or("on");
+            session.events_on = !is_false(events);
+            // `strings_to_mask`: `on`/yes (or nothing) is every class, otherwise a list of class names.
+            session.classes = if is_true(events) {
+                Vec::new()
+            } else {
+                events.split(',').map(|c| c.trim().to_ascii_lowercase()).filter(|c| !c.is_empty()).collect()
+            };
             shared.state().logins += 1;
             let mut bytes = response("Success", id, "Authentication accepted");
             if session.events_on {
@@ -471,6 +645,9 @@ fn handle(shared: &Shared, session: &mut Session, message: Headers) -> Option<Re
             Some(Reply { bytes: response("Goodbye", id, "Thanks for all the fish."), close: true })
         }
         "ping" => {
+            if shared.state().mute_pings {
+                return None;
+            }
             let mut out = "Response: Success\r\n".to_string();
             if !id.is_empty() {
                 out.push_str(&format!("ActionID: {id}\r\n"));
@@ -479,6 +656,13 @@ fn handle(shared: &Shared, session: &mut Session, message: Headers) -> Option<Re
             reply(out)
         }
         "command" => command(shared, id, header(&message, "Command").unwrap_or_default()),
+        "sippeers" | "iaxpeerlist" | "pjsipshowendpoints" | "pjsipshowcontacts" if list_available(shared, &action) => {
+            let peers = shared.state().peers.clone();
+            if peers.refused.contains(&action) {
+                return reply(response("Error", id, "Permission denied"));
+            }
+            reply(list(&action, id, &peers))
+        }
         _ => reply(response(
             "Error",
             id,
@@ -534,4 +718,136 @@ fn command(shared: &Shared, id: &str, cli: &str) -> Option<Reply> {
         }
     }
     reply(out)
+}
+
+/// Whether the module answering a list action is loaded.
+fn list_available(shared: &Shared, action: &str) -> bool {
+    let module = match action {
+        "sippeers" => Module::ChanSip,
+        "iaxpeerlist" => Module::ChanIax2,
+        _ => Module::ResPjsip,
+    };
+    !shared.state().peers.not_loaded.contains(&module)
+}
+
+/// `astman_send_listack`: `Response: Success`, `ActionID`, `EventList: start`, `Message`.
+fn listack(id: &str, message: &str) -> String {
+    let mut out = "Response: Success\r\n".to_string();
+    if !id.is_empty() {
+        out.push_str(&format!("ActionID: {id}\r\n"));
+    }
+    out.push_str(&format!("EventList: start\r\nMessage: {message}\r\n\r\n"));
+    out
+}
+
+/// `astman_send_list_complete_start` + `_end`.
+fn list_complete(event: &str, id: &str, count: usize) -> String {
+    let mut out = format!("Event: {event}\r\n");
+    if !id.is_empty() {
+        out.push_str(&format!("ActionID: {id}\r\n"));
+    }
+    out.push_str(&format!("EventList: Complete\r\nListItems: {count}\r\n\r\n"));
+    out
+}
+
+/// `astman_send_error` with a message ending in `\n`, as `res_pjsip` sends `No Contacts found\n`.
+fn error_with_newline(id: &str, message: &str) -> String {
+    let mut out = "Response: Error\r\n".to_string();
+    if !id.is_empty() {
+        out.push_str(&format!("ActionID: {id}\r\n"));
+    }
+    out.push_str(&format!("Message: {message}\n\r\n\r\n"));
+    out
+}
+
+/// The answer to a list action, in the formats of `chan_sip` (`manager_sip_show_peers`), `chan_iax2`
+/// (`manager_iax2_show_peer_list`) and `res_pjsip` (`ami_show_endpoints`, `ami_show_contacts`).
+fn list(action: &str, id: &str, peers: &Peers) -> String {
+    let idtext = if id.is_empty() { String::new() } else { format!("ActionID: {id}\r\n") };
+    match action {
+        "sippeers" => {
+            let mut out = listack(id, "Peer status list will follow");
+            for p in &peers.sip {
+                let (ip, port) = match &p.addr {
+                    Some((ip, port)) => (ip.clone(), port.to_string()),
+                    None => ("-none-".to_string(), "0".to_string()),
+                };
+                out.push_str(&format!(
+                    "Event: PeerEntry\r\n{idtext}Channeltype: SIP\r\nObjectName: {}\r\nChanObjectType: peer\r\n\
+                     IPaddress: {ip}\r\nIPport: {port}\r\nDynamic: yes\r\nAutoForcerport: no\r\nForcerport: yes\r\n\
+                     AutoComedia: no\r\nComedia: yes\r\nVideoSupport: no\r\nTextSupport: no\r\nACL: no\r\n\
+                     Status: {}\r\nRealtimeDevice: no\r\nDescription: \r\nAccountcode: \r\n\r\n",
+                    p.name, p.status
+                ));
+            }
+            out.push_str(&list_complete("PeerlistComplete", id, peers.sip.len()));
+            out
+        }
+        "iaxpeerlist" => {
+            let mut out = listack(id, "IAX Peer status list will follow");
+            for p in &peers.iax {
+                let (ip, port) = match &p.addr {
+                    Some((ip, port)) => (ip.clone(), port.to_string()),
+                    None => ("(null)".to_string(), "0".to_string()),
+                };
+                out.push_str(&format!(
+                    "Event: PeerEntry\r\n{idtext}Channeltype: IAX\r\nObjectName: {}\r\nChanObjectType: peer\r\n\
+                     IPaddress: {ip}\r\nMask: 255.255.255.255\r\nPort: {port}\r\nDynamic: yes\r\nTrunk: no\r\n\
+                     Encryption: no\r\nStatus: {}\r\n\r\n",
+                    p.name, p.status
+                ));
+            }
+            out.push_str(&list_complete("PeerlistComplete", id, peers.iax.len()));
+            out
+        }
+        "pjsipshowendpoints" => {
+            if peers.pjsip_endpoints.is_empty() {
+                return error_with_newline(id, "No endpoints found");
+            }
+            let mut out = listack(id, "A listing of Endpoints follows, presented as EndpointList events");
+            for e in &peers.pjsip_endpoints {
+                let contacts: Vec<String> = peers
+                    .pjsip_contacts
+                    .iter()
+                    .filter(|c| &c.endpoint == e)
+                    .map(|c| format!("{e}/{}", c.uri))
+                    .collect();
+                let state = if contacts.is_empty() { "Unavailable" } else { "Not in use" };
+                out.push_str(&format!(
+                    "Event: EndpointList\r\n{idtext}ObjectType: endpoint\r\nObjectName: {e}\r\nTransport: \r\n\
+                     Aor: {e}\r\nAuths: {e}\r\nOutboundAuths: \r\nContacts: {}\r\nDeviceState: {state}\r\n\
+                     ActiveChannels: \r\n\r\n",
+                    contacts.join(",")
+                ));
+            }
+            out.push_str(&list_complete("EndpointListComplete", id, peers.pjsip_endpoints.len()));
+            out
+        }
+        _ => {
+            if peers.pjsip_contacts.is_empty() {
+                return error_with_newline(id, "No Contacts found");
+            }
+            let mut out = listack(id, "A listing of Contacts follows, presented as ContactList events");
+            for (i, c) in peers.pjsip_contacts.iter().enumerate() {
+                let rtt = c.rtt_usec.map_or_else(|| "N/A".to_string(), |r| r.to_string());
+                let via = c.uri.split('@').nth(1).unwrap_or_default().split([';', '>']).next().unwrap_or_default();
+                let (via_addr, via_port) = via.rsplit_once(':').unwrap_or((via, "5060"));
+                out.push_str(&format!(
+                    "Event: ContactList\r\n{idtext}ObjectType: contact\r\nObjectName: {};@{:010x}\r\n\
+                     ViaAddr: {via_addr}\r\nViaPort: {via_port}\r\nQualifyTimeout: 3.000000\r\nCallId: call-{i}\r\n\
+                     RegServer: \r\nPruneOnBoot: no\r\nPath: \r\nEndpoint: {}\r\nAuthenticateQualify: false\r\n\
+                     Uri: {}\r\nQualifyFrequency: 60\r\nUserAgent: {}\r\nExpirationTime: 1900000000\r\n\
+                     OutboundProxy: \r\nStatus: {}\r\nRoundtripUsec: {rtt}\r\n\r\n",
+                    c.endpoint,
+                    i + 1,
+                    c.endpoint,
+                    c.uri,
+                    c.user_agent,
+                    c.status
+                ));
+            }
+            out.push_str(&list_complete("ContactListComplete", id, peers.pjsip_contacts.len()));
+            out
+        }
+    }
 }

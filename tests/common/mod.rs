@@ -156,6 +156,7 @@ pub async fn start_server_on(dir: tempfile::TempDir, path: &Path) -> TestServer 
         db: db.clone(),
         auth: Arc::new(Authenticator::new(7)),
         conf: ConfSettings::new(dir.path().join("asterisk-conf")),
+        ami: Default::default(),
     };
     let router = dialtone::server::app(state);
     let task = tokio::spawn(async move {
