@@ -78,6 +78,9 @@ pub enum Command {
         #[command(subcommand)]
         action: CarrierAction,
     },
+    /// Load demo data into an empty system: servers, carriers and phones showing every verdict of the
+    /// login path (ready, will hear silence, unknown).
+    Demo,
     /// Asterisk conf files (`serve` keeps them current by itself).
     Conf {
         /// Action.
@@ -306,6 +309,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Carrier { action: CarrierAction::Add(a) } => carrier_add(&db, &actor, a).await,
+        Command::Demo => {
+            let report = crate::service::demo::load_demo(&db).await?;
+            println!(
+                "demo data loaded: {} servers, {} carriers, {} phones",
+                report.servers, report.carriers, report.phones
+            );
+            for line in crate::service::demo::demo_summary() {
+                println!("  {line}");
+            }
+            println!("Open /remote-agents, or a phone's login path (/phones/<server_ip>/<extension>/flow).");
+            Ok(())
+        }
         Command::Conf { action: ConfAction::Generate { servers } } => {
             conf_generate(&db, &ConfSettings::new(cli.conf_dir.clone()), &servers).await
         }

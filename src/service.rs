@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 pub mod carriers;
 pub mod conf;
+pub mod demo;
 pub mod flow;
 pub mod phone_list;
 pub mod phones;

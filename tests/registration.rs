@@ -671,6 +671,40 @@ async fn a_reload_loads_the_lists_again() {
 }
 
 #[tokio::test]
+async fn a_reload_the_conf_worker_confirmed_lists_the_peers_again() {
+    let ami = AmiTestServer::start().await;
+    asterisk_lists(&ami);
+    let mut env = Env::new(Some(&ami), PHONES).await;
+    env.start(fast());
+    connected(&env).await;
+    eventually("initial load", Duration::from_secs(5), || async {
+        env.row("1003").await.filter(|r| r.last_event_at.is_some())
+    })
+    .await;
+    let before = ami.action_names().iter().filter(|a| *a == "SIPpeers").count();
+    // A phone was added and the conf worker's `sip reload` was confirmed (Asterisk sends no Reload
+    // event for a reload asked over AMI): the monitor lists the peers again, so the new peer is known.
+    ami.set_sip_peers(vec![
+        ListedPeer::registered("1001", "203.0.113.5", 5062, "OK (23 ms)"),
+        ListedPeer::registered("1003", "203.0.113.8", 5060, "Unmonitored"),
+    ]);
+    let mut tx = env.db.write().await.expect("tx");
+    sqlx::query("UPDATE servers SET conf_applied_at = 1900000000").execute(&mut *tx).await.expect("applied");
+    tx.commit().await.expect("commit");
+    eventually("listed again", Duration::from_secs(5), || async {
+        let now = ami.action_names().iter().filter(|a| *a == "SIPpeers").count();
+        (now > before).then_some(())
+    })
+    .await;
+    let r = eventually("new state", Duration::from_secs(2), || async {
+        env.row("1003").await.filter(|r| r.peer_status == PeerStatus::Registered)
+    })
+    .await;
+    assert!(r.known_to_asterisk);
+    env.stop().await;
+}
+
+#[tokio::test]
 async fn ten_thousand_peers_are_applied_in_one_go() {
     const N: usize = 10_000;
     let exts: Vec<String> = (0..N).map(|i| format!("{}", 100_000 + i)).collect();

@@ -692,8 +692,9 @@ pub mod server {
         posted: Option<PostedLogin>,
     ) -> Result<FlowPageView, ServerFnError> {
         let simulated_login = posted.as_ref().map(|p| p.0.login.clone());
-        let found =
-            flow::phone_flow(&state.db, extension, server_ip, posted.map(|p| p.0)).await.map_err(ssr::db_error)?;
+        let found = flow::phone_flow(&state.db, &state.ami, extension, server_ip, posted.map(|p| p.0))
+            .await
+            .map_err(ssr::db_error)?;
         Ok(FlowPageView { flow: found.map(|f| (subject(&f), f.report)), simulated_login, not_found: None })
     }
 
@@ -706,7 +707,7 @@ pub mod server {
             return Ok(FlowPageView { flow: None, simulated_login: None, not_found: None });
         };
         let login = attempt.login.clone();
-        match flow::simulate_login(&state.db, attempt).await.map_err(ssr::db_error)? {
+        match flow::simulate_login(&state.db, &state.ami, attempt).await.map_err(ssr::db_error)? {
             Some(f) => {
                 Ok(FlowPageView { flow: Some((subject(&f), f.report)), simulated_login: Some(login), not_found: None })
             }
@@ -729,7 +730,9 @@ pub mod server {
     ) -> Result<RemoteAgentsView, ServerFnError> {
         let server = (!server.is_empty()).then_some(server);
         let group = (!group.is_empty()).then_some(group);
-        let flows = flow::remote_agents(&state.db, server.as_deref(), group.as_deref()).await.map_err(ssr::db_error)?;
+        let flows = flow::remote_agents(&state.db, &state.ami, server.as_deref(), group.as_deref())
+            .await
+            .map_err(ssr::db_error)?;
         let counts = flow::verdict_counts(&flows);
         let (servers, groups) = {
             let mut conn = state.db.reader().acquire().await.map_err(ssr::db_error)?;
@@ -812,7 +815,7 @@ pub mod server {
         State(state): State<AppState>,
         Path((server_ip, extension)): Path<(String, String)>,
     ) -> Response {
-        let first = match flow::phone_flow(&state.db, &extension, &server_ip, None).await {
+        let first = match flow::phone_flow(&state.db, &state.ami, &extension, &server_ip, None).await {
             Ok(Some(f)) => f.report,
             Ok(None) => return (StatusCode::NOT_FOUND, "No such phone.\n").into_response(),
             Err(e) => {
@@ -832,7 +835,7 @@ pub mod server {
                         Some(r) => Some(r),
                         None => {
                             tokio::time::sleep(RECHECK).await;
-                            match flow::phone_flow(&state.db, &ext, &ip, None).await {
+                            match flow::phone_flow(&state.db, &state.ami, &ext, &ip, None).await {
                                 Ok(found) => found.map(|f| f.report),
                                 Err(e) => {
                                     tracing::warn!("flow events: database error: {e}");

@@ -26,6 +26,8 @@ pub struct Overview {
     pub servers: Vec<ServerSummary>,
     /// The legacy API level matched.
     pub api_version: String,
+    /// The viewer may load the demo data (no phones yet, and the user manages phones and servers).
+    pub can_load_demo: bool,
 }
 
 /// Counts for the overview page.
@@ -51,7 +53,49 @@ pub async fn get_overview() -> Result<Overview, ServerFnError> {
             })
             .collect(),
         api_version: crate::api::API_VERSION.to_string(),
+        can_load_demo: count == 0
+            && super::ssr::viewer().is_some_and(|v| v.can_manage_phones() && v.can_manage_servers()),
     })
+}
+
+/// Loads the demo data (servers, carriers and phones showing every verdict of the login path) into an
+/// empty system, then opens the remote agents' board. Needs phone and server rights.
+#[server(prefix = "/serverfn", endpoint = "load_demo_data")]
+pub async fn load_demo_data() -> Result<(), ServerFnError> {
+    use super::ssr;
+    let viewer = ssr::require_viewer()?;
+    if !(viewer.can_manage_phones() && viewer.can_manage_servers()) {
+        return Err(ServerFnError::new("Your user may not load demo data (it needs phone rights and modify_servers)."));
+    }
+    let state = ssr::state()?;
+    match crate::service::demo::load_demo(&state.db).await {
+        Ok(_) => {
+            leptos_axum::redirect("/remote-agents");
+            Ok(())
+        }
+        Err(crate::service::demo::DemoError::Db(e)) => Err(ssr::db_error(e)),
+        Err(e) => Err(ServerFnError::new(e.to_string())),
+    }
+}
+
+/// "New here?": the demo data, offered on an empty system.
+#[component]
+fn DemoOffer() -> impl IntoView {
+    let action = ServerAction::<LoadDemoData>::new();
+    let error = move || action.value().get().and_then(Result::err).map(|e| e.to_string());
+    view! {
+        <section class="card demo" aria-labelledby="demo-h">
+            <h2 id="demo-h">"New here?"</h2>
+            <p>
+                "Load demo data: two servers, two carriers and ten phones, each showing a way an agent is ready, \
+                 will hear silence, or cannot be told. Then open a phone's login path."
+            </p>
+            {move || error().map(|e| view! { <p role="alert" class="error">{e}</p> })}
+            <leptos::form::ActionForm action>
+                <super::busy_button::BusyButton label="Load demo data".to_string() busy="Loading…".to_string() />
+            </leptos::form::ActionForm>
+        </section>
+    }
 }
 
 /// The overview: phone and server counts, and a live check of the extension rule.
@@ -65,7 +109,14 @@ pub fn HomePage() -> impl IntoView {
                 overview
                     .get()
                     .map(|r| match r {
-                        Ok(o) => view! { <OverviewCard overview=o /> }.into_any(),
+                        Ok(o) => {
+                            let demo = o.can_load_demo;
+                            view! {
+                                {demo.then(|| view! { <DemoOffer /> })}
+                                <OverviewCard overview=o />
+                            }
+                                .into_any()
+                        }
                         Err(_) => view! { <p role="alert">"Could not load the overview."</p> }.into_any(),
                     })
             }}

@@ -11,11 +11,14 @@ use std::collections::HashMap;
 use crate::domain::asterisk_conf::{conf_state, PhoneConfState, ServerConfStatus};
 use crate::domain::decision_flow::{
     evaluate, AliasMember, FlowAlias, FlowCarrier, FlowInput, FlowPhone, FlowRegistration, FlowReport, FlowServer,
-    LoginAttempt, NodeId, Verdict,
+    LoginAttempt, NodeId, RegistrationSource, Verdict,
 };
+use crate::domain::registration::AmiLink;
 use crate::service::conf::status_of;
+use crate::service::registration::AmiLinks;
 use crate::storage::aliases::{list_aliases, AliasRow};
 use crate::storage::phones::{find_phone, find_phone_by_login, list_remote_phones, login_passwords, PhoneRow};
+use crate::storage::registration::{find_registration, RegistrationRow};
 use crate::storage::servers::{list_server_records, ServerRecord};
 use crate::storage::{conf, now_unix, Db};
 
@@ -50,12 +53,15 @@ struct Context {
     passwords: HashMap<String, String>,
     carriers: HashMap<String, Vec<FlowCarrier>>,
     templates: HashMap<String, Option<String>>,
+    /// By (server IP, lower-case extension).
+    registrations: HashMap<(String, String), RegistrationRow>,
+    links: HashMap<String, AmiLink>,
     now: i64,
 }
 
 impl Context {
     /// Loads what the flows of `phones` read, in one read transaction.
-    async fn load(db: &Db, phones: &[PhoneRow]) -> Result<Context, sqlx::Error> {
+    async fn load(db: &Db, links: &AmiLinks, phones: &[PhoneRow]) -> Result<Context, sqlx::Error> {
         let mut tx = db.reader().begin().await?;
         let records = list_server_records(&mut tx).await?;
         let confs = conf::all_server_conf(&mut tx).await?;
@@ -88,8 +94,15 @@ impl Context {
                 templates.insert(p.template_id.clone(), contents);
             }
         }
+        let mut registrations = HashMap::new();
+        for p in phones {
+            if let Some(r) = find_registration(&mut tx, &p.server_ip, &p.extension).await? {
+                registrations.insert((p.server_ip.clone(), p.extension.to_ascii_lowercase()), r);
+            }
+        }
         tx.commit().await?;
-        Ok(Context { servers, aliases, passwords, carriers, templates, now: now_unix() })
+        let links = servers.keys().map(|ip| (ip.clone(), links.link(ip))).collect();
+        Ok(Context { servers, aliases, passwords, carriers, templates, registrations, links, now: now_unix() })
     }
 
     /// The engine's input for `row`.
@@ -146,12 +159,36 @@ impl Context {
         FlowInput {
             server: server.map(|(r, _, _)| flow_server(r)),
             carriers: self.carriers.get(&row.server_ip).cloned().unwrap_or_default(),
-            registration: FlowRegistration::default(),
+            registration: self.registration(row),
             aliases,
             conf,
             phone,
             attempt,
             now: self.now,
+        }
+    }
+
+    /// The phone's registration as the AMI monitor stored it, and whether that is current.
+    fn registration(&self, row: &PhoneRow) -> FlowRegistration {
+        let source = match self.links.get(&row.server_ip) {
+            None | Some(AmiLink::NotConfigured) => RegistrationSource::NotConfigured,
+            Some(AmiLink::Connecting { .. }) => RegistrationSource::Connecting,
+            Some(AmiLink::Connected { since }) => RegistrationSource::Connected(*since),
+            Some(AmiLink::Down { error, .. }) => RegistrationSource::Down(error.clone()),
+        };
+        let Some(r) = self.registrations.get(&(row.server_ip.clone(), row.extension.to_ascii_lowercase())) else {
+            return FlowRegistration { source, ..FlowRegistration::default() };
+        };
+        FlowRegistration {
+            source,
+            peer_status: r.peer_status.as_str().to_string(),
+            ping_ms: r.ping_time,
+            contact: r.contact.clone().unwrap_or_default(),
+            user_agent: r.user_agent.clone().unwrap_or_default(),
+            last_event_at: r.last_event_at,
+            last_failure: r.last_failure.clone().unwrap_or_default(),
+            last_failure_at: r.last_failure_at,
+            known_to_asterisk: r.known_to_asterisk || r.last_event_at.is_none(),
         }
     }
 
@@ -192,6 +229,7 @@ fn alias_logins(list: &str) -> impl Iterator<Item = &str> {
 /// when there is no such phone.
 pub async fn phone_flow(
     db: &Db,
+    links: &AmiLinks,
     extension: &str,
     server_ip: &str,
     attempt: Option<LoginAttempt>,
@@ -201,14 +239,18 @@ pub async fn phone_flow(
         find_phone(&mut conn, extension, server_ip).await?
     };
     let Some(row) = row else { return Ok(None) };
-    let ctx = Context::load(db, std::slice::from_ref(&row)).await?;
+    let ctx = Context::load(db, links, std::slice::from_ref(&row)).await?;
     Ok(Some(ctx.flow(&row, attempt)))
 }
 
 /// What a simulated agent login resolves to: the phone whose login was typed, or the first phone of
 /// the alias typed that exists (VICIdial takes the least busy one; this is the one it can take when
 /// nobody is logged in), with the flow for that attempt.
-pub async fn simulate_login(db: &Db, attempt: LoginAttempt) -> Result<Option<PhoneFlow>, sqlx::Error> {
+pub async fn simulate_login(
+    db: &Db,
+    links: &AmiLinks,
+    attempt: LoginAttempt,
+) -> Result<Option<PhoneFlow>, sqlx::Error> {
     let row = {
         let mut conn = db.reader().acquire().await?;
         let alias = crate::storage::aliases::find_alias(&mut conn, &attempt.login).await?;
@@ -227,7 +269,7 @@ pub async fn simulate_login(db: &Db, attempt: LoginAttempt) -> Result<Option<Pho
         }
     };
     let Some(row) = row else { return Ok(None) };
-    let ctx = Context::load(db, std::slice::from_ref(&row)).await?;
+    let ctx = Context::load(db, links, std::slice::from_ref(&row)).await?;
     Ok(Some(ctx.flow(&row, Some(attempt))))
 }
 
@@ -235,6 +277,7 @@ pub async fn simulate_login(db: &Db, attempt: LoginAttempt) -> Result<Option<Pho
 /// each with its flow, worst verdict first, then by where the path breaks, then by extension.
 pub async fn remote_agents(
     db: &Db,
+    links: &AmiLinks,
     server_ip: Option<&str>,
     user_group: Option<&str>,
 ) -> Result<Vec<PhoneFlow>, sqlx::Error> {
@@ -242,7 +285,7 @@ pub async fn remote_agents(
         let mut conn = db.reader().acquire().await?;
         list_remote_phones(&mut conn, server_ip, user_group).await?
     };
-    let ctx = Context::load(db, &rows).await?;
+    let ctx = Context::load(db, links, &rows).await?;
     let mut flows: Vec<PhoneFlow> = rows.iter().map(|r| ctx.flow(r, None)).collect();
     let node_rank = |f: &PhoneFlow| {
         f.report.first_problem().and_then(|n| NodeId::ALL.iter().position(|id| *id == n.id)).unwrap_or(usize::MAX)

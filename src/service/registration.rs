@@ -153,6 +153,9 @@ fn same_config(a: &Result<AmiConfig, String>, b: &Result<AmiConfig, String>) -> 
 struct Running {
     config: Result<AmiConfig, String>,
     stop: watch::Sender<bool>,
+    /// The server's last confirmed reload: a new one (the conf worker reloaded Asterisk after a phone
+    /// changed) makes the monitor list the peers again, so a new phone's state is known at once.
+    applied: watch::Sender<Option<i64>>,
     task: Option<JoinHandle<()>>,
 }
 
@@ -211,12 +214,20 @@ async fn supervise(db: Db, links: AmiLinks, settings: RegistrationSettings, mut 
                         drop(r.task);
                     }
                 }
+                for row in &rows {
+                    if let Some(r) = running.get(&row.server_ip) {
+                        r.applied
+                            .send_if_modified(|at| std::mem::replace(at, row.conf_applied_at) != row.conf_applied_at);
+                    }
+                }
                 for (ip, config) in desired {
                     if running.contains_key(&ip) {
                         continue;
                     }
                     generation += 1;
                     let (stop, stop_rx) = watch::channel(false);
+                    let applied_at = rows.iter().find(|r| r.server_ip == ip).and_then(|r| r.conf_applied_at);
+                    let (applied, applied_rx) = watch::channel(applied_at);
                     let task = match &config {
                         Ok(cfg) => {
                             links.claim(&ip, generation, AmiLink::Connecting { since: now_unix() });
@@ -228,7 +239,7 @@ async fn supervise(db: Db, links: AmiLinks, settings: RegistrationSettings, mut 
                                 links: links.clone(),
                                 jobs: jobs.clone(),
                             };
-                            Some(tokio::spawn(monitor.run(stop_rx)))
+                            Some(tokio::spawn(monitor.run(stop_rx, applied_rx)))
                         }
                         Err(error) => {
                             let now = now_unix();
@@ -238,7 +249,7 @@ async fn supervise(db: Db, links: AmiLinks, settings: RegistrationSettings, mut 
                             None
                         }
                     };
-                    running.insert(ip, Running { config, stop, task });
+                    running.insert(ip, Running { config, stop, applied, task });
                 }
             }
         }
@@ -285,7 +296,7 @@ impl ServerMonitor {
         self.links.set(&self.server_ip, self.generation, link);
     }
 
-    async fn run(self, mut stop: watch::Receiver<bool>) {
+    async fn run(self, mut stop: watch::Receiver<bool>, mut applied: watch::Receiver<Option<i64>>) {
         let mut backoff = self.settings.backoff_min;
         let mut down_since: Option<i64> = None;
         loop {
@@ -293,7 +304,7 @@ impl ServerMonitor {
                 return;
             }
             self.set_link(AmiLink::Connecting { since: now_unix() });
-            let ended = self.connection(&mut stop).await;
+            let ended = self.connection(&mut stop, &mut applied).await;
             let Ended::Failed { error, connected } = ended else {
                 return;
             };
@@ -373,7 +384,7 @@ impl ServerMonitor {
     }
 
     /// One connection: login, initial load, then events until it fails or the monitor is stopped.
-    async fn connection(&self, stop: &mut watch::Receiver<bool>) -> Ended {
+    async fn connection(&self, stop: &mut watch::Receiver<bool>, applied: &mut watch::Receiver<Option<i64>>) -> Ended {
         let connect = AmiSession::connect_with_events(&self.config, EVENT_CLASSES);
         let mut session = tokio::select! {
             _ = stop.changed() => return Ended::Stopped,
@@ -389,7 +400,7 @@ impl ServerMonitor {
             "registration: AMI connected"
         );
         self.set_link(AmiLink::Connected { since: now_unix() });
-        match self.follow(&mut session, stop).await {
+        match self.follow(&mut session, stop, applied).await {
             Ended::Stopped => {
                 let _ = tokio::time::timeout(self.settings.ami_timeout, session.logoff()).await;
                 Ended::Stopped
@@ -398,9 +409,16 @@ impl ServerMonitor {
         }
     }
 
-    /// Loads the lists, then follows the events, pings and resyncs until an error or a stop.
-    async fn follow(&self, session: &mut AmiSession, stop: &mut watch::Receiver<bool>) -> Ended {
+    /// Loads the lists, then follows the events, pings and resyncs (and lists again after each reload
+    /// the conf worker confirms) until an error or a stop.
+    async fn follow(
+        &self,
+        session: &mut AmiSession,
+        stop: &mut watch::Receiver<bool>,
+        applied: &mut watch::Receiver<Option<i64>>,
+    ) -> Ended {
         let s = &self.settings;
+        applied.borrow_and_update();
         let mut loads = Loads::default();
         for tech in [Technology::Sip, Technology::Pjsip, Technology::Iax2] {
             if let Err(ended) = self.start_load(session, &mut loads, tech).await {
@@ -425,6 +443,13 @@ impl ServerMonitor {
             }
             tokio::select! {
                 _ = stop.changed() => return Ended::Stopped,
+                Ok(()) = applied.changed() => {
+                    for tech in Technology::ALL {
+                        if let Err(ended) = self.start_load(session, &mut loads, tech).await {
+                            return ended;
+                        }
+                    }
+                }
                 received = session.next_message() => {
                     let message = match received {
                         Ok(m) => m,
@@ -492,6 +517,7 @@ mod tests {
             telnet_port: port,
             ami_username: "cron".into(),
             ami_secret: "s3cret".into(),
+            conf_applied_at: None,
         }
     }
 

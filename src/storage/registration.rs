@@ -213,6 +213,8 @@ pub struct ServerAmiRow {
     /// `ASTmgrSECRET` (secret)
     #[sqlx(rename = "ASTmgrSECRET")]
     pub ami_secret: String,
+    /// `conf_applied_at`: when Asterisk last confirmed a reload of the generated files (Unix seconds).
+    pub conf_applied_at: Option<i64>,
 }
 
 impl std::fmt::Debug for ServerAmiRow {
@@ -231,8 +233,8 @@ impl std::fmt::Debug for ServerAmiRow {
 /// Every server's AMI settings, by IP.
 pub async fn list_server_ami(conn: &mut SqliteConnection) -> sqlx::Result<Vec<ServerAmiRow>> {
     sqlx::query_as::<_, ServerAmiRow>(
-        "SELECT server_ip, active_asterisk_server, telnet_host, telnet_port, ASTmgrUSERNAME, ASTmgrSECRET \
-         FROM servers ORDER BY server_ip",
+        "SELECT server_ip, active_asterisk_server, telnet_host, telnet_port, ASTmgrUSERNAME, ASTmgrSECRET, \
+         conf_applied_at FROM servers ORDER BY server_ip",
     )
     .fetch_all(conn)
     .await
