@@ -12,6 +12,7 @@ pub mod phone_list;
 pub mod phone_writer;
 pub mod phones;
 pub mod registration;
+pub mod remote_agents;
 pub mod servers;
 pub mod sessions;
 pub mod templates;

@@ -63,7 +63,7 @@ async fn the_demo_shows_every_verdict() {
     // within a verdict by the first node that does not pass, so a ready phone with a warning comes before
     // a clean one).
     let board = remote_agents(&db, &AmiLinks::default(), None, None).await.expect("board");
-    let order: Vec<&str> = board.iter().map(|f| f.extension.as_str()).collect();
+    let order: Vec<&str> = board.iter().map(|a| a.extension.as_str()).collect();
     assert_eq!(order, ["demoweb6", "demohome3", "demointl4", "demoweb5", "demomobile2", "demohome1"]);
     assert_eq!(dialtone::service::flow::verdict_counts(&board), (2, 3, 1));
     let one = remote_agents(&db, &AmiLinks::default(), Some(DEMO), Some("nosuchgroup")).await.expect("board");

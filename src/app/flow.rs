@@ -485,11 +485,18 @@ pub struct RemoteAgentRow {
     pub problem: Option<(NodeId, String)>,
 }
 
+/// Phones a page of the board shows.
+pub const BOARD_PAGE: usize = 50;
+
 /// The remote agents' board.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RemoteAgentsView {
-    /// The phones, worst first.
+    /// This page's phones, worst first.
     pub rows: Vec<RemoteAgentRow>,
+    /// The page shown (from 1).
+    pub page: usize,
+    /// How many pages.
+    pub pages: usize,
     /// Ready, will hear silence, unknown.
     pub counts: (usize, usize, usize),
     /// Server IPs for the filter.
@@ -509,11 +516,13 @@ pub async fn get_remote_agents(
     server: String,
     /// Only this user group (empty: all).
     group: String,
+    /// The page (from 1; past the end shows the last).
+    page: usize,
 ) -> Result<RemoteAgentsView, ServerFnError> {
     use super::ssr;
     ssr::require_viewer()?;
     let state = ssr::state()?;
-    server::remote_agents_view(&state, server, group).await
+    server::remote_agents_view(&state, server, group, page).await
 }
 
 /// `/remote-agents`: every EXTERNAL and webphone phone with its verdict, counts on top.
@@ -522,9 +531,10 @@ pub fn RemoteAgentsPage() -> impl IntoView {
     let query = use_query_map();
     let filters = move || {
         let q = query.read();
-        (q.get("server").unwrap_or_default(), q.get("group").unwrap_or_default())
+        let page = q.get("page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(1);
+        (q.get("server").unwrap_or_default(), q.get("group").unwrap_or_default(), page)
     };
-    let data = Resource::new(filters, |(server, group)| get_remote_agents(server, group));
+    let data = Resource::new(filters, |(server, group, page)| get_remote_agents(server, group, page));
     view! {
         <Title text="Remote agents · Dialtone" />
         <h1>"Remote agents"</h1>
@@ -549,7 +559,35 @@ pub fn RemoteAgentsPage() -> impl IntoView {
 
 #[component]
 fn RemoteAgents(view: RemoteAgentsView) -> impl IntoView {
-    let RemoteAgentsView { rows, counts: (ready, silence, unknown), servers, groups, server, group } = view;
+    let RemoteAgentsView { rows, page, pages, counts: (ready, silence, unknown), servers, groups, server, group } =
+        view;
+    let link = {
+        let (server, group) = (server.clone().unwrap_or_default(), group.clone().unwrap_or_default());
+        move |label: &'static str, target: usize, enabled: bool| {
+            let mut q = form_urlencoded_pairs(&[("server", &server), ("group", &group)]);
+            if target > 1 {
+                q.push(format!("page={target}"));
+            }
+            let href =
+                if q.is_empty() { "/remote-agents".to_string() } else { format!("/remote-agents?{}", q.join("&")) };
+            if enabled {
+                view! { <a href=href>{label}</a> }.into_any()
+            } else {
+                view! { <span aria-disabled="true">{label}</span> }.into_any()
+            }
+        }
+    };
+    let pager = (pages > 1).then(|| {
+        view! {
+            <nav class="pager" aria-label="Pages">
+                {link("First", 1, page > 1)}
+                {link("Previous", page.saturating_sub(1), page > 1)}
+                <span>{format!("Page {page} of {pages}")}</span>
+                {link("Next", page + 1, page < pages)}
+                {link("Last", pages, page < pages)}
+            </nav>
+        }
+    });
     let options = |all: Vec<String>, current: Option<String>| {
         std::iter::once((String::new(), "Any".to_string()))
             .chain(all.into_iter().map(|v| (v.clone(), v)))
@@ -643,7 +681,17 @@ fn RemoteAgents(view: RemoteAgentsView) -> impl IntoView {
             <button type="submit">"Filter"</button>
         </form>
         {body}
+        {pager}
     }
+}
+
+/// `name=value` pairs of the non-empty values, each value percent-encoded.
+fn form_urlencoded_pairs(pairs: &[(&str, &str)]) -> Vec<String> {
+    pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", crate::domain::phone_list::encode_component(v)))
+        .collect()
 }
 
 /// The server side: building the views, the simulation form's POST and the event stream.
@@ -727,6 +775,7 @@ pub mod server {
         state: &AppState,
         server: String,
         group: String,
+        page: usize,
     ) -> Result<RemoteAgentsView, ServerFnError> {
         let server = (!server.is_empty()).then_some(server);
         let group = (!group.is_empty()).then_some(group);
@@ -745,16 +794,26 @@ pub mod server {
             let groups = crate::storage::phones::user_groups(&mut conn).await.map_err(ssr::db_error)?;
             (servers, groups)
         };
+        let pages = flows.len().div_ceil(super::BOARD_PAGE).max(1);
+        let page = page.clamp(1, pages);
         let rows = flows
-            .iter()
-            .map(|f| RemoteAgentRow {
-                subject: subject(f),
-                user_group: f.user_group.clone(),
-                verdict: f.report.verdict,
-                problem: f.report.first_problem().map(|n| (n.id, n.reason.clone())),
+            .into_iter()
+            .skip((page - 1) * super::BOARD_PAGE)
+            .take(super::BOARD_PAGE)
+            .map(|a| RemoteAgentRow {
+                subject: FlowSubject {
+                    protocol: if a.webphone { format!("{}(w)", a.protocol) } else { a.protocol },
+                    extension: a.extension,
+                    server_ip: a.server_ip,
+                    full_name: a.full_name,
+                    login: a.login,
+                },
+                user_group: a.user_group,
+                verdict: a.verdict,
+                problem: a.problem,
             })
             .collect();
-        Ok(RemoteAgentsView { rows, counts, servers, groups, server, group })
+        Ok(RemoteAgentsView { rows, page, pages, counts, servers, groups, server, group })
     }
 
     #[derive(serde::Deserialize)]

@@ -17,8 +17,9 @@ use crate::domain::registration::AmiLink;
 use crate::service::conf::status_of;
 use crate::service::registration::AmiLinks;
 use crate::storage::aliases::{list_aliases, AliasRow};
-use crate::storage::phones::{find_phone, find_phone_by_login, list_remote_phones, login_passwords, PhoneRow};
+use crate::storage::phones::{find_phone, find_phone_by_login, login_passwords, PhoneRow};
 use crate::storage::registration::{find_registration, RegistrationRow};
+use crate::storage::remote_agents::remote_phones;
 use crate::storage::servers::{list_server_records, ServerRecord};
 use crate::storage::{conf, now_unix, Db};
 
@@ -60,8 +61,14 @@ struct Context {
 }
 
 impl Context {
-    /// Loads what the flows of `phones` read, in one read transaction.
-    async fn load(db: &Db, links: &AmiLinks, phones: &[PhoneRow]) -> Result<Context, sqlx::Error> {
+    /// Loads what the flows of `phones` read, in one read transaction; `registrations` are the phones'
+    /// registration states when the caller read them already (by server IP and lower-case extension).
+    async fn load(
+        db: &Db,
+        links: &AmiLinks,
+        phones: &[PhoneRow],
+        registrations: Option<HashMap<(String, String), RegistrationRow>>,
+    ) -> Result<Context, sqlx::Error> {
         let mut tx = db.reader().begin().await?;
         let records = list_server_records(&mut tx).await?;
         let confs = conf::all_server_conf(&mut tx).await?;
@@ -72,8 +79,8 @@ impl Context {
             }
         }
         let aliases = list_aliases(&mut tx).await?;
+        // The passwords of the aliases' phones (an alias logs in with one password for all of them).
         let mut logins: Vec<&str> = aliases.iter().flat_map(|a| alias_logins(&a.logins_list)).collect();
-        logins.extend(phones.iter().map(|p| p.login.as_str()));
         logins.sort_unstable_by_key(|l| l.to_ascii_lowercase());
         logins.dedup_by_key(|l| l.to_ascii_lowercase());
         let passwords =
@@ -94,12 +101,18 @@ impl Context {
                 templates.insert(p.template_id.clone(), contents);
             }
         }
-        let mut registrations = HashMap::new();
-        for p in phones {
-            if let Some(r) = find_registration(&mut tx, &p.server_ip, &p.extension).await? {
-                registrations.insert((p.server_ip.clone(), p.extension.to_ascii_lowercase()), r);
+        let registrations = match registrations {
+            Some(r) => r,
+            None => {
+                let mut found = HashMap::new();
+                for p in phones {
+                    if let Some(r) = find_registration(&mut tx, &p.server_ip, &p.extension).await? {
+                        found.insert((p.server_ip.clone(), p.extension.to_ascii_lowercase()), r);
+                    }
+                }
+                found
             }
-        }
+        };
         tx.commit().await?;
         let links = servers.keys().map(|ip| (ip.clone(), links.link(ip))).collect();
         Ok(Context { servers, aliases, passwords, carriers, templates, registrations, links, now: now_unix() })
@@ -239,7 +252,7 @@ pub async fn phone_flow(
         find_phone(&mut conn, extension, server_ip).await?
     };
     let Some(row) = row else { return Ok(None) };
-    let ctx = Context::load(db, links, std::slice::from_ref(&row)).await?;
+    let ctx = Context::load(db, links, std::slice::from_ref(&row), None).await?;
     Ok(Some(ctx.flow(&row, attempt)))
 }
 
@@ -269,40 +282,83 @@ pub async fn simulate_login(
         }
     };
     let Some(row) = row else { return Ok(None) };
-    let ctx = Context::load(db, links, std::slice::from_ref(&row)).await?;
+    let ctx = Context::load(db, links, std::slice::from_ref(&row), None).await?;
     Ok(Some(ctx.flow(&row, Some(attempt))))
 }
 
+/// One remote agent's phone on the readiness board: who, the verdict and the first node that does
+/// not pass (the full report is not kept: a board holds thousands).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteAgent {
+    /// `extension`.
+    pub extension: String,
+    /// `server_ip`.
+    pub server_ip: String,
+    /// `fullname`.
+    pub full_name: String,
+    /// `login`.
+    pub login: String,
+    /// `protocol`.
+    pub protocol: String,
+    /// `user_group`.
+    pub user_group: String,
+    /// A webphone.
+    pub webphone: bool,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The first node that does not pass, and why.
+    pub problem: Option<(NodeId, String)>,
+}
+
 /// The remote agents' phones (EXTERNAL and webphones), optionally of one server and one user group,
-/// each with its flow, worst verdict first, then by where the path breaks, then by extension.
+/// each with its verdict, worst first (silence, unknown, ready), then by the first node that does not
+/// pass, then by extension.
 pub async fn remote_agents(
     db: &Db,
     links: &AmiLinks,
     server_ip: Option<&str>,
     user_group: Option<&str>,
-) -> Result<Vec<PhoneFlow>, sqlx::Error> {
-    let rows = {
-        let mut conn = db.reader().acquire().await?;
-        list_remote_phones(&mut conn, server_ip, user_group).await?
-    };
-    let ctx = Context::load(db, links, &rows).await?;
-    let mut flows: Vec<PhoneFlow> = rows.iter().map(|r| ctx.flow(r, None)).collect();
-    let node_rank = |f: &PhoneFlow| {
-        f.report.first_problem().and_then(|n| NodeId::ALL.iter().position(|id| *id == n.id)).unwrap_or(usize::MAX)
-    };
-    flows.sort_by(|a, b| {
-        (a.report.verdict.rank(), node_rank(a), &a.extension, &a.server_ip).cmp(&(
-            b.report.verdict.rank(),
-            node_rank(b),
-            &b.extension,
-            &b.server_ip,
-        ))
-    });
-    Ok(flows)
+) -> Result<Vec<RemoteAgent>, sqlx::Error> {
+    let (path, server, group) = (db.path().to_string(), server_ip.map(str::to_string), user_group.map(str::to_string));
+    let read = tokio::task::spawn_blocking(move || remote_phones(&path, server.as_deref(), group.as_deref()))
+        .await
+        .map_err(|e| sqlx::Error::Protocol(format!("reading the remote agents' phones: {e}")))?
+        .map_err(|e| sqlx::Error::Protocol(format!("reading the remote agents' phones: {e}")))?;
+    let mut registrations = HashMap::with_capacity(read.len());
+    let mut rows = Vec::with_capacity(read.len());
+    for (phone, registration) in read {
+        registrations.insert((phone.server_ip.clone(), phone.extension.to_ascii_lowercase()), registration);
+        rows.push(phone);
+    }
+    let ctx = Context::load(db, links, &rows, Some(registrations)).await?;
+    let mut agents: Vec<(u8, usize, RemoteAgent)> = rows
+        .into_iter()
+        .map(|row| {
+            let report = evaluate(&ctx.input(&row, None));
+            let problem = report.first_problem().map(|n| (n.id, n.reason.clone()));
+            let rank =
+                problem.as_ref().and_then(|(id, _)| NodeId::ALL.iter().position(|x| x == id)).unwrap_or(usize::MAX);
+            let agent = RemoteAgent {
+                webphone: row.is_webphone.starts_with('Y'),
+                extension: row.extension,
+                server_ip: row.server_ip,
+                full_name: row.fullname,
+                login: row.login,
+                protocol: row.protocol,
+                user_group: row.user_group,
+                verdict: report.verdict,
+                problem,
+            };
+            (report.verdict.rank(), rank, agent)
+        })
+        .collect();
+    // The rows come in extension order, and the sort is stable: equal keys stay by extension.
+    agents.sort_by_key(|(verdict, rank, _)| (*verdict, *rank));
+    Ok(agents.into_iter().map(|(_, _, a)| a).collect())
 }
 
-/// How many flows have each verdict: (ready, will hear silence, unknown).
-pub fn verdict_counts(flows: &[PhoneFlow]) -> (usize, usize, usize) {
-    let count = |v: Verdict| flows.iter().filter(|f| f.report.verdict == v).count();
+/// How many of `agents` have each verdict: (ready, will hear silence, unknown).
+pub fn verdict_counts(agents: &[RemoteAgent]) -> (usize, usize, usize) {
+    let count = |v: Verdict| agents.iter().filter(|a| a.verdict == v).count();
     (count(Verdict::Ready), count(Verdict::WillHearSilence), count(Verdict::Unknown))
 }

@@ -175,7 +175,8 @@ fn conf_phone_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConfPhone> {
     })
 }
 
-fn open_read_only(path: &str) -> rusqlite::Result<rusqlite::Connection> {
+/// A read-only `rusqlite` connection to the database file (for bulk reads on a blocking thread).
+pub(crate) fn open_read_only(path: &str) -> rusqlite::Result<rusqlite::Connection> {
     use rusqlite::{Connection, OpenFlags};
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;

@@ -165,25 +165,6 @@ pub async fn find_phone_by_login(conn: &mut SqliteConnection, login: &str) -> sq
         .await
 }
 
-/// The phones of remote agents: EXTERNAL phones (home and mobile numbers) and browser webphones,
-/// optionally of one server and one user group, by extension.
-pub async fn list_remote_phones(
-    conn: &mut SqliteConnection,
-    server_ip: Option<&str>,
-    user_group: Option<&str>,
-) -> sqlx::Result<Vec<PhoneRow>> {
-    sqlx::query_as::<_, PhoneRow>(concat!(
-        "SELECT ",
-        entry_columns!(),
-        " FROM phones WHERE (protocol = 'EXTERNAL' OR is_webphone IN ('Y', 'Y_API_LAUNCH')) \
-         AND (?1 IS NULL OR server_ip = ?1) AND (?2 IS NULL OR user_group = ?2) ORDER BY extension, server_ip"
-    ))
-    .bind(server_ip)
-    .bind(user_group)
-    .fetch_all(conn)
-    .await
-}
-
 /// The login passwords of the phones with these logins, as `(login, pass)` (secrets: for comparing
 /// only, never shown).
 pub async fn login_passwords(conn: &mut SqliteConnection, logins: &[&str]) -> sqlx::Result<Vec<(String, String)>> {
