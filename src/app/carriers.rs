@@ -380,7 +380,10 @@ pub async fn delete_carrier(
     let state = ssr::state().map_err(|_| CarrierFormError::Failed("server state missing".into()))?;
     match crate::service::carriers::delete_carrier(&state.db, &ssr::actor(&viewer), &carrier_id).await {
         Ok(old) => {
-            leptos_axum::redirect(&format!("/carriers?deleted={}", escape_segment(&old.carrier_id)));
+            leptos_axum::redirect(&format!(
+                "/carriers?deleted={}",
+                crate::domain::phone_list::encode_component(&old.carrier_id)
+            ));
             Ok(())
         }
         Err(CarrierError::NotFound(id)) => {
@@ -431,23 +434,7 @@ fn change_refused(e: crate::service::carriers::CarrierError, form: &CarrierForm)
 
 /// The address of a carrier's page.
 fn carrier_href(carrier_id: &str) -> String {
-    format!("/carriers/{}", escape_segment(carrier_id))
-}
-
-/// `value` as one URL path segment or query value: anything but letters, digits and `.-_`
-/// percent-encoded (carrier ids are letters, digits, `_` and `-`; this only matters for rows written by
-/// other tools).
-fn escape_segment(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_') {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    format!("/carriers/{}", crate::domain::phone_list::encode_component(carrier_id))
 }
 
 /// The carriers list page.

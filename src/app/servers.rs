@@ -345,27 +345,12 @@ fn ami_line(link: &crate::domain::registration::AmiLink) -> String {
 
 /// The address of a server's page.
 fn server_href(server_ip: &str) -> String {
-    format!("/servers/{}", escape_segment(server_ip))
+    format!("/servers/{}", crate::domain::phone_list::encode_component(server_ip))
 }
 
 /// The download address of one generated file.
 fn conf_file_href(server_ip: &str, file: ConfFile) -> String {
     format!("{}/conf/{}", server_href(server_ip), file.file_name())
-}
-
-/// `value` as one URL path segment: anything but letters, digits and `.-_` percent-encoded (server IPs
-/// are dotted digits; this only matters for rows written by other tools).
-fn escape_segment(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_') {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// The form values of a stored server (the AMI secret left out).
