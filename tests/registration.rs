@@ -179,7 +179,8 @@ const PHONES: &[(&str, &str, &str)] = &[
 
 fn asterisk_lists(ami: &AmiTestServer) {
     ami.set_sip_peers(vec![
-        ListedPeer::registered("1001", "203.0.113.5", 5062, "OK (23 ms)"),
+        ListedPeer::registered("1001", "203.0.113.5", 5062, "OK (23 ms)")
+            .with_user_agent("Yealink SIP-T46S 66.86.0.15"),
         ListedPeer::unregistered("1002"),
         ListedPeer::registered("trunk1", "198.51.100.1", 5060, "Unmonitored"),
     ]);
@@ -209,6 +210,12 @@ async fn initial_load_sets_listed_phones_and_marks_unlisted_ones() {
     assert_eq!(r1001.ping_time, Some(23));
     assert_eq!(r1001.contact.as_deref(), Some("203.0.113.5:5062"));
     assert!(r1001.known_to_asterisk);
+    // chan_sip lists no user agent: SIPshowpeer asks each registered peer for it.
+    let r1001 = eventually("1001's user agent", Duration::from_secs(5), || async {
+        env.row("1001").await.filter(|r| r.user_agent.is_some())
+    })
+    .await;
+    assert_eq!(r1001.user_agent.as_deref(), Some("Yealink SIP-T46S 66.86.0.15"));
     // Every list is applied in the same batch; wait for the last one.
     eventually("PJSIP loaded", Duration::from_secs(5), || async {
         env.row("3003").await.filter(|r| r.last_event_at.is_some())
@@ -246,7 +253,18 @@ async fn initial_load_sets_listed_phones_and_marks_unlisted_ones() {
     let actions = ami.actions();
     assert_eq!(header(&actions[0], "Action"), Some("Login"));
     assert_eq!(header(&actions[0], "Events"), Some("system,security"));
-    assert_eq!(ami.action_names()[1..5], ["SIPpeers", "PJSIPShowEndpoints", "PJSIPShowContacts", "IAXpeerlist"]);
+    let names = ami.action_names();
+    assert_eq!(names[1..5], ["SIPpeers", "PJSIPShowEndpoints", "PJSIPShowContacts", "IAXpeerlist"]);
+    // Then details of the registered SIP peers (1001 and the trunk), not of the unregistered 1002.
+    let asked: Vec<String> = ami
+        .actions()
+        .iter()
+        .filter(|a| header(a, "Action") == Some("SIPshowpeer"))
+        .filter_map(|a| header(a, "Peer").map(str::to_string))
+        .collect();
+    let mut sorted = asked.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["1001", "trunk1"], "asked once each: {asked:?}");
     env.stop().await;
     assert_eq!(env.links.link(SERVER), AmiLink::NotConfigured, "no monitor after stop");
     assert_eq!(ami.logoffs(), 1, "the monitor logs off when stopped");
@@ -271,6 +289,16 @@ async fn events_change_the_rows_within_two_seconds() {
     })
     .await;
     assert_eq!((r.contact.as_deref(), r.known_to_asterisk), (Some("198.51.100.20:5060"), true));
+    // Its details come from SIPshowpeer (Asterisk now lists it with its user agent).
+    ami.set_sip_peers(vec![
+        ListedPeer::registered("1001", "203.0.113.5", 5062, "OK (23 ms)"),
+        ListedPeer::registered("1003", "198.51.100.20", 5060, "UNKNOWN").with_user_agent("MicroSIP/3.21.3"),
+    ]);
+    ami.push_event(&peer_status("SIP/1003", "Registered", &[("Address", "198.51.100.20:5060")]));
+    let r =
+        eventually("1003's user agent", within, || async { env.row("1003").await.filter(|r| r.user_agent.is_some()) })
+            .await;
+    assert_eq!(r.user_agent.as_deref(), Some("MicroSIP/3.21.3"));
 
     ami.push_event(&peer_status("SIP/1003", "Reachable", &[("Time", "37")]));
     let r = eventually("1003 reachable", within, || async {
@@ -704,7 +732,8 @@ async fn a_reload_the_conf_worker_confirmed_lists_the_peers_again() {
     env.stop().await;
 }
 
-#[tokio::test]
+/// As the app runs: a multi-threaded runtime (the monitor, the writer and the double in parallel).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_peers_are_applied_in_one_go() {
     const N: usize = 10_000;
     let exts: Vec<String> = (0..N).map(|i| format!("{}", 100_000 + i)).collect();
@@ -721,6 +750,7 @@ async fn ten_thousand_peers_are_applied_in_one_go() {
                     ListedPeer::unregistered(e)
                 } else {
                     ListedPeer::registered(e, "203.0.113.5", 20_000 + (i % 40_000) as u16, "OK (12 ms)")
+                        .with_user_agent(&format!("Yealink SIP-T46S {i}"))
                 }
             })
             .collect(),
@@ -736,26 +766,27 @@ async fn ten_thousand_peers_are_applied_in_one_go() {
     })
     .await;
     let applied = started.elapsed();
+    eventually("every registered phone's user agent", Duration::from_secs(60), || async {
+        (env.scalar("SELECT count(*) FROM dialtone_phone_registration WHERE user_agent LIKE 'Yealink%'").await == 9_000)
+            .then_some(())
+    })
+    .await;
+    let user_agents = started.elapsed();
     assert_eq!(
         env.scalar("SELECT count(*) FROM phones WHERE peer_status = 'REACHABLE' AND ping_time = 12").await,
         9_000
     );
     assert_eq!(env.scalar("SELECT count(*) FROM phones WHERE peer_status = 'UNREGISTERED'").await, 1_001);
     println!(
-        "10,000 SIP peers: connected in {connected_after:?}, listed, applied and committed {:?} after start",
-        applied
+        "10,000 SIP peers: connected in {connected_after:?}, listed, applied and committed {applied:?} after start, \
+         9,000 user agents (SIPshowpeer) {user_agents:?} after start"
     );
     assert!(applied < Duration::from_secs(20), "{applied:?}");
     env.stop().await;
 }
 
-#[tokio::test]
-async fn the_servers_pages_show_the_ami_link() {
-    let ami = AmiTestServer::start().await;
-    asterisk_lists(&ami);
-    let mut env = Env::new(Some(&ami), PHONES).await;
-    env.start(fast());
-    connected(&env).await;
+/// The full web admin over `env`'s database and AMI links, on 127.0.0.1.
+async fn serve(env: &Env) -> (SocketAddr, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let state = AppState {
@@ -769,6 +800,69 @@ async fn the_servers_pages_show_the_ami_link() {
     let server = tokio::spawn(async move {
         let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
     });
+    (addr, server)
+}
+
+#[tokio::test]
+async fn the_phone_page_shows_what_asterisk_reported() {
+    let ami = AmiTestServer::start().await;
+    asterisk_lists(&ami);
+    let mut env = Env::new(Some(&ami), PHONES).await;
+    env.start(fast());
+    connected(&env).await;
+    eventually("1001's user agent", Duration::from_secs(5), || async {
+        env.row("1001").await.filter(|r| r.user_agent.is_some())
+    })
+    .await;
+    ami.push_event(&security("ChallengeResponseFailed", "SIP", "1003"));
+    eventually("1003's failure", Duration::from_secs(2), || async {
+        env.row("1003").await.filter(|r| r.last_failure.is_some())
+    })
+    .await;
+    let (addr, server) = serve(&env).await;
+    let cookie = common::session(addr, "apiadmin", "apipass1").await;
+    let page = |ext: &'static str| {
+        let cookie = cookie.clone();
+        async move {
+            let r =
+                common::http_with(addr, "GET", &format!("/phones/{SERVER}/{ext}"), &[("Cookie", &cookie)], None).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            r.body
+        }
+    };
+    let body = page("1001").await;
+    for needle in [
+        "<dd data-testid=\"registration\">REACHABLE</dd>",
+        "<dt>Registration source</dt><dd>Asterisk manager connected since 20",
+        "<dt>Round trip</dt><dd>23 ms</dd>",
+        "<dt>Registered from</dt><dd>203.0.113.5:5062</dd>",
+        "<dt>Device (User-Agent)</dt><dd>Yealink SIP-T46S 66.86.0.15</dd>",
+        "<dt>Last change seen</dt><dd>20",
+    ] {
+        assert!(body.contains(needle), "{needle} missing in {body}");
+    }
+    assert!(!body.contains("Last failure"), "none for 1001");
+    let body = page("1003").await;
+    assert!(
+        body.contains("<dt>Last failure</dt><dd>wrong password from 203.0.113.5 (the device must use the registration password, not the login password) (20"),
+        "{body}"
+    );
+    assert!(body.contains("<dt>Asterisk</dt><dd>has no peer of this name"), "1003 is not listed: {body}");
+    // EXTERNAL phones never register: no registration facts.
+    let body = page("4001").await;
+    assert!(!body.contains("Registration source"), "{body}");
+    server.abort();
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn the_servers_pages_show_the_ami_link() {
+    let ami = AmiTestServer::start().await;
+    asterisk_lists(&ami);
+    let mut env = Env::new(Some(&ami), PHONES).await;
+    env.start(fast());
+    connected(&env).await;
+    let (addr, server) = serve(&env).await;
     let cookie = common::session(addr, "apiadmin", "apipass1").await;
     let list = common::http_with(addr, "GET", "/servers", &[("Cookie", &cookie)], None).await;
     assert_eq!(list.status, 200);

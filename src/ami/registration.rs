@@ -1,5 +1,6 @@
 //! What Asterisk's manager says about peer registration, parsed into plain structs: the peer lists
-//! (`SIPpeers`, `IAXpeerlist`, `PJSIPShowEndpoints`, `PJSIPShowContacts`) and the events that
+//! (`SIPpeers`, `IAXpeerlist`, `PJSIPShowEndpoints`, `PJSIPShowContacts`), a `chan_sip` peer's details
+//! (`SIPshowpeer`) and the events that
 //! change registration state (`PeerStatus`, `ContactStatus`, the security events `InvalidPassword`,
 //! `ChallengeResponseFailed` and `InvalidAccountID`, and reloads).
 //!
@@ -297,6 +298,54 @@ pub fn parse_list_item(action: ListAction, event: &Message) -> Option<ListItem> 
                 user_agent: non_empty(event.get("UserAgent")),
             }))
         }
+    }
+}
+
+/// What `SIPshowpeer` tells about one `chan_sip` peer beyond its `PeerEntry`: the device's
+/// `User-Agent` and the full contact it registered (`chan_sip.c` `_sip_show_peer`, manager form).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SipPeerDetail {
+    /// `ObjectName`: the peer name.
+    pub name: String,
+    /// `SIP-Useragent`, when not empty.
+    pub user_agent: Option<String>,
+    /// `Reg-Contact` (older `chan_sip` writes `Reg-Contact :`), when not empty.
+    pub reg_contact: Option<String>,
+}
+
+/// How Asterisk answered `SIPshowpeer`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SipShowPeer {
+    /// `Response: Success` with the peer's details.
+    Found(SipPeerDetail),
+    /// `Response: Error`, `Message: Peer <name> not found.` (or `Peer: <name> not found`): the peer
+    /// went away meanwhile.
+    NotFound,
+    /// The action is unknown (`chan_sip` is not loaded) or refused: asking again is pointless.
+    Unavailable(String),
+}
+
+/// Parses the answer to `SIPshowpeer` (one response message, not an event list).
+pub fn parse_sip_show_peer(response: &Message) -> SipShowPeer {
+    let message = response.get("Message").unwrap_or_default().trim().to_string();
+    match response.response() {
+        Some(r) if r.eq_ignore_ascii_case("Success") => match non_empty(response.get("ObjectName")) {
+            Some(name) => SipShowPeer::Found(SipPeerDetail {
+                name,
+                user_agent: non_empty(response.get("SIP-Useragent")),
+                reg_contact: non_empty(response.get("Reg-Contact")),
+            }),
+            None => SipShowPeer::NotFound,
+        },
+        Some(r) if r.eq_ignore_ascii_case("Error") => {
+            let lower = message.to_ascii_lowercase();
+            if lower.contains("not found") {
+                SipShowPeer::NotFound
+            } else {
+                SipShowPeer::Unavailable(if message.is_empty() { "(no message)".to_string() } else { message })
+            }
+        }
+        other => SipShowPeer::Unavailable(format!("unexpected response {:?}", other.unwrap_or_default())),
     }
 }
 
@@ -862,5 +911,49 @@ mod tests {
         assert_eq!(parse_event(&channel), Some(RegistrationEvent::Reloaded(Some(Technology::Sip))));
         assert_eq!(parse_event(&msg(&[("Event", "FullyBooted"), ("Status", "Fully Booted")])), None);
         assert_eq!(parse_event(&msg(&[("Response", "Success")])), None);
+    }
+
+    #[test]
+    fn sip_show_peer_answers() {
+        // The manager form of chan_sip's `_sip_show_peer` (abridged: the fields around the ones read).
+        let found = msg(&[
+            ("Response", "Success"),
+            ("ActionID", "a9"),
+            ("Channeltype", "SIP"),
+            ("ObjectName", "1001"),
+            ("ChanObjectType", "peer"),
+            ("SecretExist", "Y"),
+            ("Dynamic", "Y"),
+            ("Address-IP", "203.0.113.5"),
+            ("Address-Port", "5062"),
+            ("Default-Username", "1001"),
+            ("Codecs", "(ulaw|alaw)"),
+            ("Status", "OK (23 ms)"),
+            ("SIP-Useragent", "Zoiper rv2.10.20"),
+            ("Reg-Contact", "sip:1001@203.0.113.5:5062;ob"),
+            ("QualifyFreq", "60000 ms"),
+        ]);
+        assert_eq!(
+            parse_sip_show_peer(&found),
+            SipShowPeer::Found(SipPeerDetail {
+                name: "1001".into(),
+                user_agent: Some("Zoiper rv2.10.20".into()),
+                reg_contact: Some("sip:1001@203.0.113.5:5062;ob".into()),
+            })
+        );
+        let unregistered =
+            msg(&[("Response", "Success"), ("ObjectName", "1002"), ("SIP-Useragent", ""), ("Reg-Contact", "")]);
+        assert_eq!(
+            parse_sip_show_peer(&unregistered),
+            SipShowPeer::Found(SipPeerDetail { name: "1002".into(), user_agent: None, reg_contact: None })
+        );
+        let gone = msg(&[("Response", "Error"), ("ActionID", "a9"), ("Message", "Peer not found")]);
+        assert_eq!(parse_sip_show_peer(&gone), SipShowPeer::NotFound);
+        let unknown = msg(&[("Response", "Error"), ("Message", "Invalid/unknown command: SIPshowpeer.")]);
+        assert!(
+            matches!(parse_sip_show_peer(&unknown), SipShowPeer::Unavailable(m) if m.starts_with("Invalid/unknown"))
+        );
+        let denied = msg(&[("Response", "Error"), ("Message", "Permission denied")]);
+        assert_eq!(parse_sip_show_peer(&denied), SipShowPeer::Unavailable("Permission denied".into()));
     }
 }

@@ -73,6 +73,9 @@ pub struct PhoneDetails {
     pub registration: String,
     /// Whether this protocol registers at all (EXTERNAL and Zap do not).
     pub registers: bool,
+    /// What is known of the registration beyond its state (label, value), for registering
+    /// protocols: the server's AMI link, round trip, address, device, last change, last failure.
+    pub registration_facts: Vec<(String, String)>,
     /// The Asterisk configuration and its state.
     pub conf: ConfView,
     /// The newest [`HISTORY_LIMIT`] audit entries, newest first.
@@ -243,6 +246,7 @@ fn PhoneView(phone: PhoneDetails, can_manage: bool, can_delete: bool, can_reveal
         groups,
         registration,
         registers,
+        registration_facts,
         conf,
         history,
         revealed,
@@ -327,7 +331,7 @@ fn PhoneView(phone: PhoneDetails, can_manage: bool, can_delete: bool, can_reveal
                 })
                 .collect_view()}
         </div>
-        <ConfSection conf registration registers />
+        <ConfSection conf registration registers registration_facts />
         <HistorySection history />
         {can_delete.then(|| view! { <DeleteSection key /> })}
     }
@@ -411,7 +415,12 @@ fn SecretValue(field: Field, key: PhoneKey, can_reveal: bool, revealed: Option<S
 
 /// The registration state and the Asterisk configuration (stanza, dialplan, state).
 #[component]
-fn ConfSection(conf: ConfView, registration: String, registers: bool) -> impl IntoView {
+fn ConfSection(
+    conf: ConfView,
+    registration: String,
+    registers: bool,
+    registration_facts: Vec<(String, String)>,
+) -> impl IntoView {
     let ConfView { label, detail, peer_file, stanza, dialplan, refusal } = conf;
     let registration = if registers {
         registration
@@ -424,6 +433,10 @@ fn ConfSection(conf: ConfView, registration: String, registers: bool) -> impl In
             <dl>
                 <dt>"Registration"</dt>
                 <dd data-testid="registration">{registration}</dd>
+                {registration_facts
+                    .into_iter()
+                    .map(|(label, value)| view! { <dt>{label}</dt><dd>{value}</dd> })
+                    .collect_view()}
                 <dt>"Configuration state"</dt>
                 <dd data-testid="conf-state">
                     <span class=format!("badge conf-{}", label.replace(' ', "-"))>{label.clone()}</span>
@@ -617,10 +630,12 @@ mod server {
     use super::{PhoneDetails, PhonePageView, HISTORY_LIMIT, REVEAL_PARAM};
     use crate::app::ssr;
     use crate::domain::access::Viewer;
+    use crate::domain::registration::AmiLink;
     use crate::domain::{Field, Protocol};
     use crate::service::phones::{self, PhoneError};
-    use crate::service::{admin, conf, Actor};
+    use crate::service::{admin, conf, registration, Actor};
     use crate::state::AppState;
+    use crate::storage::registration::RegistrationRow;
 
     /// The outcome of a no-JavaScript reveal, given to the page render as context.
     #[derive(Debug, Clone)]
@@ -672,8 +687,18 @@ mod server {
             Some(FormReveal(Err(e))) => (Vec::new(), Some(e)),
             None => (Vec::new(), None),
         };
+        let registers = Protocol::parse(&row.protocol).is_some_and(Protocol::registers);
+        let registration_facts = if registers {
+            let stored = registration::phone_registration(&state.db, &row.server_ip, &row.extension)
+                .await
+                .map_err(ssr::db_error)?;
+            registration_facts(&state.ami.link(&row.server_ip), stored.as_ref())
+        } else {
+            Vec::new()
+        };
         view.phone = Some(PhoneDetails {
-            registers: Protocol::parse(&row.protocol).is_some_and(Protocol::registers),
+            registers,
+            registration_facts,
             extension: row.extension,
             server_ip: row.server_ip,
             full_name: row.fullname,
@@ -687,6 +712,42 @@ mod server {
             reveal_error,
         });
         Ok(view)
+    }
+
+    /// The registration facts the page lists under the state (label, value).
+    fn registration_facts(link: &AmiLink, stored: Option<&RegistrationRow>) -> Vec<(String, String)> {
+        let mut facts = vec![(
+            "Registration source".to_string(),
+            match link {
+                AmiLink::NotConfigured => {
+                    "none: give this server AMI settings (Servers, edit) to follow registrations live".to_string()
+                }
+                other => format!("Asterisk manager {}", other.summary(conf::utc_stamp)),
+            },
+        )];
+        let Some(r) = stored else {
+            return facts;
+        };
+        let mut fact = |label: &str, value: Option<String>| {
+            if let Some(value) = value.filter(|v| !v.is_empty()) {
+                facts.push((label.to_string(), value));
+            }
+        };
+        fact("Round trip", r.ping_time.map(|ms| format!("{ms} ms")));
+        fact("Registered from", r.contact.clone());
+        fact("Device (User-Agent)", r.user_agent.clone());
+        fact("Last change seen", r.last_event_at.map(conf::utc_stamp));
+        fact(
+            "Last failure",
+            r.last_failure.as_ref().map(|f| match r.last_failure_at {
+                Some(at) => format!("{f} ({})", conf::utc_stamp(at)),
+                None => f.clone(),
+            }),
+        );
+        if r.last_event_at.is_some() && !r.known_to_asterisk {
+            fact("Asterisk", Some("has no peer of this name: its configuration was not loaded yet".to_string()));
+        }
+        facts
     }
 
     /// The phone's stanza (secret lines masked) and conf state.

@@ -7,7 +7,8 @@
 //! `PJSIPShowEndpoints` + `PJSIPShowContacts`, `IAXpeerlist`; an action Asterisk does not know means
 //! that channel driver is not loaded, one it refuses is skipped), then follows `PeerStatus`,
 //! `ContactStatus` and the security events, reloading a technology's lists after a reload and every
-//! [`RegistrationSettings::resync`]. It pings every 20 s (no answer within 10 s: reconnect) and
+//! [`RegistrationSettings::resync`], and asks `chan_sip` for each newly registered peer's details
+//! (`SIPshowpeer`, for its User-Agent; see `details`). It pings every 20 s (no answer within 10 s: reconnect) and
 //! reconnects with exponential backoff (1 s doubling to 30 s). A supervisor re-reads the servers
 //! table every couple of seconds and starts, restarts or stops monitors whose settings changed.
 //!
@@ -17,6 +18,7 @@
 //! Knows the AMI client, storage and the domain; nothing of HTTP or the UI.
 
 mod apply;
+mod details;
 mod load;
 mod writer;
 
@@ -28,12 +30,13 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::ami::registration::{parse_event, RegistrationEvent, Technology};
+use crate::ami::registration::{parse_event, PeerState, RegistrationEvent, Technology};
 use crate::ami::{AmiConfig, AmiSession, Message};
 use crate::domain::registration::AmiLink;
 use crate::storage::registration::{list_server_ami, ServerAmiRow};
 use crate::storage::{now_unix, Db};
 
+use details::{Answered, Details};
 use load::{actions_for, Fed, Loads};
 use writer::{Job, Report};
 
@@ -121,6 +124,17 @@ impl AmiLinks {
         let mut map = self.inner.write().unwrap_or_else(|p| p.into_inner());
         map.remove(server_ip);
     }
+}
+
+/// The stored registration state of the phone `extension` on `server_ip` (as the monitor last
+/// wrote it); `None` when there is no such phone.
+pub async fn phone_registration(
+    db: &Db,
+    server_ip: &str,
+    extension: &str,
+) -> sqlx::Result<Option<crate::storage::registration::RegistrationRow>> {
+    let mut conn = db.reader().acquire().await?;
+    crate::storage::registration::find_registration(&mut conn, server_ip, extension).await
 }
 
 /// What a server's row asks for: a monitor with this configuration, nothing, or an error to show.
@@ -351,8 +365,41 @@ impl ServerMonitor {
         Ok(())
     }
 
-    /// Handles one message of the event stream (not a `Ping` answer).
-    async fn handle(&self, session: &mut AmiSession, loads: &mut Loads, message: &Message) -> Result<(), Ended> {
+    /// Handles one message of the event stream (not a `Ping` answer), then sends the `SIPshowpeer`
+    /// actions it made due.
+    async fn handle(
+        &self,
+        session: &mut AmiSession,
+        loads: &mut Loads,
+        details: &mut Details,
+        message: &Message,
+    ) -> Result<(), Ended> {
+        self.take(session, loads, details, message).await?;
+        while let Some(peer) = details.next_to_send() {
+            let action = Message::action("SIPshowpeer").with_header("Peer", peer.as_str());
+            let id = session.send_action(action).await.map_err(failed)?;
+            details.sent(id, peer);
+        }
+        Ok(())
+    }
+
+    /// Applies one message: an answer to `SIPshowpeer`, part of a list load, or an event.
+    async fn take(
+        &self,
+        session: &mut AmiSession,
+        loads: &mut Loads,
+        details: &mut Details,
+        message: &Message,
+    ) -> Result<(), Ended> {
+        match details.feed(message) {
+            Some(Answered::Detail(detail)) => return self.send(Report::SipDetail(detail)).await,
+            Some(Answered::Nothing) => return Ok(()),
+            Some(Answered::Unavailable(why)) => {
+                tracing::warn!(server_ip = %self.server_ip, "registration: SIP user agents not read, Asterisk refused SIPshowpeer: {why}");
+                return Ok(());
+            }
+            None => {}
+        }
         match loads.feed(message) {
             Fed::Consumed | Fed::Held => {}
             Fed::Finished(f) => {
@@ -364,9 +411,17 @@ impl ServerMonitor {
                     );
                 }
                 if let Some(s) = f.snapshot {
+                    if s.technology == Technology::Sip {
+                        for (peer, o) in &s.observed {
+                            if let Some(address) = &o.contact {
+                                details.registered(peer, address);
+                            }
+                        }
+                    }
                     self.send(Report::Snapshot(s)).await?;
                 }
                 for event in f.events {
+                    note_registration(details, &event);
                     self.send(Report::Event(event)).await?;
                 }
             }
@@ -376,7 +431,10 @@ impl ServerMonitor {
                         self.start_load(session, loads, tech).await?;
                     }
                 }
-                Some(event) => self.send(Report::Event(event)).await?,
+                Some(event) => {
+                    note_registration(details, &event);
+                    self.send(Report::Event(event)).await?
+                }
                 None => {}
             },
         }
@@ -420,6 +478,7 @@ impl ServerMonitor {
         let s = &self.settings;
         applied.borrow_and_update();
         let mut loads = Loads::default();
+        let mut details = Details::default();
         for tech in [Technology::Sip, Technology::Pjsip, Technology::Iax2] {
             if let Err(ended) = self.start_load(session, &mut loads, tech).await {
                 return ended;
@@ -430,15 +489,16 @@ impl ServerMonitor {
         let mut ping: Option<(String, Instant)> = None;
         let mut next_resync = Instant::now() + s.resync;
         loop {
-            // The next timer: the ping's deadline, the next ping (not while lists load: their data
-            // shows the link is alive), list silence, or the next resync.
+            // The next timer: the ping's deadline, the next ping (not while lists load or details are
+            // awaited: their data shows the link is alive), silence meanwhile, or the next resync.
+            let busy = loads.any() || details.any();
             let mut wake = next_resync;
             match &ping {
                 Some((_, deadline)) => wake = wake.min(*deadline),
-                None if !loads.any() => wake = wake.min(next_ping),
+                None if !busy => wake = wake.min(next_ping),
                 None => {}
             }
-            if loads.any() {
+            if busy {
                 wake = wake.min(last_message + s.ping_timeout);
             }
             tokio::select! {
@@ -462,7 +522,7 @@ impl ServerMonitor {
                     if pong {
                         ping = None;
                         next_ping = Instant::now() + s.ping_every;
-                    } else if let Err(ended) = self.handle(session, &mut loads, &message).await {
+                    } else if let Err(ended) = self.handle(session, &mut loads, &mut details, &message).await {
                         return ended;
                     }
                 }
@@ -472,10 +532,11 @@ impl ServerMonitor {
                     if ping.as_ref().is_some_and(|(_, deadline)| now >= *deadline) {
                         return lost(format!("AMI {addr}: no answer to Ping within {:?}", s.ping_timeout));
                     }
-                    if loads.any() && now >= last_message + s.ping_timeout {
-                        return lost(format!("AMI {addr}: peer list: no data within {:?}", s.ping_timeout));
+                    if busy && now >= last_message + s.ping_timeout {
+                        let what = if loads.any() { "peer list" } else { "SIPshowpeer" };
+                        return lost(format!("AMI {addr}: {what}: no data within {:?}", s.ping_timeout));
                     }
-                    if ping.is_none() && !loads.any() && now >= next_ping {
+                    if ping.is_none() && !busy && now >= next_ping {
                         match session.send_action(Message::action("Ping")).await {
                             Ok(id) => ping = Some((id, now + s.ping_timeout)),
                             Err(e) => return failed(e),
@@ -491,6 +552,21 @@ impl ServerMonitor {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Notes a `chan_sip` peer's registration, so its details are asked for.
+fn note_registration(details: &mut Details, event: &RegistrationEvent) {
+    if let RegistrationEvent::Peer(p) = event {
+        let registered = matches!(p.state, PeerState::Registered | PeerState::Reachable | PeerState::Lagged);
+        if p.technology != Technology::Sip {
+            return;
+        }
+        match &p.address {
+            Some(address) if registered => details.registered(&p.peer, address),
+            _ if p.state == PeerState::Unregistered => details.unregistered(&p.peer),
+            _ => {}
         }
     }
 }

@@ -53,17 +53,30 @@ pub struct ListedPeer {
     /// `Status`, as Asterisk prints it: `OK (12 ms)`, `LAGGED (900 ms)`, `UNREACHABLE`, `UNKNOWN`,
     /// `Unmonitored`.
     pub status: String,
+    /// The `User-Agent` it registered with (`SIP-Useragent` of `SIPshowpeer`; empty: none).
+    pub user_agent: String,
 }
 
 impl ListedPeer {
     /// A registered peer.
     pub fn registered(name: &str, ip: &str, port: u16, status: &str) -> ListedPeer {
-        ListedPeer { name: name.into(), addr: Some((ip.into(), port)), status: status.into() }
+        ListedPeer {
+            name: name.into(),
+            addr: Some((ip.into(), port)),
+            status: status.into(),
+            user_agent: String::new(),
+        }
     }
 
     /// A configured peer with no registration.
     pub fn unregistered(name: &str) -> ListedPeer {
-        ListedPeer { name: name.into(), addr: None, status: "UNKNOWN".into() }
+        ListedPeer { name: name.into(), addr: None, status: "UNKNOWN".into(), user_agent: String::new() }
+    }
+
+    /// The same peer, registered by a device sending this `User-Agent`.
+    pub fn with_user_agent(mut self, user_agent: &str) -> ListedPeer {
+        self.user_agent = user_agent.into();
+        self
     }
 }
 
@@ -656,6 +669,23 @@ fn handle(shared: &Shared, session: &mut Session, message: Headers) -> Option<Re
             reply(out)
         }
         "command" => command(shared, id, header(&message, "Command").unwrap_or_default()),
+        "sipshowpeer" if list_available(shared, "sippeers") => {
+            let name = header(&message, "Peer").unwrap_or_default();
+            let found = {
+                let state = shared.state();
+                if state.peers.refused.contains(&action) {
+                    return reply(response("Error", id, "Permission denied"));
+                }
+                state.peers.sip.iter().find(|p| p.name.eq_ignore_ascii_case(name)).cloned()
+            };
+            if name.is_empty() {
+                return reply(response("Error", id, "Peer: <name> missing."));
+            }
+            match found {
+                Some(p) => reply(sip_show_peer(id, &p)),
+                None => reply(response("Error", id, &format!("Peer {name} not found."))),
+            }
+        }
         "sippeers" | "iaxpeerlist" | "pjsipshowendpoints" | "pjsipshowcontacts" if list_available(shared, &action) => {
             let peers = shared.state().peers.clone();
             if peers.refused.contains(&action) {
@@ -737,6 +767,44 @@ fn listack(id: &str, message: &str) -> String {
         out.push_str(&format!("ActionID: {id}\r\n"));
     }
     out.push_str(&format!("EventList: start\r\nMessage: {message}\r\n\r\n"));
+    out
+}
+
+/// `chan_sip`'s `manager_sip_show_peer` / `_sip_show_peer` (manager form, Asterisk 13-16), with
+/// the fields around the ones a client reads.
+fn sip_show_peer(id: &str, p: &ListedPeer) -> String {
+    let mut out = "Response: Success\r\n".to_string();
+    if !id.is_empty() {
+        out.push_str(&format!("ActionID: {id}\r\n"));
+    }
+    let (ip, port) = match &p.addr {
+        Some((ip, port)) => (ip.clone(), port.to_string()),
+        None => ("(null)".to_string(), "0".to_string()),
+    };
+    let contact = match &p.addr {
+        Some((ip, port)) => format!("sip:{}@{ip}:{port}", p.name),
+        None => String::new(),
+    };
+    out.push_str(&format!(
+        "Channeltype: SIP\r\nObjectName: {name}\r\nChanObjectType: peer\r\nSecretExist: Y\r\n\
+         RemoteSecretExist: N\r\nMD5SecretExist: N\r\nContext: default\r\nLanguage: \r\nAMAflags: Unknown\r\n\
+         CID-CallingPres: Presentation Allowed, Not Screened\r\nCallgroup: \r\nPickupgroup: \r\n\
+         MOHSuggest: \r\nVoiceMailbox: \r\nTransferMode: open\r\nLastMsgsSent: -1\r\nMaxforwards: 0\r\n\
+         Call-limit: 2147483647\r\nBusy-level: 0\r\nMaxCallBR: 384 kbps\r\nDynamic: Y\r\n\
+         Callerid: \"\" <>\r\nRegExpire: 3580 seconds\r\nSIP-AuthInsecure: no\r\nSIP-Forcerport: Y\r\n\
+         SIP-Comedia: Y\r\nACL: N\r\nSIP-CanReinvite: N\r\nSIP-DirectMedia: N\r\nSIP-PromiscRedir: N\r\n\
+         SIP-UserPhone: N\r\nSIP-VideoSupport: N\r\nSIP-TextSupport: N\r\nSIP-T.38Support: N\r\n\
+         SIP-T.38EC: Unknown\r\nSIP-T.38MaxDtgrm: 4294967295\r\nSIP-Sess-Timers: Accept\r\n\
+         SIP-Sess-Refresh: uas\r\nSIP-Sess-Expires: 1800\r\nSIP-Sess-Min: 90\r\nSIP-RTP-Engine: asterisk\r\n\
+         SIP-Encryption: N\r\nSIP-RTCP-Mux: N\r\nSIP-DTMFmode: rfc2833\r\nToHost: \r\nAddress-IP: {ip}\r\n\
+         Address-Port: {port}\r\nDefault-addr-IP: (null)\r\nDefault-addr-port: 0\r\n\
+         Default-Username: {name}\r\nCodecs: (ulaw|gsm)\r\nStatus: {status}\r\nSIP-Useragent: {ua}\r\n\
+         Reg-Contact: {contact}\r\nQualifyFreq: 60000 ms\r\nKeepalive: 0 ms\r\nParkinglot: \r\n\
+         SIP-Use-Reason-Header: N\r\nDescription: \r\n\r\n",
+        name = p.name,
+        status = p.status,
+        ua = p.user_agent,
+    ));
     out
 }
 

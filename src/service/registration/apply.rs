@@ -3,7 +3,7 @@
 //! failure texts. No I/O; the writer reads and stores the rows.
 
 use crate::ami::registration::{
-    Contact, ContactState, PeerState, PeerStatusEvent, SecurityEvent, SecurityKind, Technology,
+    Contact, ContactState, PeerState, PeerStatusEvent, SecurityEvent, SecurityKind, SipPeerDetail, Technology,
 };
 use crate::domain::registration::PeerStatus;
 use crate::storage::registration::{PhoneRegistration, RegistrationRow};
@@ -173,6 +173,17 @@ pub fn apply_contact(old: &RegistrationRow, c: &Contact, now: i64) -> Option<Reg
     changed(old, new, now)
 }
 
+/// The state after `SIPshowpeer` described this phone's peer: its User-Agent (an empty one keeps
+/// the stored value; the registration state itself comes from the lists and events).
+pub fn apply_sip_detail(old: &RegistrationRow, detail: &SipPeerDetail, now: i64) -> Option<RegistrationRow> {
+    let mut new = old.clone();
+    new.known_to_asterisk = true;
+    if detail.user_agent.is_some() {
+        new.user_agent = detail.user_agent.clone();
+    }
+    changed(old, new, now)
+}
+
 /// How a security event's `AccountID` matched the phone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccountMatch {
@@ -261,6 +272,20 @@ mod tests {
 
     fn phone(state: RegistrationRow) -> PhoneRegistration {
         PhoneRegistration { extension: "1001".into(), protocol: "SIP".into(), login: "cc1001".into(), state }
+    }
+
+    #[test]
+    fn sip_details_give_the_user_agent() {
+        let detail = |ua: Option<&str>| SipPeerDetail {
+            name: "1001".into(),
+            user_agent: ua.map(String::from),
+            reg_contact: Some("sip:1001@203.0.113.5:5060".into()),
+        };
+        let new = apply_sip_detail(&registered_row(), &detail(Some("Zoiper rv2.10")), 300).expect("changed");
+        assert_eq!(new.user_agent.as_deref(), Some("Zoiper rv2.10"));
+        assert_eq!((new.peer_status, new.ping_time, new.last_event_at), (PeerStatus::Reachable, Some(20), Some(300)));
+        assert_eq!(apply_sip_detail(&new, &detail(Some("Zoiper rv2.10")), 301), None, "nothing new");
+        assert_eq!(apply_sip_detail(&new, &detail(None), 302), None, "an empty one keeps the stored value");
     }
 
     #[test]

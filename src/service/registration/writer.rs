@@ -9,7 +9,7 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::ami::registration::{RegistrationEvent, Technology};
+use crate::ami::registration::{RegistrationEvent, SipPeerDetail, Technology};
 use crate::storage::registration::{self as store, PhoneRegistration};
 use crate::storage::Db;
 
@@ -27,6 +27,8 @@ pub enum Report {
     Event(RegistrationEvent),
     /// A finished list load of one technology.
     Snapshot(Snapshot),
+    /// A `chan_sip` peer's details (`SIPshowpeer`).
+    SipDetail(SipPeerDetail),
 }
 
 /// One report from one server, with when it was received.
@@ -65,7 +67,7 @@ pub fn start(db: Db, settings: RegistrationSettings) -> (mpsc::Sender<Job>, Join
                             Report::Snapshot(s) => {
                                 Some(format!("{} {} ({} listed)", j.server_ip, s.technology.name(), s.entries))
                             }
-                            Report::Event(_) => None,
+                            Report::Event(_) | Report::SipDetail(_) => None,
                         })
                         .collect();
                     if snapshots.is_empty() {
@@ -95,6 +97,7 @@ async fn apply_batch(db: &Db, batch: &[Job]) -> sqlx::Result<usize> {
         written += match &job.report {
             Report::Snapshot(s) => apply_snapshot(&mut tx, &job.server_ip, s, job.at).await?,
             Report::Event(e) => apply_event(&mut tx, &job.server_ip, e, job.at).await?,
+            Report::SipDetail(d) => apply_sip_detail(&mut tx, &job.server_ip, d, job.at).await?,
         };
     }
     tx.commit().await?;
@@ -132,6 +135,21 @@ async fn write_new(
             Ok(1)
         }
         None => Ok(0),
+    }
+}
+
+async fn apply_sip_detail(
+    conn: &mut sqlx::SqliteConnection,
+    server_ip: &str,
+    detail: &SipPeerDetail,
+    now: i64,
+) -> sqlx::Result<usize> {
+    match store::find_phone_registration(conn, server_ip, &detail.name).await? {
+        Some(phone) if phone.protocol.eq_ignore_ascii_case(Technology::Sip.name()) => {
+            let new = apply::apply_sip_detail(&phone.state, detail, now);
+            write_new(conn, server_ip, &phone, new).await
+        }
+        _ => Ok(0),
     }
 }
 
