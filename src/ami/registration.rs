@@ -1,8 +1,8 @@
 //! What Asterisk's manager says about peer registration, parsed into plain structs: the peer lists
-//! (`SIPpeers`, `IAXpeerlist`, `PJSIPShowEndpoints`, `PJSIPShowContacts`), a `chan_sip` peer's details
-//! (`SIPshowpeer`) and the events that
-//! change registration state (`PeerStatus`, `ContactStatus`, the security events `InvalidPassword`,
-//! `ChallengeResponseFailed` and `InvalidAccountID`, and reloads).
+//! (`SIPpeers`, `IAXpeerlist`, `PJSIPShowEndpoints`, `PJSIPShowContacts`), a `chan_sip` peer's
+//! details (`SIPshowpeer`) and the events that change registration state (`PeerStatus`,
+//! `ContactStatus`, the security events `InvalidPassword`, `ChallengeResponseFailed` and
+//! `InvalidAccountID`, and reloads).
 //!
 //! Formats follow Asterisk's own code (`chan_sip.c` `_sip_show_peers_one`, `chan_iax2.c`
 //! `_iax2_show_peers_one`, `res_pjsip` `ami_show_contacts`/`ami_show_endpoints`, the stasis
