@@ -14,7 +14,7 @@ const browser = await chromium.launch({
 });
 const pages = process.env.SCREENSHOT_PAGES?.split(",") ?? [
   "/sign-in", "/", "/phones", "/phones?q=zz-no-match", "/phones/new", "@review", "@phone", "@edit", "/servers",
-  "/servers/new", "/servers/10.10.10.15",
+  "/servers/new", "/servers/10.10.10.15", "/carriers", "/carriers/new", "/remote-agents", "/login-check",
 ];
 for (const width of [1280, 390]) {
   const context = await browser.newContext({ viewport: { width, height: 900 } });

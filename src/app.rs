@@ -6,6 +6,7 @@
 mod busy_button;
 mod carriers;
 pub mod flow;
+mod form_kit;
 mod overview;
 pub mod phone_page;
 mod phones;

@@ -186,6 +186,15 @@ pub enum CarrierAction {
     /// Add a carrier, with the web admin's rules (Dialtone stores it; it does not write it into
     /// Asterisk's conf files).
     Add(CarrierAddArgs),
+    /// List every carrier: id, server, protocol, active, its dial patterns (never the registration
+    /// string: it may hold the trunk's password).
+    List,
+    /// Delete a carrier (audited). EXTERNAL phones whose numbers only it routed will hear silence.
+    Delete {
+        /// `carrier_id`.
+        #[arg(long)]
+        id: String,
+    },
 }
 
 /// `carrier add` arguments.
@@ -309,6 +318,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Carrier { action: CarrierAction::Add(a) } => carrier_add(&db, &actor, a).await,
+        Command::Carrier { action: CarrierAction::List } => carrier_list(&db).await,
+        Command::Carrier { action: CarrierAction::Delete { id } } => {
+            let gone = carriers::delete_carrier(&db, &actor, &id).await?;
+            println!("carrier {} deleted from server {}", gone.carrier_id, gone.server_ip);
+            Ok(())
+        }
         Command::Demo => {
             let report = crate::service::demo::load_demo(&db).await?;
             println!(
@@ -395,6 +410,22 @@ async fn carrier_add(db: &Db, actor: &Actor, a: CarrierAddArgs) -> anyhow::Resul
         if patterns.len() == 1 { "" } else { "s" },
         if patterns.is_empty() { String::new() } else { format!(" ({})", patterns.join(", ")) }
     );
+    Ok(())
+}
+
+async fn carrier_list(db: &Db) -> anyhow::Result<()> {
+    let rows = carriers::list_carriers(db).await?;
+    if rows.is_empty() {
+        println!("no carriers");
+        return Ok(());
+    }
+    println!("{:<15}  {:<15}  {:<9}  {:<6}  patterns", "carrier_id", "server_ip", "protocol", "active");
+    for r in rows {
+        let entry = crate::domain::dial_pattern::parse_dialplan_entry(&r.dialplan_entry);
+        let patterns: Vec<&str> = entry.patterns.iter().map(|p| p.pattern.as_str()).collect();
+        let patterns = if patterns.is_empty() { "(none)".to_string() } else { patterns.join(", ") };
+        println!("{:<15}  {:<15}  {:<9}  {:<6}  {patterns}", r.carrier_id, r.server_ip, r.protocol, r.active);
+    }
     Ok(())
 }
 

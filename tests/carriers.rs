@@ -584,6 +584,18 @@ async fn the_cli_adds_carriers_with_the_same_rules() {
     let (ok, _, err) = run(&mut add(&["--id", "cli7", "--dialplan-entry-file", "/nonexistent/entry.conf"]));
     assert!(!ok && err.contains("could not read /nonexistent/entry.conf"), "{err}");
 
+    // The list shows the patterns, never the registration string.
+    let (ok, out, err) = run(dialtone(&db).args(["carrier", "list"]));
+    assert!(ok, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(lines[0].starts_with("carrier_id") && lines[0].ends_with("patterns"), "{out}");
+    assert!(lines[1].starts_with("cli1") && lines[1].contains("10.0.0.5") && lines[1].contains("  Y  "), "{out}");
+    assert!(lines[1].ends_with("_91NXXNXXXXXX, _9011."), "{out}");
+    assert!(lines[2].starts_with("cli6") && lines[2].contains("SIP"), "{out}");
+    assert!(lines[2].contains("  N  ") && lines[2].ends_with("_1NXXNXXXXXX"), "{out}");
+    assert!(!out.contains(SECRET), "no registration string in the list");
+
     let db = Db::open(db.to_str().expect("utf-8"), Durability::Process).await.expect("open");
     let rows = carriers::list_carriers(&db).await.expect("list");
     let ids: Vec<&str> = rows.iter().map(|r| r.carrier_id.as_str()).collect();
@@ -601,6 +613,28 @@ async fn the_cli_adds_carriers_with_the_same_rules() {
     .expect("audit");
     assert_eq!(audit.len(), 2);
     assert!(audit[1].starts_with("ADMIN ADD CARRIER cli6 cli ") && !audit[1].contains(SECRET), "{}", audit[1]);
+    drop(conn);
+    db.close().await;
+
+    // Delete: audited without the registration string; a second delete names the missing carrier.
+    let path = dir.path().join("cli.db");
+    let (ok, out, err) = run(dialtone(&path).args(["carrier", "delete", "--id", "cli6"]));
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "carrier cli6 deleted from server 10.0.0.5");
+    let (ok, _, err) = run(dialtone(&path).args(["carrier", "delete", "--id", "cli6"]));
+    assert!(!ok && err.contains("no carrier with carrier_id cli6"), "{err}");
+    let (ok, out, _) = run(dialtone(&path).args(["carrier", "list"]));
+    assert!(ok && out.lines().count() == 2 && out.contains("cli1") && !out.contains("cli6"), "{out}");
+    let db = Db::open(path.to_str().expect("utf-8"), Durability::Process).await.expect("open");
+    let mut conn = db.reader().acquire().await.expect("conn");
+    let deleted: Vec<String> = sqlx::query_scalar(
+        "SELECT event_diff FROM vicidial_admin_log WHERE event_code = 'ADMIN DELETE CARRIER' AND record_id = 'cli6'",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .expect("audit");
+    assert_eq!(deleted.len(), 1);
+    assert!(!deleted[0].contains(SECRET), "{}", deleted[0]);
     drop(conn);
     db.close().await;
 }

@@ -23,6 +23,10 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
 use super::busy_button::BusyButton;
+use super::form_kit::{
+    described_by, problems_of, refusal_of, CheckField, FormNames, FormOutcome, FormRefusal, Refusal, SelectField,
+    SubmitButton, TextField,
+};
 use crate::domain::carrier::CarrierField;
 use crate::domain::Protocol;
 
@@ -88,14 +92,7 @@ impl CarrierForm {
     }
 }
 
-/// One refused value: the field (a [`CarrierForm`] field name) and the message naming it and the rule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldProblem {
-    /// The field.
-    pub field: String,
-    /// The message.
-    pub message: String,
-}
+pub use super::form_kit::FieldProblem;
 
 /// Why adding, changing or deleting a carrier was refused. Nothing was stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -116,6 +113,18 @@ pub enum CarrierFormError {
     #[error("{0}")]
     Failed(String),
 }
+
+impl FormRefusal for CarrierFormError {
+    fn refusal(&self) -> Refusal {
+        match self {
+            CarrierFormError::Invalid { problems, .. } => Refusal::Fields(problems.clone()),
+            other => Refusal::Other(other.to_string()),
+        }
+    }
+}
+
+/// How the carrier form names its fields (ids `carrier-…`).
+const NAMES: FormNames = FormNames { id_prefix: "carrier", noun: "carrier", label_of };
 
 impl FromServerFnError for CarrierFormError {
     type Encoder = JsonEncoding;
@@ -544,7 +553,7 @@ fn CarrierList(data: CarrierListView) -> impl IntoView {
             <h1>"Carriers"</h1>
             {add()}
         </div>
-        <p class="carriers-hint">{NOT_WRITTEN}</p>
+        <p class="form-hint">{NOT_WRITTEN}</p>
         {body}
     }
 }
@@ -582,14 +591,14 @@ pub fn NewCarrierPage() -> impl IntoView {
                                     .into_any();
                             }
                             view! {
-                                <div class="card carriers-form">
-                                    <p class="carriers-hint">{NOT_WRITTEN}</p>
+                                <div class="card form-card">
+                                    <p class="form-hint">{NOT_WRITTEN}</p>
                                     <ActionForm action>
-                                        <FormOutcome value=outcome />
+                                        <FormOutcome names=NAMES refusal=refusal_of(outcome) />
                                         <CarrierFields
                                             values
                                             servers
-                                            problems=problems_of(outcome)
+                                            problems=problems_of(refusal_of(outcome))
                                             editing=false
                                             registration_resent=refused
                                         />
@@ -679,14 +688,14 @@ pub fn CarrierDetailPage() -> impl IntoView {
                                 <TestNumber href=href.clone() test=page.test.clone() />
                                 {if page.can_manage {
                                     view! {
-                                        <section class="card carriers-form" aria-labelledby="carrier-edit-h">
+                                        <section class="card form-card" aria-labelledby="carrier-edit-h">
                                             <h2 id="carrier-edit-h">"Settings"</h2>
                                             <ActionForm action>
-                                                <FormOutcome value=outcome />
+                                                <FormOutcome names=NAMES refusal=refusal_of(outcome) />
                                                 <CarrierFields
                                                     values
                                                     servers=page.servers.clone()
-                                                    problems=problems_of(outcome)
+                                                    problems=problems_of(refusal_of(outcome))
                                                     editing=true
                                                     registration_resent=refused
                                                 />
@@ -698,7 +707,7 @@ pub fn CarrierDetailPage() -> impl IntoView {
                                         .into_any()
                                 } else {
                                     view! {
-                                        <FormOutcome value=outcome />
+                                        <FormOutcome names=NAMES refusal=refusal_of(outcome) />
                                         <SettingsView form=page.form.clone() registration_set=page.registration_set />
                                     }
                                         .into_any()
@@ -726,133 +735,24 @@ pub fn CarrierDetailPage() -> impl IntoView {
     }
 }
 
-/// The last result of a form's action (`None` before the first submission).
-type Outcome = Option<Result<(), CarrierFormError>>;
-
-/// The field refusals in an action's last result.
-fn problems_of(value: Signal<Outcome>) -> Signal<Vec<FieldProblem>> {
-    Signal::derive(move || match value.get() {
-        Some(Err(CarrierFormError::Invalid { problems, .. })) => problems,
-        _ => Vec::new(),
-    })
-}
-
-/// The refusal of the last submission, at the top of the form: every refused field with its label.
-#[component]
-fn FormOutcome(value: Signal<Outcome>) -> impl IntoView {
-    move || match value.get() {
-        Some(Err(CarrierFormError::Invalid { problems, .. })) => Some(
-            view! {
-                <div role="alert" class="error carriers-alert">
-                    <p>"The carrier was not saved. Correct these fields:"</p>
-                    <ul>
-                        {problems
-                            .into_iter()
-                            .map(|p| {
-                                let href = format!("#{}", field_id(&p.field));
-                                view! {
-                                    <li>
-                                        <a href=href>{label_of(&p.field)}</a>
-                                        {format!(": {}", p.message)}
-                                    </li>
-                                }
-                            })
-                            .collect_view()}
-                    </ul>
-                </div>
-            }
-            .into_any(),
-        ),
-        Some(Err(e)) => Some(
-            view! { <p role="alert" class="error carriers-alert">{format!("The carrier was not saved: {e}")}</p> }
-                .into_any(),
-        ),
-        _ => None,
-    }
-}
-
-/// The submit button; shows that the form is being sent while it is (with JavaScript).
-#[component]
-fn SubmitButton(label: &'static str, busy: &'static str) -> impl IntoView {
-    view! {
-        <div class="carriers-actions">
-            <BusyButton label=label.to_string() busy=busy.to_string() class="button primary".to_string() />
-        </div>
-    }
-}
-
 /// A field's label, by field name.
 fn label_of(field: &str) -> &'static str {
     CarrierField::from_param(field).map_or("Field", CarrierField::label)
-}
-
-/// The input id of a field.
-fn field_id(field: &str) -> String {
-    format!("carrier-{}", field.replace('_', "-"))
-}
-
-/// The `aria-describedby` of a field: its hint, then its error when there is one.
-fn described_by(hint_id: &str, error_id: &str, has_error: bool) -> String {
-    if has_error {
-        format!("{hint_id} {error_id}")
-    } else {
-        hint_id.to_string()
-    }
-}
-
-/// A one-line text input with its label, hint and refusal.
-#[component]
-fn TextField(
-    name: &'static str,
-    value: String,
-    problems: Signal<Vec<FieldProblem>>,
-    hint: &'static str,
-    #[prop(optional)] readonly: bool,
-    #[prop(optional)] required: bool,
-    #[prop(optional)] maxlength: Option<&'static str>,
-) -> impl IntoView {
-    let id = field_id(name);
-    let (hint_id, error_id) = (format!("{id}-hint"), format!("{id}-error"));
-    let error = move || problems.get().into_iter().find(|p| p.field == name).map(|p| p.message);
-    let described = {
-        let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
-        move || described_by(&hint_id, &error_id, error().is_some())
-    };
-    view! {
-        <div class="field carriers-field">
-            <label for=id.clone()>{label_of(name)}</label>
-            <input
-                id=id
-                name=name
-                type="text"
-                value=value
-                readonly=readonly
-                required=required
-                maxlength=maxlength
-                autocomplete="off"
-                spellcheck="false"
-                aria-invalid=move || error().map(|_| "true")
-                aria-describedby=described
-            />
-            <p class="carriers-hint" id=hint_id>{hint}</p>
-            {move || error().map(|e| view! { <p class="carriers-field-error" id=error_id.clone()>{e}</p> })}
-        </div>
-    }
 }
 
 /// The dialplan entry's text area with its label, hint and refusal.
 #[component]
 fn DialplanField(value: String, problems: Signal<Vec<FieldProblem>>) -> impl IntoView {
     let name = "dialplan_entry";
-    let id = field_id(name);
+    let id = NAMES.id(name);
     let (hint_id, error_id) = (format!("{id}-hint"), format!("{id}-error"));
     let error = move || problems.get().into_iter().find(|p| p.field == name).map(|p| p.message);
     let described = {
         let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
-        move || described_by(&hint_id, &error_id, error().is_some())
+        move || described_by(Some(&hint_id), &error_id, error().is_some())
     };
     view! {
-        <div class="field carriers-field carriers-wide">
+        <div class="field form-field carriers-wide">
             <label for=id.clone()>{label_of(name)}</label>
             <textarea
                 id=id
@@ -866,11 +766,11 @@ fn DialplanField(value: String, problems: Signal<Vec<FieldProblem>>) -> impl Int
             >
                 {textarea_text(&value)}
             </textarea>
-            <p class="carriers-hint" id=hint_id>
+            <p class="form-hint" id=hint_id>
                 "Only exten => and same => lines, e.g. exten => _91NXXNXXXXXX,1,Dial(SIP/mytrunk/${EXTEN:1},,tTo). "
                 "Comments start with ;. No [context] headers, #include or include/switch lines."
             </p>
-            {move || error().map(|e| view! { <p class="carriers-field-error" id=error_id.clone()>{e}</p> })}
+            {move || error().map(|e| view! { <p class="form-field-error" id=error_id.clone()>{e}</p> })}
         </div>
     }
 }
@@ -892,49 +792,6 @@ fn textarea_text(value: &str) -> String {
         }
     }
     out
-}
-
-/// A select with its label, hint and refusal. A stored value outside the options (written by another
-/// tool) stays selectable, so saving other fields does not change it silently.
-#[component]
-fn SelectField(
-    name: &'static str,
-    value: String,
-    options: Vec<(String, String)>,
-    problems: Signal<Vec<FieldProblem>>,
-    hint: &'static str,
-) -> impl IntoView {
-    let id = field_id(name);
-    let (hint_id, error_id) = (format!("{id}-hint"), format!("{id}-error"));
-    let error = move || problems.get().into_iter().find(|p| p.field == name).map(|p| p.message);
-    let described = {
-        let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
-        move || described_by(&hint_id, &error_id, error().is_some())
-    };
-    let mut options = options;
-    if !value.is_empty() && !options.iter().any(|(v, _)| *v == value) {
-        options.insert(0, (value.clone(), value.clone()));
-    }
-    view! {
-        <div class="field carriers-field">
-            <label for=id.clone()>{label_of(name)}</label>
-            <select id=id name=name aria-describedby=described aria-invalid=move || error().map(|_| "true")>
-                {options
-                    .into_iter()
-                    .map(|(v, text)| {
-                        let selected = v == value;
-                        view! {
-                            <option value=v selected=selected>
-                                {text}
-                            </option>
-                        }
-                    })
-                    .collect_view()}
-            </select>
-            <p class="carriers-hint" id=hint_id>{hint}</p>
-            {move || error().map(|e| view! { <p class="carriers-field-error" id=error_id.clone()>{e}</p> })}
-        </div>
-    }
 }
 
 /// Every field of the carrier form (the same for adding and editing; when editing the id is
@@ -961,9 +818,9 @@ fn CarrierFields(
         _ => "Optional, one line, e.g. register => user:secret@sip.example.com:5060/user. Holds a password: shown only to users who may change carriers.",
     };
     view! {
-        <fieldset class="carriers-group">
+        <fieldset class="form-group">
             <legend>"Carrier"</legend>
-            <TextField
+            <TextField names=NAMES
                 name="carrier_id"
                 value=v.carrier_id
                 problems
@@ -972,40 +829,27 @@ fn CarrierFields(
                 required=true
                 maxlength="15"
             />
-            <TextField name="carrier_name" value=v.carrier_name problems hint="1 to 50 characters." required=true maxlength="50" />
-            <TextField
+            <TextField names=NAMES name="carrier_name" value=v.carrier_name problems hint="1 to 50 characters." required=true maxlength="50" />
+            <TextField names=NAMES
                 name="carrier_description"
                 value=v.carrier_description
                 problems
                 hint="Optional, up to 255 characters."
                 maxlength="255"
             />
-            <div class="carriers-check">
-                <input
-                    id="carrier-active"
-                    name="active"
-                    type="checkbox"
-                    value="Y"
-                    checked=v.active.is_some()
-                    aria-describedby="carrier-active-hint"
-                />
-                <label for="carrier-active">{label_of("active")}</label>
-                <p class="carriers-hint" id="carrier-active-hint">
-                    "Only active carriers route calls; an active carrier needs at least one exten => line."
-                </p>
-            </div>
+            <CheckField names=NAMES name="active" checked=v.active.is_some() hint="Only active carriers route calls; an active carrier needs at least one exten => line." />
         </fieldset>
-        <fieldset class="carriers-group">
+        <fieldset class="form-group">
             <legend>"Trunk"</legend>
-            <SelectField
+            <SelectField names=NAMES
                 name="server_ip"
                 value=v.server_ip
                 options=server_options
                 problems
                 hint="The Asterisk server the trunk is on: its EXTERNAL phones are dialed through it."
             />
-            <SelectField name="protocol" value=v.protocol options=protocols problems hint="The trunk's channel driver." />
-            <TextField
+            <SelectField names=NAMES name="protocol" value=v.protocol options=protocols problems hint="The trunk's channel driver." />
+            <TextField names=NAMES
                 name="registration_string"
                 value=v.registration_string
                 problems
@@ -1013,7 +857,7 @@ fn CarrierFields(
                 maxlength="255"
             />
         </fieldset>
-        <fieldset class="carriers-group">
+        <fieldset class="form-group">
             <legend>"Dialplan"</legend>
             <DialplanField value=v.dialplan_entry problems />
         </fieldset>
@@ -1065,7 +909,7 @@ fn PatternsSection(patterns: Vec<PatternView>, problems: Vec<String>, active: bo
     };
     let problems = (!problems.is_empty()).then(|| {
         view! {
-            <div role="alert" class="error carriers-alert">
+            <div role="alert" class="error form-alert">
                 <p>"The stored dialplan entry has lines Dialtone cannot use:"</p>
                 <ul>{problems.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
             </div>
@@ -1074,10 +918,10 @@ fn PatternsSection(patterns: Vec<PatternView>, problems: Vec<String>, active: bo
     view! {
         <section class="card" aria-labelledby="carrier-patterns-h">
             <h2 id="carrier-patterns-h">"Dial patterns"</h2>
-            <p class="carriers-hint">{state}</p>
+            <p class="form-hint">{state}</p>
             {problems}
             {list}
-            <p class="carriers-hint">{NOT_WRITTEN}</p>
+            <p class="form-hint">{NOT_WRITTEN}</p>
         </section>
     }
 }
@@ -1107,7 +951,7 @@ fn TestNumber(href: String, test: Option<NumberTest>) -> impl IntoView {
         <section class="card carriers-test" aria-labelledby="carrier-test-h">
             <h2 id="carrier-test-h">"Test a number"</h2>
             <form method="get" action=href>
-                <div class="field carriers-field">
+                <div class="field form-field">
                     <label for="carrier-test-number">"Number"</label>
                     <input
                         id="carrier-test-number"
@@ -1119,11 +963,11 @@ fn TestNumber(href: String, test: Option<NumberTest>) -> impl IntoView {
                         autocomplete="off"
                         aria-describedby="carrier-test-hint"
                     />
-                    <p class="carriers-hint" id="carrier-test-hint">
+                    <p class="form-hint" id="carrier-test-hint">
                         "As the dialer dials it, e.g. an EXTERNAL phone's dialplan number such as 913125551234."
                     </p>
                 </div>
-                <div class="carriers-actions">
+                <div class="form-actions">
                     <button type="submit" class="button secondary">"Test"</button>
                 </div>
             </form>
@@ -1155,7 +999,7 @@ fn DeleteSection(carrier_id: String, href: String) -> impl IntoView {
                         <input type="checkbox" name="confirm" value="yes" required />
                         {format!("I understand: delete carrier {carrier_id}")}
                     </label>
-                    <div class="carriers-actions">
+                    <div class="form-actions">
                         <BusyButton label="Delete".to_string() busy="Deleting…".to_string() class="danger".to_string() />
                         <a class="button secondary" href=href>
                             "Cancel"
@@ -1187,7 +1031,7 @@ fn SettingsView(form: CarrierForm, registration_set: bool) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="carrier-settings-h">
             <h2 id="carrier-settings-h">"Settings"</h2>
-            <dl class="carriers-dl">
+            <dl class="settings-dl">
                 {rows
                     .into_iter()
                     .map(|(k, v)| {
@@ -1200,7 +1044,7 @@ fn SettingsView(form: CarrierForm, registration_set: bool) -> impl IntoView {
             </dl>
             <h3>"Dialplan entry"</h3>
             <pre class="carriers-pre">{form.dialplan_entry.clone()}</pre>
-            <p class="carriers-hint">"Changing carriers needs server rights (modify_servers)."</p>
+            <p class="form-hint">"Changing carriers needs server rights (modify_servers)."</p>
         </section>
     }
 }

@@ -26,7 +26,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
-use super::busy_button::BusyButton;
+use super::form_kit::{
+    problems_of, refusal_of, CheckField, FormNames, FormOutcome, FormRefusal, Refusal, SelectField, SubmitButton,
+    TextField,
+};
 use crate::domain::asterisk_conf::ConfFile;
 use crate::domain::GMT_OFFSETS;
 
@@ -113,14 +116,7 @@ impl ServerForm {
     }
 }
 
-/// One refused value: the field (a [`ServerForm`] field name) and the message naming it and the rule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldProblem {
-    /// The field.
-    pub field: String,
-    /// The message.
-    pub message: String,
-}
+pub use super::form_kit::FieldProblem;
 
 /// Why adding or changing a server was refused. Nothing was stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
@@ -141,6 +137,18 @@ pub enum ServerFormError {
     #[error("{0}")]
     Failed(String),
 }
+
+impl FormRefusal for ServerFormError {
+    fn refusal(&self) -> Refusal {
+        match self {
+            ServerFormError::Invalid { problems, .. } => Refusal::Fields(problems.clone()),
+            other => Refusal::Other(other.to_string()),
+        }
+    }
+}
+
+/// How the server form names its fields (ids `server-…`).
+const NAMES: FormNames = FormNames { id_prefix: "server", noun: "server", label_of };
 
 impl FromServerFnError for ServerFormError {
     type Encoder = JsonEncoding;
@@ -561,12 +569,12 @@ pub fn NewServerPage() -> impl IntoView {
                                 _ => defaults,
                             };
                             view! {
-                                <div class="card servers-form">
+                                <div class="card form-card">
                                     <ActionForm action>
-                                        <FormOutcome value=outcome />
+                                        <FormOutcome names=NAMES refusal=refusal_of(outcome) />
                                         <ServerFields
                                             values
-                                            problems=problems_of(outcome)
+                                            problems=problems_of(refusal_of(outcome))
                                             editing=false
                                             secret_set=false
                                         />
@@ -651,13 +659,13 @@ pub fn ServerDetailPage() -> impl IntoView {
                                 />
                                 {if page.can_manage {
                                     view! {
-                                        <section class="card servers-form" aria-labelledby="server-edit-h">
+                                        <section class="card form-card" aria-labelledby="server-edit-h">
                                             <h2 id="server-edit-h">"Settings"</h2>
                                             <ActionForm action>
-                                                <FormOutcome value=outcome />
+                                                <FormOutcome names=NAMES refusal=refusal_of(outcome) />
                                                 <ServerFields
                                                     values
-                                                    problems=problems_of(outcome)
+                                                    problems=problems_of(refusal_of(outcome))
                                                     editing=true
                                                     secret_set=page.ami_secret_set
                                                 />
@@ -668,7 +676,7 @@ pub fn ServerDetailPage() -> impl IntoView {
                                         .into_any()
                                 } else {
                                     view! {
-                                        <FormOutcome value=outcome />
+                                        <FormOutcome names=NAMES refusal=refusal_of(outcome) />
                                         <SettingsView form=page.form.clone() secret_set=page.ami_secret_set />
                                     }
                                         .into_any()
@@ -696,61 +704,6 @@ pub fn ServerDetailPage() -> impl IntoView {
     }
 }
 
-/// The last result of a form's action (`None` before the first submission).
-type Outcome = Option<Result<(), ServerFormError>>;
-
-/// The field refusals in an action's last result.
-fn problems_of(value: Signal<Outcome>) -> Signal<Vec<FieldProblem>> {
-    Signal::derive(move || match value.get() {
-        Some(Err(ServerFormError::Invalid { problems, .. })) => problems,
-        _ => Vec::new(),
-    })
-}
-
-/// The refusal of the last submission, at the top of the form: every refused field with its label.
-#[component]
-fn FormOutcome(value: Signal<Outcome>) -> impl IntoView {
-    move || match value.get() {
-        Some(Err(ServerFormError::Invalid { problems, .. })) => Some(
-            view! {
-                <div role="alert" class="error servers-alert">
-                    <p>"The server was not saved. Correct these fields:"</p>
-                    <ul>
-                        {problems
-                            .into_iter()
-                            .map(|p| {
-                                let href = format!("#{}", field_id(&p.field));
-                                view! {
-                                    <li>
-                                        <a href=href>{label_of(&p.field)}</a>
-                                        {format!(": {}", p.message)}
-                                    </li>
-                                }
-                            })
-                            .collect_view()}
-                    </ul>
-                </div>
-            }
-            .into_any(),
-        ),
-        Some(Err(e)) => Some(
-            view! { <p role="alert" class="error servers-alert">{format!("The server was not saved: {e}")}</p> }
-                .into_any(),
-        ),
-        _ => None,
-    }
-}
-
-/// The submit button; shows that the form is being sent while it is (with JavaScript).
-#[component]
-fn SubmitButton(label: &'static str, busy: &'static str) -> impl IntoView {
-    view! {
-        <div class="servers-actions">
-            <BusyButton label=label.to_string() busy=busy.to_string() class="button primary".to_string() />
-        </div>
-    }
-}
-
 /// Every field's label, by field name.
 fn label_of(field: &str) -> &'static str {
     match field {
@@ -772,115 +725,6 @@ fn label_of(field: &str) -> &'static str {
         "ami_user" => "AMI user",
         "ami_secret" => "AMI secret",
         _ => "Field",
-    }
-}
-
-/// The input id of a field.
-fn field_id(field: &str) -> String {
-    format!("server-{}", field.replace('_', "-"))
-}
-
-/// A text input with its label, hint and refusal.
-#[component]
-fn TextField(
-    name: &'static str,
-    value: String,
-    problems: Signal<Vec<FieldProblem>>,
-    #[prop(optional)] hint: Option<&'static str>,
-    #[prop(optional)] kind: Option<&'static str>,
-    #[prop(optional)] readonly: bool,
-    #[prop(optional)] required: bool,
-    #[prop(optional)] maxlength: Option<&'static str>,
-    #[prop(optional)] autocomplete: Option<&'static str>,
-) -> impl IntoView {
-    let id = field_id(name);
-    let (hint_id, error_id) = (format!("{id}-hint"), format!("{id}-error"));
-    let error = move || problems.get().into_iter().find(|p| p.field == name).map(|p| p.message);
-    let described = {
-        let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
-        move || {
-            let mut ids = Vec::new();
-            if hint.is_some() {
-                ids.push(hint_id.clone());
-            }
-            if error().is_some() {
-                ids.push(error_id.clone());
-            }
-            (!ids.is_empty()).then(|| ids.join(" "))
-        }
-    };
-    view! {
-        <div class="field servers-field">
-            <label for=id.clone()>{label_of(name)}</label>
-            <input
-                id=id
-                name=name
-                type=kind.unwrap_or("text")
-                value=value
-                readonly=readonly
-                required=required
-                maxlength=maxlength
-                autocomplete=autocomplete.unwrap_or("off")
-                aria-invalid=move || error().map(|_| "true")
-                aria-describedby=described
-            />
-            {hint.map(|h| view! { <p class="servers-hint" id=hint_id>{h}</p> })}
-            {move || error().map(|e| view! { <p class="servers-field-error" id=error_id.clone()>{e}</p> })}
-        </div>
-    }
-}
-
-/// A Y/N setting as a checkbox (ticked sends `Y`; unticked sends nothing, stored as `N`).
-#[component]
-fn CheckField(name: &'static str, checked: bool, hint: &'static str) -> impl IntoView {
-    let id = field_id(name);
-    let hint_id = format!("{id}-hint");
-    view! {
-        <div class="servers-check">
-            <input id=id.clone() name=name type="checkbox" value="Y" checked=checked aria-describedby=hint_id.clone() />
-            <label for=id>{label_of(name)}</label>
-            <p class="servers-hint" id=hint_id>{hint}</p>
-        </div>
-    }
-}
-
-/// A select with its label and refusal.
-#[component]
-fn SelectField(
-    name: &'static str,
-    value: String,
-    options: Vec<(String, String)>,
-    problems: Signal<Vec<FieldProblem>>,
-    hint: &'static str,
-) -> impl IntoView {
-    let id = field_id(name);
-    let (hint_id, error_id) = (format!("{id}-hint"), format!("{id}-error"));
-    let error = move || problems.get().into_iter().find(|p| p.field == name).map(|p| p.message);
-    // A stored value outside the list (written by another tool) stays selectable, so saving other
-    // fields does not change it silently; the service refuses it if it breaks a rule.
-    let mut options = options;
-    if !value.is_empty() && !options.iter().any(|(v, _)| *v == value) {
-        options.insert(0, (value.clone(), value.clone()));
-    }
-    view! {
-        <div class="field servers-field">
-            <label for=id.clone()>{label_of(name)}</label>
-            <select id=id name=name aria-describedby=hint_id.clone() aria-invalid=move || error().map(|_| "true")>
-                {options
-                    .into_iter()
-                    .map(|(v, text)| {
-                        let selected = v == value;
-                        view! {
-                            <option value=v selected=selected>
-                                {text}
-                            </option>
-                        }
-                    })
-                    .collect_view()}
-            </select>
-            <p class="servers-hint" id=hint_id>{hint}</p>
-            {move || error().map(|e| view! { <p class="servers-field-error" id=error_id.clone()>{e}</p> })}
-        </div>
     }
 }
 
@@ -907,9 +751,9 @@ fn ServerFields(
         "Dotted IPv4 address, e.g. 10.10.10.15."
     };
     view! {
-        <fieldset class="servers-group">
+        <fieldset class="form-group">
             <legend>"Server"</legend>
-            <TextField
+            <TextField names=NAMES
                 name="server_ip"
                 value=v.server_ip
                 problems
@@ -918,7 +762,7 @@ fn ServerFields(
                 required=true
                 maxlength="15"
             />
-            <TextField
+            <TextField names=NAMES
                 name="server_id"
                 value=v.server_id
                 problems
@@ -926,12 +770,12 @@ fn ServerFields(
                 required=true
                 maxlength="10"
             />
-            <TextField name="server_description" value=v.server_description problems maxlength="255" />
-            <CheckField name="active" checked=v.active.is_some() hint="Inactive servers stay in the lists." />
+            <TextField names=NAMES name="server_description" value=v.server_description problems maxlength="255" />
+            <CheckField names=NAMES name="active" checked=v.active.is_some() hint="Inactive servers stay in the lists." />
         </fieldset>
-        <fieldset class="servers-group">
+        <fieldset class="form-group">
             <legend>"Asterisk"</legend>
-            <TextField
+            <TextField names=NAMES
                 name="asterisk_version"
                 value=v.asterisk_version
                 problems
@@ -939,24 +783,24 @@ fn ServerFields(
                 required=true
                 maxlength="20"
             />
-            <CheckField
+            <CheckField names=NAMES
                 name="active_asterisk_server"
                 checked=v.active_asterisk_server.is_some()
                 hint="Asterisk runs on this server."
             />
-            <CheckField
+            <CheckField names=NAMES
                 name="generate_vicidial_conf"
                 checked=v.generate_vicidial_conf.is_some()
                 hint="Dialtone writes this server's phone conf files."
             />
-            <SelectField
+            <SelectField names=NAMES
                 name="allowed_sip_stacks"
                 value=v.allowed_sip_stacks
                 options=stacks
                 problems
                 hint="The SIP channel drivers phones on this server may use."
             />
-            <TextField
+            <TextField names=NAMES
                 name="ext_context"
                 value=v.ext_context
                 problems
@@ -964,23 +808,23 @@ fn ServerFields(
                 required=true
                 maxlength="20"
             />
-            <SelectField name="local_gmt" value=v.local_gmt options=offsets problems hint="Hours from GMT." />
+            <SelectField names=NAMES name="local_gmt" value=v.local_gmt options=offsets problems hint="Hours from GMT." />
         </fieldset>
-        <fieldset class="servers-group">
+        <fieldset class="form-group">
             <legend>"Agents and webphones"</legend>
-            <CheckField
+            <CheckField names=NAMES
                 name="active_agent_login_server"
                 checked=v.active_agent_login_server.is_some()
                 hint="Agents may log in with phones on this server."
             />
-            <TextField
+            <TextField names=NAMES
                 name="external_server_ip"
                 value=v.external_server_ip
                 problems
                 hint="Address remote webphones use; may be empty."
                 maxlength="100"
             />
-            <TextField
+            <TextField names=NAMES
                 name="web_socket_url"
                 value=v.web_socket_url
                 problems
@@ -988,15 +832,15 @@ fn ServerFields(
                 maxlength="255"
             />
         </fieldset>
-        <fieldset class="servers-group">
+        <fieldset class="form-group">
             <legend>"Asterisk Manager Interface (AMI)"</legend>
-            <p class="servers-hint">
+            <p class="form-hint">
                 "With AMI settings Dialtone reloads Asterisk after writing the files; without, reload it by hand."
             </p>
-            <TextField name="ami_host" value=v.ami_host problems hint="Empty: no AMI." maxlength="255" />
-            <TextField name="ami_port" value=v.ami_port problems kind="number" hint="Usually 5038." />
-            <TextField name="ami_user" value=v.ami_user problems maxlength="20" />
-            <TextField
+            <TextField names=NAMES name="ami_host" value=v.ami_host problems hint="Empty: no AMI." maxlength="255" />
+            <TextField names=NAMES name="ami_port" value=v.ami_port problems kind="number" hint="Usually 5038." />
+            <TextField names=NAMES name="ami_user" value=v.ami_user problems maxlength="20" />
+            <TextField names=NAMES
                 name="ami_secret"
                 value=String::new()
                 problems
@@ -1044,7 +888,7 @@ fn SettingsView(form: ServerForm, secret_set: bool) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="server-settings-h">
             <h2 id="server-settings-h">"Settings"</h2>
-            <dl class="servers-dl">
+            <dl class="settings-dl">
                 {rows
                     .into_iter()
                     .map(|(k, v)| {
@@ -1055,7 +899,7 @@ fn SettingsView(form: ServerForm, secret_set: bool) -> impl IntoView {
                     })
                     .collect_view()}
             </dl>
-            <p class="servers-hint">"Changing servers needs server rights (modify_servers)."</p>
+            <p class="form-hint">"Changing servers needs server rights (modify_servers)."</p>
         </section>
     }
 }
@@ -1076,7 +920,7 @@ fn AmiState(summary: String, state: String) -> impl IntoView {
             <p data-testid="ami-link" data-ami=state>
                 {format!("AMI: {summary}")}
             </p>
-            {hint.map(|h| view! { <p class="servers-hint">{h}</p> })}
+            {hint.map(|h| view! { <p class="form-hint">{h}</p> })}
         </section>
     }
 }
@@ -1136,7 +980,7 @@ fn ConfState(server_ip: String, conf: ConfStateView, can_download: bool) -> impl
         <section class="card servers-conf" aria-labelledby="server-conf-h">
             <h2 id="server-conf-h">"Asterisk configuration"</h2>
             <p data-testid="conf-summary">{conf.summary.clone()}</p>
-            <dl class="servers-dl">
+            <dl class="settings-dl">
                 <dt>"Last generated"</dt>
                 <dd>{or_never(&conf.generated_at)}</dd>
                 <dt>"Last applied"</dt>
