@@ -251,3 +251,47 @@ async fn demo_data_from_the_web_needs_phone_and_server_rights() {
     let home = http_with(addr, "GET", "/", &[("Cookie", &admin)], None).await;
     assert!(!home.body.contains("Load demo data"));
 }
+
+#[tokio::test]
+async fn a_phone_sharing_no_codec_with_its_carriers_is_warned_on_its_page() {
+    let server = demo_server().await;
+    let cookie = session(server.addr, "apiadmin", "apipass1").await;
+    // As VICIdial's own screens store them: the phone's codecs, the carriers' peer definitions.
+    let mut tx = server.db.write().await.expect("tx");
+    sqlx::query("UPDATE phones SET codecs_list = 'g729' WHERE extension = 'demodesk9'")
+        .execute(&mut *tx)
+        .await
+        .expect("codecs");
+    sqlx::query(
+        "UPDATE vicidial_server_carriers SET account_entry = '[trunk]\ntype=peer\ndisallow=all\nallow=ulaw\nallow=alaw' \
+         WHERE server_ip = ?",
+    )
+    .bind(DEMO)
+    .execute(&mut *tx)
+    .await
+    .expect("carriers");
+    tx.commit().await.expect("commit");
+
+    let f = phone_flow(&server.db, &AmiLinks::default(), "demodesk9", DEMO, None).await.expect("flow").expect("phone");
+    let peer = f.report.node(NodeId::Peer).expect("peer");
+    assert_eq!(peer.status, NodeStatus::Warning, "{peer:?}");
+    assert!(peer.reason.starts_with("No codec in common with the server's carriers (phone g729;"), "{}", peer.reason);
+    assert!(peer.evidence.iter().any(|e| e.label == "Codecs" && e.value == "g729"));
+    let page =
+        http_with(server.addr, "GET", &format!("/phones/{DEMO}/demodesk9/flow"), &[("Cookie", &cookie)], None).await;
+    assert_eq!(page.status, 200);
+    // The peer's node shows the evidence (its one-line reason may be another warning, e.g. a pending rebuild).
+    assert!(page.body.contains(r#"data-testid="flow-node-peer" data-status="warning""#), "{}", page.body);
+    assert!(page.body.contains("<dd>g729</dd>") && page.body.contains(" ulaw, alaw"), "{}", page.body);
+
+    // The system default applies to a phone without its own list; a shared codec clears the warning.
+    let mut tx = server.db.write().await.expect("tx");
+    sqlx::query("UPDATE phones SET codecs_list = '' WHERE extension = 'demodesk9'").execute(&mut *tx).await.expect("x");
+    sqlx::query("UPDATE system_settings SET default_codecs = 'ulaw,g729'").execute(&mut *tx).await.expect("default");
+    tx.commit().await.expect("commit");
+    let f = phone_flow(&server.db, &AmiLinks::default(), "demodesk9", DEMO, None).await.expect("flow").expect("phone");
+    let peer = f.report.node(NodeId::Peer).expect("peer");
+    assert!(!peer.reason.starts_with("No codec"), "{peer:?}");
+    assert!(peer.evidence.iter().all(|e| e.label != "Carriers' codecs"), "{peer:?}");
+    assert!(peer.evidence.iter().any(|e| e.label == "Codecs" && e.value == "ulaw, g729"), "{:?}", peer.evidence);
+}

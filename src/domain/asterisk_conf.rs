@@ -277,6 +277,37 @@ pub fn check_phone(phone: &ConfPhone, template: Option<&str>) -> Result<(), Refu
     Ok(())
 }
 
+/// The codecs a peer or trunk definition allows, read as Asterisk reads its `disallow=` / `allow=`
+/// lines, in order (also a PJSIP wizard's `endpoint/allow=`; `,`, `|` and `&` separate codecs;
+/// comments after `;` are ignored). `None` when the definition has no such lines or allows `all`:
+/// Asterisk's own defaults (or everything) apply.
+pub fn allowed_codecs(definition: &str) -> Option<Vec<String>> {
+    let mut allowed: Vec<String> = Vec::new();
+    let mut any = false;
+    for line in definition.lines() {
+        let line = line.split(';').next().unwrap_or_default();
+        let Some((key, value)) = line.split_once("=>").or_else(|| line.split_once('=')) else { continue };
+        let key = key.trim().to_ascii_lowercase();
+        let key = key.strip_prefix("endpoint/").unwrap_or(&key);
+        let allow = match key {
+            "allow" => true,
+            "disallow" => false,
+            _ => continue,
+        };
+        any = true;
+        for codec in value.split([',', '|', '&']).map(|c| c.trim().to_ascii_lowercase()).filter(|c| !c.is_empty()) {
+            match (allow, codec.as_str()) {
+                (true, "all") => return None,
+                (false, "all") => allowed.clear(),
+                (true, _) if !allowed.contains(&codec) => allowed.push(codec),
+                (true, _) => {}
+                (false, _) => allowed.retain(|c| *c != codec),
+            }
+        }
+    }
+    any.then_some(allowed)
+}
+
 /// The codec lines for a phone (`prefix` is `""` for SIP/IAX2 and `"endpoint/"` for PJSIP).
 fn codec_lines(codecs_list: &str, default_codecs: &str, prefix: &str, pjsip_default: bool) -> String {
     let list = if default_codecs.len() > 2 && codecs_list.len() < 3 { default_codecs } else { codecs_list };
@@ -767,6 +798,27 @@ pub fn conf_state(protocol: &str, active: bool, refusal: Option<String>, server:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn allowed_codecs_read_as_asterisk_does() {
+        let v = |s: &str| allowed_codecs(s).map(|c| c.join(","));
+        assert_eq!(v("type=friend\nhost=dynamic\n"), None, "no codec lines: Asterisk's defaults");
+        assert_eq!(v("disallow=all\nallow=ulaw\nallow=alaw ; backup\n"), Some("ulaw,alaw".into()));
+        assert_eq!(v("disallow = all\nallow = g729,gsm&ULAW|alaw\ndisallow=gsm\n"), Some("g729,ulaw,alaw".into()));
+        assert_eq!(v("allow=ulaw\ndisallow=all\nallow=g729\n"), Some("g729".into()), "disallow=all resets");
+        assert_eq!(v("endpoint/disallow=all\nendpoint/allow=opus\n"), Some("opus".into()));
+        assert_eq!(v("disallow=all\nallow=all\n"), None, "everything");
+        assert_eq!(v("disallow=all\n"), Some(String::new()), "nothing at all");
+        assert_eq!(v("; allow=ulaw\nsecret=x;allow=g729\n"), None, "comments do not count");
+        // A generated peer: the phone's codecs_list as written.
+        let mut phone = sip("1001");
+        phone.codecs_list = "ULAW, g.729".into();
+        assert_eq!(allowed_codecs(&peer_stanza(&phone, None, "")).map(|c| c.join(",")), Some("ulaw,g729".into()));
+        phone.codecs_list.clear();
+        assert_eq!(allowed_codecs(&peer_stanza(&phone, None, "")), None, "no list, no default: Asterisk's");
+        assert_eq!(allowed_codecs(&peer_stanza(&phone, None, "ul")), None, "a default of 3+ characters only");
+        assert_eq!(allowed_codecs(&peer_stanza(&phone, None, "alaw")).map(|c| c.join(",")), Some("alaw".into()));
+    }
 
     fn sip(ext: &str) -> ConfPhone {
         ConfPhone {

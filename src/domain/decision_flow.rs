@@ -61,6 +61,9 @@ pub struct FlowPhone {
     pub template_id: String,
     /// The template's contents, when the template exists.
     pub template: Option<String>,
+    /// The codecs the generated peer allows (`asterisk_conf::allowed_codecs` of its stanza); `None`:
+    /// Asterisk's defaults.
+    pub peer_codecs: Option<Vec<String>>,
 }
 
 impl FlowPhone {
@@ -123,6 +126,8 @@ pub struct FlowCarrier {
     pub active: bool,
     /// `dialplan_entry`: its `exten =>` lines hold the dial patterns.
     pub dialplan_entry: String,
+    /// The codecs its peer definition (`account_entry`) allows; `None`: not restricted there.
+    pub codecs: Option<Vec<String>>,
 }
 
 /// Where the registration state comes from.
@@ -717,6 +722,8 @@ fn peer(input: &FlowInput, protocol: Option<Protocol>) -> FlowNode {
     let p = &input.phone;
     let mut c = Check::new(NodeId::Peer);
     c.show("Extension", p.extension.clone()).show("Configuration", input.conf.label());
+    // First: a lasting codec mismatch says more than a rebuild pending for a few seconds.
+    codec_check(&mut c, input);
     match &input.conf {
         PhoneConfState::Applied => c.ok(format!("Peer [{}] is written and Asterisk reloaded it", p.extension)),
         PhoneConfState::Written => c.warn(
@@ -773,6 +780,43 @@ fn peer(input: &FlowInput, protocol: Option<Protocol>) -> FlowNode {
         );
     }
     c.done()
+}
+
+/// Warns when the phone's peer and the server's active carriers share no codec: every customer call
+/// must then be transcoded, and where Asterisk has no translator for the pair the call fails (488) or
+/// the agent hears nothing.
+fn codec_check(c: &mut Check, input: &FlowInput) {
+    let Some(phone) = input.phone.peer_codecs.as_ref() else { return };
+    let carriers: Vec<(&FlowCarrier, &Vec<String>)> = input
+        .carriers
+        .iter()
+        .filter(|k| k.active)
+        .filter_map(|k| k.codecs.as_ref().filter(|list| !list.is_empty()).map(|list| (k, list)))
+        .collect();
+    c.show("Codecs", if phone.is_empty() { "none".to_string() } else { phone.join(", ") });
+    if phone.is_empty() {
+        c.fail(
+            "The peer allows no codec (disallow=all without an allow=): no call can carry audio",
+            "List the codecs in the phone's Codecs (e.g. ulaw, alaw)",
+        );
+        return;
+    }
+    if carriers.is_empty() || carriers.iter().any(|(_, list)| list.iter().any(|k| phone.contains(k))) {
+        return;
+    }
+    let theirs: Vec<String> =
+        carriers.iter().map(|(k, list)| format!("{} {}", k.carrier_id, list.join(", "))).collect();
+    c.show("Carriers' codecs", theirs.join("; "));
+    c.warn(
+        format!(
+            "No codec in common with the server's carriers (phone {}; {}): every customer call is transcoded, \
+             and without a translator for the pair (g729 and opus need codec modules) the call fails or the \
+             agent hears silence",
+            phone.join(", "),
+            theirs.join("; ")
+        ),
+        "Allow ulaw or alaw on both the phone (Codecs) and the carriers (allow= in their account entry)",
+    );
 }
 
 fn webphone(input: &FlowInput) -> FlowNode {
@@ -1317,6 +1361,7 @@ mod tests {
             ring_timeout: 60,
             template_id: String::new(),
             template: None,
+            peer_codecs: None,
         }
     }
 
@@ -1370,7 +1415,54 @@ mod tests {
     }
 
     fn carrier(id: &str, active: bool, entry: &str) -> FlowCarrier {
-        FlowCarrier { carrier_id: id.into(), carrier_name: format!("{id} trunk"), active, dialplan_entry: entry.into() }
+        FlowCarrier {
+            carrier_id: id.into(),
+            carrier_name: format!("{id} trunk"),
+            active,
+            dialplan_entry: entry.into(),
+            codecs: None,
+        }
+    }
+
+    #[test]
+    fn codecs_the_carriers_do_not_share_are_a_warning() {
+        let list = |c: &[&str]| Some(c.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        let with = |phone: Option<Vec<String>>, carriers: Vec<FlowCarrier>| {
+            let mut i = input(FlowPhone { peer_codecs: phone, ..sip_phone() });
+            i.carriers = carriers;
+            evaluate(&i)
+        };
+        let trunk = |id: &str, active: bool, codecs: Option<Vec<String>>| FlowCarrier {
+            codecs,
+            ..carrier(id, active, "exten => _9X.,1,Dial(SIP/t/${EXTEN})")
+        };
+        // g729 only on the phone, ulaw/alaw on the active carrier: a warning at the peer, still ready.
+        let r = with(list(&["g729"]), vec![trunk("tk1", true, list(&["ulaw", "alaw"]))]);
+        let peer = r.node(NodeId::Peer).expect("peer");
+        assert_eq!((r.verdict, peer.status), (Verdict::Ready, NodeStatus::Warning));
+        assert!(peer.reason.starts_with("No codec in common with the server's carriers (phone g729; tk1 ulaw, alaw)"));
+        assert!(peer.fix.as_deref().is_some_and(|f| f.contains("ulaw or alaw")));
+        assert!(peer.evidence.iter().any(|e| e.label == "Carriers' codecs" && e.value == "tk1 ulaw, alaw"));
+        assert_eq!(r.first_problem().map(|n| n.id), Some(NodeId::Peer));
+        // One shared codec with any active carrier is enough; inactive and unrestricted carriers do not count.
+        let both = vec![trunk("tk1", true, list(&["ulaw"])), trunk("tk2", true, list(&["g729", "alaw"]))];
+        assert_eq!(status(&with(list(&["g729"]), both), NodeId::Peer), NodeStatus::Ok);
+        let idle = vec![trunk("tk1", false, list(&["ulaw"]))];
+        assert_eq!(status(&with(list(&["g729"]), idle), NodeId::Peer), NodeStatus::Ok);
+        let open = vec![trunk("tk1", true, None)];
+        assert_eq!(status(&with(list(&["g729"]), open), NodeId::Peer), NodeStatus::Ok);
+        // Asterisk's defaults on the phone: nothing to compare.
+        let r = with(None, vec![trunk("tk1", true, list(&["ulaw"]))]);
+        assert_eq!(status(&r, NodeId::Peer), NodeStatus::Ok);
+        assert!(r.node(NodeId::Peer).is_some_and(|n| n.evidence.iter().all(|e| e.label != "Codecs")));
+        // A peer allowing nothing carries no audio at all.
+        let r = with(list(&[]), Vec::new());
+        assert_eq!((r.verdict, r.breaks_at), (Verdict::WillHearSilence, Some(NodeId::Peer)));
+        // EXTERNAL phones have no peer: not checked.
+        let mut i = input(FlowPhone { peer_codecs: list(&["g729"]), ..external_phone() });
+        i.carriers = vec![trunk("tk1", true, list(&["ulaw"]))];
+        let r = evaluate(&i);
+        assert_eq!(status(&r, NodeId::Peer), NodeStatus::Skipped);
     }
 
     fn status(r: &FlowReport, id: NodeId) -> NodeStatus {

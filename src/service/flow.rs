@@ -8,7 +8,9 @@
 
 use std::collections::HashMap;
 
-use crate::domain::asterisk_conf::{conf_state, PhoneConfState, ServerConfStatus};
+use crate::domain::asterisk_conf::{
+    allowed_codecs, conf_state, peer_stanza, ConfPhone, PhoneConfState, ServerConfStatus,
+};
 use crate::domain::decision_flow::{
     evaluate, AliasMember, FlowAlias, FlowCarrier, FlowInput, FlowPhone, FlowRegistration, FlowReport, FlowServer,
     LoginAttempt, NodeId, RegistrationSource, Verdict,
@@ -57,6 +59,8 @@ struct Context {
     /// By (server IP, lower-case extension).
     registrations: HashMap<(String, String), RegistrationRow>,
     links: HashMap<String, AmiLink>,
+    /// `system_settings.default_codecs`.
+    default_codecs: String,
     now: i64,
 }
 
@@ -78,6 +82,7 @@ impl Context {
                 servers.insert(record.server_ip.clone(), (record, status_of(row), row.conf_refused.clone()));
             }
         }
+        let (default_codecs, _) = conf::conf_settings(&mut tx).await?;
         let aliases = list_aliases(&mut tx).await?;
         // The passwords of the aliases' phones (an alias logs in with one password for all of them).
         let mut logins: Vec<&str> = aliases.iter().flat_map(|a| alias_logins(&a.logins_list)).collect();
@@ -92,6 +97,7 @@ impl Context {
                 carrier_name: row.carrier_name,
                 active: row.active == "Y",
                 dialplan_entry: row.dialplan_entry,
+                codecs: allowed_codecs(&row.account_entry),
             });
         }
         let mut templates = HashMap::new();
@@ -115,7 +121,31 @@ impl Context {
         };
         tx.commit().await?;
         let links = servers.keys().map(|ip| (ip.clone(), links.link(ip))).collect();
-        Ok(Context { servers, aliases, passwords, carriers, templates, registrations, links, now: now_unix() })
+        Ok(Context {
+            servers,
+            aliases,
+            passwords,
+            carriers,
+            templates,
+            registrations,
+            links,
+            default_codecs,
+            now: now_unix(),
+        })
+    }
+
+    /// The codecs `row`'s generated peer allows (`None`: Asterisk's defaults, or no peer).
+    fn peer_codecs(&self, row: &PhoneRow) -> Option<Vec<String>> {
+        let phone = ConfPhone {
+            extension: row.extension.clone(),
+            protocol: row.protocol.clone(),
+            template_id: row.template_id.clone(),
+            codecs_list: row.codecs_list.clone(),
+            codecs_with_template: row.codecs_with_template == "1",
+            ..ConfPhone::default()
+        };
+        let template = self.templates.get(&row.template_id).and_then(Option::as_deref);
+        allowed_codecs(&peer_stanza(&phone, template, &self.default_codecs))
     }
 
     /// The engine's input for `row`.
@@ -139,6 +169,7 @@ impl Context {
             ring_timeout: row.phone_ring_timeout,
             template_id: row.template_id.clone(),
             template: self.templates.get(&row.template_id).cloned().flatten(),
+            peer_codecs: self.peer_codecs(row),
         };
         let conf = match server {
             Some((_, status, refused)) => {

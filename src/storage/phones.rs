@@ -11,7 +11,7 @@ macro_rules! entry_columns {
         "extension, dialplan_number, voicemail_id, login, pass, server_ip, protocol, conf_secret, \
      fullname, local_gmt, outbound_cid, email, phone_context, user_group, is_webphone, webphone_auto_answer, \
      use_external_server_ip, on_hook_agent, template_id, status, active, phone_type, phone_ring_timeout, \
-     outbound_alt_cid, delete_vm_after_email, install_directory, peer_status"
+     outbound_alt_cid, delete_vm_after_email, install_directory, peer_status, codecs_list, codecs_with_template"
     };
 }
 
@@ -72,6 +72,10 @@ pub struct PhoneRow {
     pub install_directory: String,
     /// `peer_status`
     pub peer_status: String,
+    /// `codecs_list`: the codecs the generated peer allows (empty: the system default).
+    pub codecs_list: String,
+    /// `codecs_with_template`: `1` writes the codecs even when the template has its own.
+    pub codecs_with_template: String,
 }
 
 impl std::fmt::Debug for PhoneRow {

@@ -22,7 +22,7 @@ pub fn remote_phones(
          p.is_webphone, p.webphone_auto_answer, p.use_external_server_ip, p.on_hook_agent, p.template_id, p.status, \
          p.active, p.phone_type, p.phone_ring_timeout, p.outbound_alt_cid, p.delete_vm_after_email, \
          p.install_directory, p.peer_status, p.ping_time, r.contact, r.user_agent, r.last_event_at, r.last_failure, \
-         r.last_failure_at, r.known_to_asterisk FROM phones p \
+         r.last_failure_at, r.known_to_asterisk, p.codecs_list, p.codecs_with_template FROM phones p \
          LEFT JOIN dialtone_phone_registration r ON r.server_ip = p.server_ip AND r.extension = p.extension \
          WHERE (p.protocol = 'EXTERNAL' OR p.is_webphone IN ('Y', 'Y_API_LAUNCH')) \
          AND (?1 IS NULL OR p.server_ip = ?1) AND (?2 IS NULL OR p.user_group = ?2) \
@@ -58,6 +58,8 @@ pub fn remote_phones(
             delete_vm_after_email: text(24)?,
             install_directory: text(25)?,
             peer_status: text(26)?,
+            codecs_list: text(34)?,
+            codecs_with_template: text(35)?,
         };
         let registration = RegistrationRow {
             // The column's CHECK allows only VICIdial's values; anything else reads as unknown.
