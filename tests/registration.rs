@@ -900,6 +900,7 @@ async fn registration_rows_follow_their_phone() {
         last_failure: Some("wrong password from 203.0.113.5".into()),
         last_failure_at: Some(1_800_000_000),
         known_to_asterisk: true,
+        moves: Default::default(),
     };
     {
         let mut tx = env.db.write().await.expect("tx");
@@ -949,4 +950,55 @@ async fn registration_rows_follow_their_phone() {
     };
     assert_eq!((moved.peer_status, moved.ping_time, moved.last_event_at), (PeerStatus::Unknown, None, None));
     assert_eq!(env.row("1003").await, Some(state), "other edits keep the state");
+}
+
+#[tokio::test]
+async fn a_flapping_registration_is_counted_and_the_login_path_warns() {
+    let ami = AmiTestServer::start().await;
+    asterisk_lists(&ami);
+    let mut env = Env::new(Some(&ami), PHONES).await;
+    env.start(fast());
+    connected(&env).await;
+    eventually("1001 loaded", Duration::from_secs(5), || async {
+        env.row("1001").await.filter(|r| r.moves.last_address.as_deref() == Some("203.0.113.5:5062"))
+    })
+    .await;
+    // A SIP ALG gives each re-registration a new source port.
+    for port in ["40001", "40002", "40003"] {
+        let address = format!("203.0.113.5:{port}");
+        ami.push_event(&peer_status("SIP/1001", "Registered", &[("Address", address.as_str())]));
+    }
+    let r = eventually("three moves", Duration::from_secs(2), || async {
+        env.row("1001").await.filter(|r| r.moves.changes == 3)
+    })
+    .await;
+    assert_eq!(r.moves.last_address.as_deref(), Some("203.0.113.5:40003"));
+    assert_eq!(r.moves.previous_address.as_deref(), Some("203.0.113.5:40002"));
+    assert!(r.moves.since.is_some());
+    // A refresh from the same place is not a move.
+    ami.push_event(&peer_status("SIP/1001", "Registered", &[("Address", "203.0.113.5:40003")]));
+    ami.push_event(&peer_status("SIP/1002", "Registered", &[("Address", "192.0.2.10:5060")]));
+    eventually("marker", Duration::from_secs(2), || async {
+        env.row("1002").await.filter(|r| r.peer_status == PeerStatus::Registered)
+    })
+    .await;
+    assert_eq!(env.row("1001").await.map(|r| r.moves.changes), Some(3));
+
+    let flow = dialtone::service::flow::phone_flow(&env.db, &env.links, "1001", SERVER, None)
+        .await
+        .expect("flow")
+        .expect("phone");
+    let node = flow.report.node(dialtone::domain::decision_flow::NodeId::Registration).expect("node");
+    assert!(
+        node.reason.starts_with("The registration flaps: the device's address or port changed 3 times"),
+        "{node:?}"
+    );
+    assert!(node.reason.contains("(from 203.0.113.5:40002 to 203.0.113.5:40003)"), "{}", node.reason);
+    let (addr, server) = serve(&env).await;
+    let cookie = common::session(addr, "apiadmin", "apipass1").await;
+    let page = common::http_with(addr, "GET", &format!("/phones/{SERVER}/1001"), &[("Cookie", &cookie)], None).await;
+    assert!(page.body.contains("<dt>Address changes</dt><dd>3 since 20"), "{}", page.body);
+    assert!(page.body.contains("(before: 203.0.113.5:40002)</dd>"), "{}", page.body);
+    server.abort();
+    env.stop().await;
 }

@@ -738,6 +738,13 @@ mod server {
         fact("Device (User-Agent)", r.user_agent.clone());
         fact("Last change seen", r.last_event_at.map(conf::utc_stamp));
         fact(
+            "Address changes",
+            r.moves.since.filter(|_| r.moves.changes > 0).map(|since| {
+                let before = r.moves.previous_address.as_deref().map(|p| format!(" (before: {p})")).unwrap_or_default();
+                format!("{} since {}{before}", r.moves.changes, conf::utc_stamp(since))
+            }),
+        );
+        fact(
             "Last failure",
             r.last_failure.as_ref().map(|f| match r.last_failure_at {
                 Some(at) => format!("{f} ({})", conf::utc_stamp(at)),

@@ -24,6 +24,13 @@ use super::phone_entry::Protocol;
 /// (mobile networks typically divert after 20-25 s).
 pub const MOBILE_VOICEMAIL_SECONDS: i64 = 20;
 
+/// This many changes of the registered address within [`FLAPPING_WINDOW`] seconds mark a flapping
+/// registration (a router's SIP ALG rewriting the device's address or port).
+pub const FLAPPING_CHANGES: i64 = 3;
+
+/// The window of [`FLAPPING_CHANGES`] (seconds).
+pub const FLAPPING_WINDOW: i64 = 3600;
+
 /// The phone as stored (the columns the flow reads).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FlowPhone {
@@ -165,6 +172,12 @@ pub struct FlowRegistration {
     pub last_failure_at: Option<i64>,
     /// Asterisk lists a peer with this name.
     pub known_to_asterisk: bool,
+    /// How many times the registered address changed since `address_changes_since`.
+    pub address_changes: i64,
+    /// When that count started (Unix seconds).
+    pub address_changes_since: Option<i64>,
+    /// The address before the last change, empty if none.
+    pub previous_address: String,
 }
 
 impl Default for FlowRegistration {
@@ -179,6 +192,9 @@ impl Default for FlowRegistration {
             last_failure: String::new(),
             last_failure_at: None,
             known_to_asterisk: true,
+            address_changes: 0,
+            address_changes_since: None,
+            previous_address: String::new(),
         }
     }
 }
@@ -987,6 +1003,27 @@ fn registration(input: &FlowInput) -> FlowNode {
             },
         );
     }
+    let recent = r.address_changes_since.is_some_and(|since| input.now - since <= FLAPPING_WINDOW);
+    if recent && r.address_changes >= FLAPPING_CHANGES {
+        let since = r.address_changes_since.map(|at| ago(input.now, at)).unwrap_or_default();
+        c.show("Address changes", format!("{} since {since}", r.address_changes));
+        if !r.previous_address.is_empty() {
+            c.show("Previous address", r.previous_address.clone());
+        }
+        c.warn(
+            format!(
+                "The registration flaps: the device's address or port changed {} times since {since}{}; a router's \
+                 SIP ALG does this, and audio breaks or goes one-way",
+                r.address_changes,
+                if r.previous_address.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (from {} to {})", r.previous_address, r.contact)
+                }
+            ),
+            "Turn off SIP ALG (\"SIP passthrough\") on the agent's router, or register over TCP/TLS or another port",
+        );
+    }
     if let (Some(s), Some(ip)) = (&input.server, contact_ip(&r.contact)) {
         if is_public_ipv4(ip) && s.external_server_ip.trim().is_empty() {
             c.warn(
@@ -1422,6 +1459,34 @@ mod tests {
             dialplan_entry: entry.into(),
             codecs: None,
         }
+    }
+
+    #[test]
+    fn a_flapping_registration_is_a_sip_alg_warning() {
+        let flapping = |changes: i64, since: i64| {
+            let mut i = input(sip_phone());
+            i.registration = FlowRegistration {
+                contact: "203.0.113.5:41290".into(),
+                address_changes: changes,
+                address_changes_since: Some(since),
+                previous_address: "203.0.113.5:41234".into(),
+                ..registered()
+            };
+            // A public contact needs the server's external address, or the NAT warning comes first.
+            i.server.as_mut().expect("server").external_server_ip = "198.51.100.1".into();
+            evaluate(&i)
+        };
+        let now = input(sip_phone()).now;
+        let r = flapping(FLAPPING_CHANGES, now - 600);
+        let node = r.node(NodeId::Registration).expect("registration");
+        assert_eq!((r.verdict, node.status), (Verdict::Ready, NodeStatus::Warning));
+        assert!(node.reason.starts_with("The registration flaps: the device's address or port changed 3 times"));
+        assert!(node.reason.contains("(from 203.0.113.5:41234 to 203.0.113.5:41290)"), "{}", node.reason);
+        assert!(node.fix.as_deref().is_some_and(|f| f.starts_with("Turn off SIP ALG")));
+        assert!(node.evidence.iter().any(|e| e.label == "Previous address" && e.value == "203.0.113.5:41234"));
+        assert_eq!(status(&flapping(FLAPPING_CHANGES - 1, now - 600), NodeId::Registration), NodeStatus::Ok);
+        let old = flapping(10, now - FLAPPING_WINDOW - 1);
+        assert_eq!(status(&old, NodeId::Registration), NodeStatus::Ok, "changes more than an hour ago");
     }
 
     #[test]

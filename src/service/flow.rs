@@ -233,6 +233,9 @@ impl Context {
             last_failure: r.last_failure.clone().unwrap_or_default(),
             last_failure_at: r.last_failure_at,
             known_to_asterisk: r.known_to_asterisk || r.last_event_at.is_none(),
+            address_changes: r.moves.changes,
+            address_changes_since: r.moves.since,
+            previous_address: r.moves.previous_address.clone().unwrap_or_default(),
         }
     }
 

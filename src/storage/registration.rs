@@ -29,6 +29,22 @@ pub struct RegistrationRow {
     /// Asterisk listed the peer at the last load, or reported on it since. `false` also when nothing
     /// was observed yet (then `last_event_at` is `None`).
     pub known_to_asterisk: bool,
+    /// How the registered address moved (registration flapping).
+    pub moves: AddressMoves,
+}
+
+/// How a phone's registered address changed: the last one (kept while unregistered), the one before,
+/// and how many changes were seen since when (the count starts again after an hour).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AddressMoves {
+    /// The last address the device registered from.
+    pub last_address: Option<String>,
+    /// The address before it.
+    pub previous_address: Option<String>,
+    /// Changes counted since `since`.
+    pub changes: i64,
+    /// When the count started (Unix seconds).
+    pub since: Option<i64>,
 }
 
 /// A phone of a server with the identity the monitor matches Asterisk's names against, and its state.
@@ -57,6 +73,10 @@ struct Raw {
     last_failure: Option<String>,
     last_failure_at: Option<i64>,
     known_to_asterisk: Option<i64>,
+    last_address: Option<String>,
+    previous_address: Option<String>,
+    address_changes: Option<i64>,
+    address_changes_since: Option<i64>,
 }
 
 impl From<Raw> for PhoneRegistration {
@@ -75,6 +95,12 @@ impl From<Raw> for PhoneRegistration {
                 last_failure: r.last_failure,
                 last_failure_at: r.last_failure_at,
                 known_to_asterisk: r.known_to_asterisk.unwrap_or(0) != 0,
+                moves: AddressMoves {
+                    last_address: r.last_address,
+                    previous_address: r.previous_address,
+                    changes: r.address_changes.unwrap_or(0),
+                    since: r.address_changes_since,
+                },
             },
         }
     }
@@ -85,7 +111,8 @@ macro_rules! registration_query {
     ($tail:literal) => {
         concat!(
             "SELECT p.extension, p.protocol, p.login, p.peer_status, p.ping_time, r.contact, r.user_agent, \
-             r.last_event_at, r.last_failure, r.last_failure_at, r.known_to_asterisk FROM phones p \
+             r.last_event_at, r.last_failure, r.last_failure_at, r.known_to_asterisk, r.last_address, \
+             r.previous_address, r.address_changes, r.address_changes_since FROM phones p \
              LEFT JOIN dialtone_phone_registration r ON r.server_ip = p.server_ip AND r.extension = p.extension ",
             $tail
         )
@@ -170,15 +197,19 @@ pub async fn store_registration(
         || old.last_event_at != new.last_event_at
         || old.last_failure != new.last_failure
         || old.last_failure_at != new.last_failure_at
-        || old.known_to_asterisk != new.known_to_asterisk;
+        || old.known_to_asterisk != new.known_to_asterisk
+        || old.moves != new.moves;
     if side_changed {
         sqlx::query(
             "INSERT INTO dialtone_phone_registration (server_ip, extension, contact, user_agent, last_event_at, \
-             last_failure, last_failure_at, known_to_asterisk) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+             last_failure, last_failure_at, known_to_asterisk, last_address, previous_address, address_changes, \
+             address_changes_since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (server_ip, extension) DO UPDATE SET contact = excluded.contact, \
              user_agent = excluded.user_agent, last_event_at = excluded.last_event_at, \
              last_failure = excluded.last_failure, last_failure_at = excluded.last_failure_at, \
-             known_to_asterisk = excluded.known_to_asterisk",
+             known_to_asterisk = excluded.known_to_asterisk, last_address = excluded.last_address, \
+             previous_address = excluded.previous_address, address_changes = excluded.address_changes, \
+             address_changes_since = excluded.address_changes_since",
         )
         .bind(server_ip)
         .bind(extension)
@@ -188,6 +219,10 @@ pub async fn store_registration(
         .bind(new.last_failure.as_deref())
         .bind(new.last_failure_at)
         .bind(i64::from(new.known_to_asterisk))
+        .bind(new.moves.last_address.as_deref())
+        .bind(new.moves.previous_address.as_deref())
+        .bind(new.moves.changes)
+        .bind(new.moves.since)
         .execute(&mut *conn)
         .await?;
         wrote = true;

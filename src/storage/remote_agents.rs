@@ -6,7 +6,7 @@
 
 use crate::domain::registration::PeerStatus;
 use crate::storage::phones::PhoneRow;
-use crate::storage::registration::RegistrationRow;
+use crate::storage::registration::{AddressMoves, RegistrationRow};
 
 /// Every remote agent's phone, optionally of one server and one user group, by extension, each with
 /// its registration state.
@@ -22,7 +22,8 @@ pub fn remote_phones(
          p.is_webphone, p.webphone_auto_answer, p.use_external_server_ip, p.on_hook_agent, p.template_id, p.status, \
          p.active, p.phone_type, p.phone_ring_timeout, p.outbound_alt_cid, p.delete_vm_after_email, \
          p.install_directory, p.peer_status, p.ping_time, r.contact, r.user_agent, r.last_event_at, r.last_failure, \
-         r.last_failure_at, r.known_to_asterisk, p.codecs_list, p.codecs_with_template FROM phones p \
+         r.last_failure_at, r.known_to_asterisk, p.codecs_list, p.codecs_with_template, r.last_address, \
+         r.previous_address, r.address_changes, r.address_changes_since FROM phones p \
          LEFT JOIN dialtone_phone_registration r ON r.server_ip = p.server_ip AND r.extension = p.extension \
          WHERE (p.protocol = 'EXTERNAL' OR p.is_webphone IN ('Y', 'Y_API_LAUNCH')) \
          AND (?1 IS NULL OR p.server_ip = ?1) AND (?2 IS NULL OR p.user_group = ?2) \
@@ -71,6 +72,12 @@ pub fn remote_phones(
             last_failure: r.get(31)?,
             last_failure_at: r.get(32)?,
             known_to_asterisk: r.get::<_, Option<i64>>(33)?.unwrap_or(0) != 0,
+            moves: AddressMoves {
+                last_address: r.get(36)?,
+                previous_address: r.get(37)?,
+                changes: r.get::<_, Option<i64>>(38)?.unwrap_or(0),
+                since: r.get(39)?,
+            },
         };
         Ok((phone, registration))
     })?;

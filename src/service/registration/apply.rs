@@ -32,9 +32,32 @@ pub enum Unlisted {
     Unregistered,
 }
 
+/// How long address changes are counted together (seconds): the count starts again after it.
+pub const ADDRESS_WINDOW: i64 = 3600;
+
+/// Notes in `new.moves` that the device registered from a new address: `new.contact` differs from the
+/// last address it registered from (kept through unregistrations).
+fn track_address(new: &mut RegistrationRow, now: i64) {
+    let Some(address) = new.contact.clone() else { return };
+    let moves = &mut new.moves;
+    match &moves.last_address {
+        Some(last) if *last == address => {}
+        Some(_) => {
+            if moves.since.is_none_or(|since| now - since > ADDRESS_WINDOW) {
+                moves.since = Some(now);
+                moves.changes = 0;
+            }
+            moves.changes += 1;
+            moves.previous_address = moves.last_address.replace(address);
+        }
+        None => moves.last_address = Some(address),
+    }
+}
+
 /// `new` with `last_event_at` set to `now` when it differs from `old` (or `old` was never
-/// observed); `None` when nothing changed.
+/// observed), and its address change counted; `None` when nothing changed.
 fn changed(old: &RegistrationRow, mut new: RegistrationRow, now: i64) -> Option<RegistrationRow> {
+    track_address(&mut new, now);
     new.last_event_at = old.last_event_at;
     if new == *old && old.last_event_at.is_some() {
         return None;
@@ -245,6 +268,7 @@ pub fn apply_security(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::registration::AddressMoves;
 
     fn registered_row() -> RegistrationRow {
         RegistrationRow {
@@ -256,6 +280,7 @@ mod tests {
             last_failure: None,
             last_failure_at: None,
             known_to_asterisk: true,
+            moves: AddressMoves { last_address: Some("203.0.113.5:5060".into()), ..AddressMoves::default() },
         }
     }
 
@@ -272,6 +297,34 @@ mod tests {
 
     fn phone(state: RegistrationRow) -> PhoneRegistration {
         PhoneRegistration { extension: "1001".into(), protocol: "SIP".into(), login: "cc1001".into(), state }
+    }
+
+    #[test]
+    fn address_changes_are_counted_within_the_hour() {
+        let at = |address: Option<&str>| PeerStatusEvent {
+            technology: Technology::Sip,
+            peer: "1001".into(),
+            state: if address.is_some() { PeerState::Registered } else { PeerState::Unregistered },
+            address: address.map(String::from),
+            time_ms: None,
+            cause: None,
+        };
+        let first = apply_peer_status(&RegistrationRow::default(), &at(Some("203.0.113.5:5060")), 1000).expect("new");
+        assert_eq!((first.moves.last_address.as_deref(), first.moves.changes), (Some("203.0.113.5:5060"), 0));
+        // Unregistering keeps the last address; coming back from the same one is not a change.
+        let gone = apply_peer_status(&first, &at(None), 1010).expect("gone");
+        assert_eq!(gone.moves, first.moves);
+        let back = apply_peer_status(&gone, &at(Some("203.0.113.5:5060")), 1020).expect("back");
+        assert_eq!(back.moves.changes, 0);
+        // A new port each time (a SIP ALG rewriting it): counted, with the one before.
+        let a = apply_peer_status(&back, &at(Some("203.0.113.5:41234")), 1030).expect("moved");
+        let b = apply_peer_status(&a, &at(Some("203.0.113.5:41290")), 1040).expect("moved");
+        assert_eq!((b.moves.changes, b.moves.since), (2, Some(1030)));
+        assert_eq!(b.moves.previous_address.as_deref(), Some("203.0.113.5:41234"));
+        assert_eq!(b.moves.last_address.as_deref(), Some("203.0.113.5:41290"));
+        // More than an hour after the count started it starts again.
+        let c = apply_peer_status(&b, &at(Some("198.51.100.9:5060")), 1030 + ADDRESS_WINDOW + 1).expect("moved");
+        assert_eq!((c.moves.changes, c.moves.since), (1, Some(1030 + ADDRESS_WINDOW + 1)));
     }
 
     #[test]
