@@ -28,8 +28,10 @@ test("an unregistered SIP phone breaks at the registration and turns to audio br
     await expect(page.locator(".flow[data-live=true]")).toBeVisible({ timeout: 10_000 });
     expect(ami.commands()).toContain("sip reload");
 
-    // Asterisk reports the registration: the page redraws without a reload.
+    // Asterisk reports the registration: the page redraws without a reload (and the monitor asks
+    // SIPshowpeer for the device's user agent).
     await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
+    ami.setSipPeers([{ name: ext, ip: "10.20.0.7", port: 5060, userAgent: "Zoiper rv2.10.20" }]);
     ami.sendEvent({
       Event: "PeerStatus", Privilege: "system,all", ChannelType: "SIP", Peer: `SIP/${ext}`,
       PeerStatus: "Registered", Address: "10.20.0.7:5060",
@@ -38,6 +40,7 @@ test("an unregistered SIP phone breaks at the registration and turns to audio br
     await expect(page.getByTestId("flow-node-registration")).toHaveAttribute("data-status", "ok");
     await expect(page.getByTestId("flow-verdict")).toContainText("READY");
     await expect(page.getByTestId("flow-step-registration")).toContainText("10.20.0.7:5060");
+    await expect(page.getByTestId("flow-step-registration")).toContainText("Zoiper rv2.10.20", { timeout: 3_000 });
     expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
 
     // And back: unregistered again.
