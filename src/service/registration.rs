@@ -395,7 +395,10 @@ impl ServerMonitor {
             Some(Answered::Detail(detail)) => return self.send(Report::SipDetail(detail)).await,
             Some(Answered::Nothing) => return Ok(()),
             Some(Answered::Unavailable(why)) => {
-                tracing::warn!(server_ip = %self.server_ip, "registration: SIP user agents not read, Asterisk refused SIPshowpeer: {why}");
+                tracing::warn!(
+                    server_ip = %self.server_ip,
+                    "registration: SIP user agents not read, Asterisk refused SIPshowpeer: {why}"
+                );
                 return Ok(());
             }
             None => {}
