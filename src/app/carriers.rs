@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 
 use super::busy_button::BusyButton;
 use super::form_kit::{
-    described_by, problems_of, refusal_of, CheckField, FormNames, FormOutcome, FormRefusal, Refusal, SelectField,
-    SubmitButton, TextField,
+    described_by, error_of, problems_of, refusal_of, CheckField, FormNames, FormOutcome, FormRefusal, Refusal,
+    SelectField, SubmitButton, TextField,
 };
 use crate::domain::carrier::CarrierField;
 use crate::domain::Protocol;
@@ -746,7 +746,7 @@ fn DialplanField(value: String, problems: Signal<Vec<FieldProblem>>) -> impl Int
     let name = "dialplan_entry";
     let id = NAMES.id(name);
     let (hint_id, error_id) = (format!("{id}-hint"), format!("{id}-error"));
-    let error = move || problems.get().into_iter().find(|p| p.field == name).map(|p| p.message);
+    let error = error_of(problems, name);
     let described = {
         let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
         move || described_by(Some(&hint_id), &error_id, error().is_some())

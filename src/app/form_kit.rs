@@ -126,7 +126,7 @@ pub fn SubmitButton(label: &'static str, busy: &'static str) -> impl IntoView {
 }
 
 /// The message of `name`'s refusal, if it was refused.
-fn error_of(problems: Signal<Vec<FieldProblem>>, name: &'static str) -> impl Fn() -> Option<String> + Copy {
+pub fn error_of(problems: Signal<Vec<FieldProblem>>, name: &'static str) -> impl Fn() -> Option<String> + Copy {
     move || problems.get().into_iter().find(|p| p.field == name).map(|p| p.message)
 }
 

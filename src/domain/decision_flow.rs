@@ -19,17 +19,15 @@ use serde::{Deserialize, Serialize};
 use super::asterisk_conf::PhoneConfState;
 use super::dial_pattern::{best_match, parse_dialplan_entry, PatternLine};
 use super::phone_entry::Protocol;
+use super::registration::ADDRESS_CHANGE_WINDOW;
 
 /// Ring timeouts above this many seconds risk a mobile phone's voicemail answering the login call
 /// (mobile networks typically divert after 20-25 s).
 pub const MOBILE_VOICEMAIL_SECONDS: i64 = 20;
 
-/// This many changes of the registered address within [`FLAPPING_WINDOW`] seconds mark a flapping
-/// registration (a router's SIP ALG rewriting the device's address or port).
+/// This many changes of the registered address within [`ADDRESS_CHANGE_WINDOW`] seconds mark a
+/// flapping registration (a router's SIP ALG rewriting the device's address or port).
 pub const FLAPPING_CHANGES: i64 = 3;
-
-/// The window of [`FLAPPING_CHANGES`] (seconds).
-pub const FLAPPING_WINDOW: i64 = 3600;
 
 /// The phone as stored (the columns the flow reads).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -1003,7 +1001,7 @@ fn registration(input: &FlowInput) -> FlowNode {
             },
         );
     }
-    let recent = r.address_changes_since.is_some_and(|since| input.now - since <= FLAPPING_WINDOW);
+    let recent = r.address_changes_since.is_some_and(|since| input.now - since <= ADDRESS_CHANGE_WINDOW);
     if recent && r.address_changes >= FLAPPING_CHANGES {
         let since = r.address_changes_since.map(|at| ago(input.now, at)).unwrap_or_default();
         c.show("Address changes", format!("{} since {since}", r.address_changes));
@@ -1485,7 +1483,7 @@ mod tests {
         assert!(node.fix.as_deref().is_some_and(|f| f.starts_with("Turn off SIP ALG")));
         assert!(node.evidence.iter().any(|e| e.label == "Previous address" && e.value == "203.0.113.5:41234"));
         assert_eq!(status(&flapping(FLAPPING_CHANGES - 1, now - 600), NodeId::Registration), NodeStatus::Ok);
-        let old = flapping(10, now - FLAPPING_WINDOW - 1);
+        let old = flapping(10, now - ADDRESS_CHANGE_WINDOW - 1);
         assert_eq!(status(&old, NodeId::Registration), NodeStatus::Ok, "changes more than an hour ago");
     }
 

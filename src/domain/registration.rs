@@ -64,6 +64,11 @@ impl std::fmt::Display for PeerStatus {
     }
 }
 
+/// How long changes of a phone's registered address are counted together (seconds): the count
+/// starts again once its start is older, and only changes within it can mark a flapping
+/// registration.
+pub const ADDRESS_CHANGE_WINDOW: i64 = 3600;
+
 /// The state of Dialtone's event connection to one server's AMI. Times are Unix seconds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AmiLink {

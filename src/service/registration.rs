@@ -8,9 +8,10 @@
 //! that channel driver is not loaded, one it refuses is skipped), then follows `PeerStatus`,
 //! `ContactStatus` and the security events, reloading a technology's lists after a reload and every
 //! [`RegistrationSettings::resync`], and asks `chan_sip` for each newly registered peer's details
-//! (`SIPshowpeer`, for its User-Agent; see `details`). It pings every 20 s (no answer within 10 s: reconnect) and
-//! reconnects with exponential backoff (1 s doubling to 30 s). A supervisor re-reads the servers
-//! table every couple of seconds and starts, restarts or stops monitors whose settings changed.
+//! (`SIPshowpeer`, for its User-Agent; see `details`). It pings every 20 s (no answer within 10 s:
+//! reconnect) and reconnects with exponential backoff (1 s doubling to 30 s). A supervisor re-reads
+//! the servers table every couple of seconds and starts, restarts or stops monitors whose settings
+//! changed.
 //!
 //! The state of each link is in memory ([`AmiLinks`], in `AppState`): pages read it, nothing waits
 //! on AMI. Errors shown there never hold the AMI secret.
@@ -561,16 +562,16 @@ impl ServerMonitor {
 
 /// Notes a `chan_sip` peer's registration, so its details are asked for.
 fn note_registration(details: &mut Details, event: &RegistrationEvent) {
-    if let RegistrationEvent::Peer(p) = event {
-        let registered = matches!(p.state, PeerState::Registered | PeerState::Reachable | PeerState::Lagged);
-        if p.technology != Technology::Sip {
-            return;
+    let RegistrationEvent::Peer(p) = event else { return };
+    if p.technology != Technology::Sip {
+        return;
+    }
+    match (p.state, &p.address) {
+        (PeerState::Registered | PeerState::Reachable | PeerState::Lagged, Some(address)) => {
+            details.registered(&p.peer, address)
         }
-        match &p.address {
-            Some(address) if registered => details.registered(&p.peer, address),
-            _ if p.state == PeerState::Unregistered => details.unregistered(&p.peer),
-            _ => {}
-        }
+        (PeerState::Unregistered, _) => details.unregistered(&p.peer),
+        _ => {}
     }
 }
 

@@ -5,7 +5,7 @@
 use crate::ami::registration::{
     Contact, ContactState, PeerState, PeerStatusEvent, SecurityEvent, SecurityKind, SipPeerDetail, Technology,
 };
-use crate::domain::registration::PeerStatus;
+use crate::domain::registration::{PeerStatus, ADDRESS_CHANGE_WINDOW};
 use crate::storage::registration::{PhoneRegistration, RegistrationRow};
 
 /// A peer's state as a list reported it.
@@ -32,9 +32,6 @@ pub enum Unlisted {
     Unregistered,
 }
 
-/// How long address changes are counted together (seconds): the count starts again after it.
-pub const ADDRESS_WINDOW: i64 = 3600;
-
 /// Notes in `new.moves` that the device registered from a new address: `new.contact` differs from the
 /// last address it registered from (kept through unregistrations).
 fn track_address(new: &mut RegistrationRow, now: i64) {
@@ -43,7 +40,7 @@ fn track_address(new: &mut RegistrationRow, now: i64) {
     match &moves.last_address {
         Some(last) if *last == address => {}
         Some(_) => {
-            if moves.since.is_none_or(|since| now - since > ADDRESS_WINDOW) {
+            if moves.since.is_none_or(|since| now - since > ADDRESS_CHANGE_WINDOW) {
                 moves.since = Some(now);
                 moves.changes = 0;
             }
@@ -323,8 +320,8 @@ mod tests {
         assert_eq!(b.moves.previous_address.as_deref(), Some("203.0.113.5:41234"));
         assert_eq!(b.moves.last_address.as_deref(), Some("203.0.113.5:41290"));
         // More than an hour after the count started it starts again.
-        let c = apply_peer_status(&b, &at(Some("198.51.100.9:5060")), 1030 + ADDRESS_WINDOW + 1).expect("moved");
-        assert_eq!((c.moves.changes, c.moves.since), (1, Some(1030 + ADDRESS_WINDOW + 1)));
+        let c = apply_peer_status(&b, &at(Some("198.51.100.9:5060")), 1030 + ADDRESS_CHANGE_WINDOW + 1).expect("moved");
+        assert_eq!((c.moves.changes, c.moves.since), (1, Some(1030 + ADDRESS_CHANGE_WINDOW + 1)));
     }
 
     #[test]

@@ -138,19 +138,32 @@ async fn write_new(
     }
 }
 
+/// Applies `apply` to the phone whose extension is `peer` (Asterisk's peer name), when that phone
+/// is of `technology` (a peer of another technology is not this phone); returns how many phones
+/// changed.
+async fn apply_to_peer(
+    conn: &mut sqlx::SqliteConnection,
+    server_ip: &str,
+    peer: &str,
+    technology: Technology,
+    apply: impl FnOnce(&store::RegistrationRow) -> Option<store::RegistrationRow>,
+) -> sqlx::Result<usize> {
+    match store::find_phone_registration(conn, server_ip, peer).await? {
+        Some(phone) if phone.protocol.eq_ignore_ascii_case(technology.name()) => {
+            let new = apply(&phone.state);
+            write_new(conn, server_ip, &phone, new).await
+        }
+        _ => Ok(0),
+    }
+}
+
 async fn apply_sip_detail(
     conn: &mut sqlx::SqliteConnection,
     server_ip: &str,
     detail: &SipPeerDetail,
     now: i64,
 ) -> sqlx::Result<usize> {
-    match store::find_phone_registration(conn, server_ip, &detail.name).await? {
-        Some(phone) if phone.protocol.eq_ignore_ascii_case(Technology::Sip.name()) => {
-            let new = apply::apply_sip_detail(&phone.state, detail, now);
-            write_new(conn, server_ip, &phone, new).await
-        }
-        _ => Ok(0),
-    }
+    apply_to_peer(conn, server_ip, &detail.name, Technology::Sip, |old| apply::apply_sip_detail(old, detail, now)).await
 }
 
 async fn apply_event(
@@ -159,25 +172,14 @@ async fn apply_event(
     event: &RegistrationEvent,
     now: i64,
 ) -> sqlx::Result<usize> {
-    let same_protocol = |phone: &PhoneRegistration, tech: Technology| phone.protocol.eq_ignore_ascii_case(tech.name());
     match event {
         RegistrationEvent::Peer(ev) => {
-            // The peer name is the extension; a peer of another technology is not this phone.
-            match store::find_phone_registration(conn, server_ip, &ev.peer).await? {
-                Some(phone) if same_protocol(&phone, ev.technology) => {
-                    let new = apply::apply_peer_status(&phone.state, ev, now);
-                    write_new(conn, server_ip, &phone, new).await
-                }
-                _ => Ok(0),
-            }
+            apply_to_peer(conn, server_ip, &ev.peer, ev.technology, |old| apply::apply_peer_status(old, ev, now)).await
         }
-        RegistrationEvent::Contact(c) => match store::find_phone_registration(conn, server_ip, &c.endpoint).await? {
-            Some(phone) if same_protocol(&phone, Technology::Pjsip) => {
-                let new = apply::apply_contact(&phone.state, c, now);
-                write_new(conn, server_ip, &phone, new).await
-            }
-            _ => Ok(0),
-        },
+        RegistrationEvent::Contact(c) => {
+            apply_to_peer(conn, server_ip, &c.endpoint, Technology::Pjsip, |old| apply::apply_contact(old, c, now))
+                .await
+        }
         RegistrationEvent::Security(ev) => {
             let (phone, matched) = match store::find_phone_registration(conn, server_ip, &ev.account_id).await? {
                 Some(p) => (p, AccountMatch::Extension),
