@@ -35,11 +35,19 @@
 //!    as `apipass1`). The failed-login line echoes the user and password with VICIdial's filter
 //!    applied, as VICIdial does, so no markup is ever echoed.
 //! 10. The call log (`vicidial_admin_log`, section `API`) records the function, the outcome's reason
-//!     and the parameter *names*; VICIdial's `vicidial_api_urls` stores the full URL with the password.
+//!     and the parameter *names* (at most 20, each at most 32 characters, the rest counted); VICIdial's
+//!     `vicidial_api_urls` stores the full URL with the password. Calls nobody authenticated (a wrong
+//!     password, an unknown user, `version`) are logged one by one up to 60 a minute per process, the
+//!     rest as one count, so anonymous traffic cannot grow the database without limit.
 //! 11. `version`'s BUILD is Dialtone's version (`<version>-dialtone`), VERSION is the API level matched.
 //! 12. VICIdial functions Dialtone does not implement answer
 //!     `ERROR: <function> IS NOT AVAILABLE IN DIALTONE: |<user>|<function>` instead of
 //!     `ERROR: NO FUNCTION SPECIFIED`, which is kept for unknown names.
+//! 13. At most 10 passwords of one user are ever checked within 15 minutes, however many requests
+//!     arrive at once: each is counted as a failure before it is checked, and the 10th failure starts
+//!     the 15-minute lock. VICIdial reads the count before and writes it after the check (so 32
+//!     concurrent guesses got 40-51 checks), and measures the lock from the last success (so an
+//!     account unused for 15 minutes took 20). As in VICIdial, anyone can lock a user this way.
 
 mod add_phone;
 mod aliases;
@@ -61,6 +69,7 @@ use axum::Router;
 
 use crate::service::admin::log_api_call;
 use crate::service::auth::AuthOutcome;
+use crate::service::call_log::names_for_log;
 use crate::service::Actor;
 use crate::state::AppState;
 use crate::storage::users::UserRow;
@@ -227,54 +236,92 @@ async fn handle(State(state): State<AppState>, req: Request) -> Response {
             .into_response();
         }
     };
-    let reply = dispatch(&state, &params, &ip).await;
+    let (reply, caller) = dispatch(&state, &params, &ip).await;
     if !reply.logged {
-        let user = params.get("user");
-        let who = if kept_unchanged("user", user) && user.len() <= 20 { user } else { "(invalid)" };
-        let function = params.get("function");
-        let function =
-            if kept_unchanged("function", function) && function.len() <= 40 { function } else { "(invalid)" };
-        let actor = Actor { user: who.to_string(), ip: ip.clone() };
-        if let Err(e) = log_api_call(&state.db, &actor, function, &reply.reason, &params.names()).await {
-            tracing::error!(error = %e, "could not write the API call log");
-        }
+        log_call(&state, &params, &ip, &reply, caller).await;
     }
     reply.into_response()
 }
 
-async fn dispatch(state: &AppState, params: &Params, ip: &str) -> Reply {
+/// Who made a call, as far as authentication got.
+enum Caller {
+    /// Authenticated: the stored user name.
+    User(String),
+    /// Not authenticated (a failed login, an unknown user, `version`, a malformed request): the stored
+    /// name of the user the request named, when one exists.
+    Anonymous(Option<String>),
+}
+
+/// Writes the call's one row to the call log (`vicidial_admin_log`, section `API`): the function, the
+/// outcome's reason and the parameter names (capped, see [`names_for_log`]), never values. Anonymous
+/// calls are logged within a budget per minute; the calls over it are counted and stored as one row.
+async fn log_call(state: &AppState, params: &Params, ip: &str, reply: &Reply, caller: Caller) {
+    let function = params.get("function");
+    let function = if kept_unchanged("function", function) && function.len() <= 40 { function } else { "(invalid)" };
+    let names = names_for_log(params.names());
+    let (user, admission) = match caller {
+        Caller::User(user) => (user, None),
+        Caller::Anonymous(known) => {
+            (known.unwrap_or_else(|| ANONYMOUS.to_string()), Some(state.anonymous_calls.admit()))
+        }
+    };
+    let actor = Actor { user, ip: ip.to_string() };
+    if let Some(not_logged) = admission.and_then(|a| a.not_logged_before) {
+        let summary = Actor { user: ANONYMOUS.to_string(), ip: "(several)".to_string() };
+        let reason = format!("{not_logged} more anonymous calls in the minute before were not logged one by one");
+        if let Err(e) = log_api_call(&state.db, &summary, "(several)", &reason, "").await {
+            tracing::error!(error = %e, "could not write the API call log");
+        }
+    }
+    if admission.is_some_and(|a| !a.log) {
+        return;
+    }
+    if let Err(e) = log_api_call(&state.db, &actor, function, &reply.reason, &names).await {
+        tracing::error!(error = %e, "could not write the API call log");
+    }
+}
+
+/// The call log's user for an anonymous call that named no existing user.
+const ANONYMOUS: &str = "(anonymous)";
+
+async fn dispatch(state: &AppState, params: &Params, ip: &str) -> (Reply, Caller) {
     let function = params.get("function");
     match function {
-        "version" => return version::reply(state).await,
-        "coffee" | "start_coffee" | "make_coffee" | "brew_coffee" => return Reply::teapot(function),
+        "version" => return (version::reply(state).await, Caller::Anonymous(None)),
+        "coffee" | "start_coffee" | "make_coffee" | "brew_coffee" => {
+            return (Reply::teapot(function), Caller::Anonymous(None))
+        }
         _ => {}
     }
     let (user, pass) = (params.get("user"), params.get("pass"));
     let outcome = state.auth.authenticate(&state.db, user, pass, ip).await;
     let user_row = match outcome {
         Ok(AuthOutcome::Good(row)) => row,
-        Ok(AuthOutcome::Locked) => {
-            return Reply::raw(
+        Ok(AuthOutcome::Locked(known)) => {
+            let reply = Reply::raw(
                 format!(
                     "ERROR: Too many login attempts, try again in 15 minutes: |{}|LOCK|\n",
                     vicidial_filtered("user", user)
                 ),
                 "Too many login attempts",
-            )
+            );
+            return (reply, Caller::Anonymous(Some(known)));
         }
-        Ok(AuthOutcome::Bad) => {
-            return Reply::raw(
+        Ok(AuthOutcome::Bad(known)) => {
+            let reply = Reply::raw(
                 format!(
                     "ERROR: Login incorrect, please try again: |{}|{}|BAD|\n",
                     vicidial_filtered("user", user),
                     vicidial_filtered("pass", pass)
                 ),
                 "Login incorrect",
-            )
+            );
+            return (reply, Caller::Anonymous(known));
         }
         Err(e) => {
             tracing::error!(error = %e, "database error during API authentication");
-            return Reply::raw("ERROR: DATABASE ERROR, PLEASE RETRY: ||\n".into(), "database error");
+            let reply = Reply::raw("ERROR: DATABASE ERROR, PLEASE RETRY: ||\n".into(), "database error");
+            return (reply, Caller::Anonymous(None));
         }
     };
     let call = Call {
@@ -284,7 +331,7 @@ async fn dispatch(state: &AppState, params: &Params, ip: &str) -> Reply {
         user_echo: user,
         actor: Actor { user: user_row.user.clone(), ip: ip.to_string() },
     };
-    match function {
+    let reply = match function {
         "add_phone" => add_phone::handle(&call).await,
         "update_phone" => update_phone::handle(&call).await,
         "add_phone_alias" => aliases::add(&call).await,
@@ -294,7 +341,8 @@ async fn dispatch(state: &AppState, params: &Params, ip: &str) -> Reply {
             Reply::error(&format!("{f} IS NOT AVAILABLE IN DIALTONE"), call.user_echo, f)
         }
         _ => Reply::raw("ERROR: NO FUNCTION SPECIFIED\n".into(), "NO FUNCTION SPECIFIED"),
-    }
+    };
+    (reply, Caller::User(user_row.user.clone()))
 }
 
 /// Builds a request body for tests and tools: `k=v&...` with values percent-encoded.

@@ -5,6 +5,7 @@
 
 mod busy_button;
 mod carriers;
+mod error;
 pub mod flow;
 mod form_kit;
 mod overview;
@@ -31,12 +32,21 @@ use servers::{NewServerPage, ServerDetailPage, ServersPage};
 use sign_in::SignInPage;
 use wizard::{EditPhonePage, NewPhonePage};
 
+pub use error::AppError;
 pub use overview::{get_overview, Overview, ServerSummary};
 #[cfg(feature = "ssr")]
 pub use servers::conf_download_router;
+pub use sign_in::safe_return_path;
 
-/// The HTML document around the app (server-side only).
+/// The HTML document around the app (server-side only). Its inline script (the islands' loader)
+/// carries the request's CSP nonce, which the security-header middleware put into the request.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(nonce) = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<leptos::nonce::Nonce>().cloned())
+    {
+        provide_context(nonce);
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -169,6 +179,61 @@ fn UserMenu() -> impl IntoView {
             }}
         </Suspense>
     }
+}
+
+/// The page's query parameters, decoded exactly once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Query(Vec<(String, String)>);
+
+impl Query {
+    /// The last value of `name`, if sent.
+    pub(crate) fn get(&self, name: &str) -> Option<String> {
+        self.0.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+
+    /// Whether `name` was sent.
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == name)
+    }
+}
+
+/// The page's query parameters. Pages read them here, not through `leptos_router`'s `use_query_map`,
+/// which decodes every value twice (`url::Url::query_pairs`, then `ParamsMap::insert` unescapes again,
+/// read in `leptos_router` 0.8.17), so `%2509` arrives as a tab and `50%25` as a broken escape.
+pub(crate) fn use_query() -> Memo<Query> {
+    let location = leptos_router::hooks::use_location();
+    Memo::new(move |_| Query(crate::domain::phone_list::decode_query(&location.search.get())))
+}
+
+/// Text made safe for HTML: `&`, `<`, `>`, `"` and `'` as character references.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The page's `<title>`: `text · Dialtone`. Every page names its title here and nowhere else, because
+/// `leptos_meta`'s `Title` writes its text into `<title>` as it is, without escaping (read in
+/// `leptos_meta` 0.8.7: `MetaContext::inject_meta_context` pushes the string between the tags), so a
+/// title holding request text (a server IP or carrier id from the URL) could close `<title>` and run
+/// script. This escapes it. Titles are only rendered on the server (no island sets one), so the
+/// escaped text is what the browser decodes and shows.
+#[component]
+pub fn PageTitle(
+    /// The page's own part of the title.
+    #[prop(into)]
+    text: String,
+) -> impl IntoView {
+    view! { <Title text=format!("{} · Dialtone", escape_html(&text)) /> }
 }
 
 /// Goes to `href` with a full page load. Islands have no client-side router: every page is

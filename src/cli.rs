@@ -53,6 +53,10 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, env = "DIALTONE_LISTEN", default_value = "127.0.0.1:3000")]
         listen: SocketAddr,
+        /// The most HTTP connections open at once (more wait in the listen backlog); keep it below the
+        /// process's open-file limit (`ulimit -n`).
+        #[arg(long, env = "DIALTONE_MAX_CONNECTIONS", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        max_connections: u32,
     },
     /// Manage Asterisk servers.
     Server {
@@ -278,7 +282,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let db = open(&cli).await?;
     let actor = Actor::cli();
     let result = match cli.command {
-        Command::Serve { listen } => crate::server::serve(db.clone(), listen, ConfSettings::new(cli.conf_dir)).await,
+        Command::Serve { listen, max_connections } => {
+            let limits = crate::server::ConnLimits {
+                max_connections: usize::try_from(max_connections).unwrap_or(usize::MAX),
+                ..crate::server::ConnLimits::default()
+            };
+            crate::server::serve(db.clone(), listen, ConfSettings::new(cli.conf_dir), limits).await
+        }
         Command::Server {
             action:
                 ServerAction::Add {

@@ -12,6 +12,7 @@ pub mod carrier;
 pub mod decision_flow;
 pub mod dial_pattern;
 pub mod gmt;
+pub mod limits;
 pub mod phone_alias;
 pub mod phone_entry;
 pub mod phone_list;

@@ -1,5 +1,8 @@
 //! Process assembly for `dialtone serve`: first-start admin user, router (legacy API + Leptos pages
-//! and server functions + static files), listener, graceful shutdown.
+//! and server functions + static files, behind the session guard and the security headers), the
+//! connection loop with its timeouts and cap (`connections`), graceful shutdown.
+
+mod connections;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -18,6 +21,7 @@ use crate::service::registration::{AmiLinks, RegistrationMonitor, RegistrationSe
 use crate::service::Actor;
 use crate::state::AppState;
 use crate::storage::Db;
+pub use connections::{serve as serve_connections, ConnLimits, MAX_BODY};
 
 /// The minimum user level for the legacy API (VICIdial: `user_level > 6`).
 pub const API_MIN_LEVEL: i64 = 7;
@@ -89,6 +93,7 @@ pub fn app(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(guard_state, crate::web_session::guard))
+        .layer(axum::middleware::from_fn(crate::web_session::security_headers))
         .with_state(state)
 }
 
@@ -104,13 +109,14 @@ pub fn state(db: Db, listen: SocketAddr, conf: ConfSettings) -> anyhow::Result<A
         auth: Arc::new(Authenticator::new(API_MIN_LEVEL)),
         conf,
         ami: AmiLinks::default(),
+        anonymous_calls: Arc::default(),
     })
 }
 
-/// Serves until Ctrl-C or SIGTERM.
+/// Serves until Ctrl-C or SIGTERM, each connection within `limits`.
 ///
 /// The conf generator and the registration monitor (AMI) run beside the server and stop with it.
-pub async fn serve(db: Db, listen: SocketAddr, conf: ConfSettings) -> anyhow::Result<()> {
+pub async fn serve(db: Db, listen: SocketAddr, conf: ConfSettings, limits: ConnLimits) -> anyhow::Result<()> {
     ensure_admin(&db).await?;
     let worker = ConfWorker::start(db.clone(), conf.clone());
     let state = state(db.clone(), listen, conf)?;
@@ -119,10 +125,7 @@ pub async fn serve(db: Db, listen: SocketAddr, conf: ConfSettings) -> anyhow::Re
     let listener =
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("could not listen on {listen}"))?;
     tracing::info!("Dialtone listening on http://{listen}");
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server error")?;
+    serve_connections(listener, router, limits, shutdown_signal()).await;
     registration.stop().await;
     worker.stop().await;
     Ok(())

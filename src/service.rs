@@ -6,8 +6,10 @@
 
 pub mod admin;
 pub mod aliases;
+pub mod attempts;
 pub mod audit;
 pub mod auth;
+pub mod call_log;
 pub mod carriers;
 pub mod conf;
 pub mod demo;

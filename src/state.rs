@@ -6,6 +6,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use crate::service::auth::Authenticator;
+use crate::service::call_log::AnonymousBudget;
 use crate::service::conf::ConfSettings;
 use crate::service::registration::AmiLinks;
 use crate::storage::Db;
@@ -23,4 +24,6 @@ pub struct AppState {
     pub conf: ConfSettings,
     /// Each server's AMI link as the registration monitor last saw it (the servers pages show it).
     pub ami: AmiLinks,
+    /// How many anonymous legacy API calls are still logged one by one this minute.
+    pub anonymous_calls: Arc<AnonymousBudget>,
 }

@@ -4,6 +4,7 @@
 //! executor and return `sqlx::Result`. The service layer composes them into transactions.
 
 pub mod aliases;
+pub mod attempts;
 pub mod audit;
 pub mod carriers;
 pub mod conf;
@@ -56,7 +57,9 @@ impl Db {
         if url.contains(":memory:") || url.contains("mode=memory") {
             return Err(sqlx::Error::Configuration("in-memory databases are not supported; give a file path".into()));
         }
-        let base = SqliteConnectOptions::from_str(&url)?
+        let base = SqliteConnectOptions::from_str(&url)?;
+        create_private(base.get_filename()).map_err(|e| sqlx::Error::Configuration(Box::new(e)))?;
+        let base = base
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(match durability {
@@ -115,6 +118,21 @@ impl Db {
         self.phones.stop().await;
         self.reader.close().await;
         self.writer.close().await;
+    }
+}
+
+/// Creates the database file, readable only by its owner (`0600`), when it does not exist yet; SQLite
+/// gives its `-wal` and `-shm` files the same mode. The file holds every phone's passwords and the
+/// servers' AMI secrets. An existing file keeps its mode.
+fn create_private(path: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
     }
 }
 

@@ -48,9 +48,16 @@ async fn phone_form(state: AppState, mode: FormMode, req: Request) -> Response {
         return (StatusCode::PAYLOAD_TOO_LARGE, "The form is larger than 64 KB.").into_response();
     };
     let pairs: Vec<(String, String)> = form_urlencoded::parse(&bytes).into_owned().collect();
+    // An edit starts from the stored values so that fields the post leaves out keep them, except the
+    // two passwords: those start empty ("keep the stored one" when saved), so a refused post, which
+    // renders the form again with the values it holds, never carries a stored secret into the page.
     let start = match &mode {
         FormMode::Edit(ip, ext) => match phones::find_phone(&state.db, ext, ip).await {
-            Ok(Some(row)) => phones::row_to_input(&row),
+            Ok(Some(row)) => PhoneEntryInput {
+                phone_pass: String::new(),
+                registration_password: String::new(),
+                ..phones::row_to_input(&row)
+            },
             Ok(None) => PhoneEntryInput::default(),
             Err(e) => {
                 tracing::error!("phone form: database error: {e}");

@@ -6,7 +6,7 @@
 //! Knows HTTP and the session service; no rules of its own beyond "who is asking, from where".
 
 use axum::extract::{Form, FromRequest, Request, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
@@ -19,7 +19,7 @@ use crate::state::AppState;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "dialtone_session";
-use crate::app::{SIGN_IN_ACTION as SIGN_IN_PATH, SIGN_OUT_ACTION as SIGN_OUT_PATH};
+use crate::app::{safe_return_path, SIGN_IN_ACTION as SIGN_IN_PATH, SIGN_OUT_ACTION as SIGN_OUT_PATH};
 
 /// The sign-in and sign-out form handlers.
 pub fn router() -> Router<AppState> {
@@ -55,33 +55,50 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
-/// A local path to return to after signing in; anything else becomes `/`.
-fn local_path(next: &str) -> &str {
-    let safe = next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.contains(['\\', '\r', '\n'])
-        && !next.starts_with(SIGN_IN_PATH);
-    if safe {
-        next
-    } else {
-        "/"
-    }
-}
-
 fn sign_in_page(next: &str, error: Option<&str>) -> String {
-    let next = utf8_percent_encode(local_path(next), NON_ALPHANUMERIC);
+    let next = utf8_percent_encode(safe_return_path(next), NON_ALPHANUMERIC);
     match error {
         Some(e) => format!("/sign-in?error={e}&next={next}"),
         None => format!("/sign-in?next={next}"),
     }
 }
 
-/// The middleware in front of every route: the legacy API and static files pass; any other
-/// state-changing request must come from this site; pages and server functions need a session,
-/// whose [`crate::domain::access::Viewer`] is put into the request for them.
+/// Whether a path has a `.` or `..` segment, written plainly or percent-encoded (`%2e`). Routers and
+/// file servers differ on what such a path means (Leptos' router resolves `/vicidial/..` to `/`), so no
+/// request with one is let through: the guard must judge the same path the handler serves.
+fn has_dot_segment(path: &str) -> bool {
+    path.split('/').any(|segment| {
+        let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
+        decoded == "." || decoded == ".." || decoded.contains(['/', '\\'])
+    })
+}
+
+/// A file of the browser bundle (`/pkg/<name>`, names of letters, digits, `-`, `_` and inner dots).
+fn is_bundle_file(path: &str) -> bool {
+    path.strip_prefix("/pkg/").is_some_and(|rest| {
+        rest.split('/').all(|name| {
+            !name.is_empty()
+                && !name.starts_with('.')
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        })
+    })
+}
+
+/// What needs no session: exactly the legacy API's path, the bundle's files and the icon.
+fn is_public(path: &str) -> bool {
+    path == crate::api::API_PATH || path == "/favicon.ico" || is_bundle_file(path)
+}
+
+/// The middleware in front of every route: a path with a dot segment is refused; the legacy API and
+/// static files pass (an allow-list of exact paths); any other state-changing request must come
+/// from this site; pages and server functions need a session, whose
+/// [`crate::domain::access::Viewer`] is put into the request for them.
 pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    if path.starts_with("/vicidial/") || path.starts_with("/pkg/") || path == "/favicon.ico" {
+    if has_dot_segment(path) {
+        return (StatusCode::BAD_REQUEST, "Refused: a path may not have . or .. segments.\n").into_response();
+    }
+    if is_public(path) {
         return next.run(req).await;
     }
     let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
@@ -116,6 +133,50 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
     }
 }
 
+/// A fresh CSP nonce: 128 random bits, hex.
+fn new_nonce() -> String {
+    let mut bytes = [0u8; 16];
+    rand::fill(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The Content-Security-Policy of a page whose inline scripts carry `nonce`: the app's own files, its
+/// WebAssembly, its own server for fetches and event streams, and nothing else (no inline script
+/// without the nonce, no plugins, no `<base>`, forms only to itself, never framed).
+fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+         frame-ancestors 'none'"
+    )
+}
+
+/// The outermost middleware: hardening headers on every answer. Pages, server functions, the API and
+/// event streams get a Content-Security-Policy with a nonce made for this request (put into the
+/// request as Leptos' `Nonce`, which the HTML shell gives to its scripts) and `Cache-Control:
+/// no-store` (they hold personal data and passwords); the bundle's files and the icon may be cached.
+/// Everything says `nosniff`, may not be framed and sends no referrer.
+pub async fn security_headers(mut req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let static_file = is_bundle_file(path) || path == "/favicon.ico";
+    let nonce = (!static_file).then(new_nonce);
+    if let Some(nonce) = &nonce {
+        req.extensions_mut().insert(leptos::nonce::Nonce::from_value(nonce.as_str()));
+    }
+    let mut res = next.run(req).await;
+    let headers = res.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    if let Some(nonce) = nonce {
+        if let Ok(csp) = HeaderValue::from_str(&content_security_policy(&nonce)) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+        }
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
 /// The sign-in form's fields.
 #[derive(Deserialize)]
 pub struct SignInForm {
@@ -137,10 +198,15 @@ async fn sign_in(State(state): State<AppState>, req: Request) -> Response {
                 "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={SESSION_MAX_AGE}{}",
                 if secure { "; Secure" } else { "" }
             );
-            ([(header::SET_COOKIE, cookie)], Redirect::to(local_path(&form.next))).into_response()
+            ([(header::SET_COOKIE, cookie)], Redirect::to(safe_return_path(&form.next))).into_response()
         }
         Err(SignInError::Refused) => Redirect::to(&sign_in_page(&form.next, Some("refused"))).into_response(),
         Err(SignInError::Locked) => Redirect::to(&sign_in_page(&form.next, Some("locked"))).into_response(),
+        Err(SignInError::Slow(wait)) => {
+            let mut res = Redirect::to(&sign_in_page(&form.next, Some("slow"))).into_response();
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
+            res
+        }
         Err(SignInError::Db(e)) => {
             tracing::error!("sign-in failed: {e}");
             (StatusCode::SERVICE_UNAVAILABLE, "The database is unavailable.\n").into_response()
@@ -190,10 +256,23 @@ mod tests {
     }
 
     #[test]
-    fn only_local_paths_are_followed_after_sign_in() {
-        assert_eq!(local_path("/phones?q=1"), "/phones?q=1");
-        for bad in ["//evil.example", "http://evil.example", "/\\evil", "", "phones", "/auth/sign-in"] {
-            assert_eq!(local_path(bad), "/", "{bad}");
+    fn dot_segments_are_found_however_written() {
+        for bad in ["/vicidial/..", "/vicidial/../", "/pkg/.", "/pkg/%2e%2E/x", "/a/.%2e", "/pkg/..%2f", "/x/%5c"] {
+            assert!(has_dot_segment(bad), "{bad}");
+        }
+        for good in ["/", "/phones/10.10.10.15/cc101", "/pkg/dialtone.wasm", "/phones?q=..", "/a/...b"] {
+            assert!(!has_dot_segment(good), "{good}");
+        }
+    }
+
+    #[test]
+    fn only_exact_paths_are_public() {
+        for public in ["/vicidial/non_agent_api.php", "/favicon.ico", "/pkg/dialtone.js", "/pkg/snippets/a-1/x.js"] {
+            assert!(is_public(public), "{public}");
+        }
+        for private in ["/vicidial/", "/vicidial/x", "/pkg/", "/pkg/.hidden", "/pkg/a%20b", "/pkgx/a", "/favicon.icox"]
+        {
+            assert!(!is_public(private), "{private}");
         }
     }
 

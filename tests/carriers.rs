@@ -228,13 +228,13 @@ async fn viewing_needs_a_session_and_changing_needs_modify_servers() {
 
     let before = carriers_snapshot(&server.db).await;
     let r = call(addr, &cookie, "add_carrier", &form(&[])).await;
-    assert_eq!(r.status, 500, "{}", r.body);
+    assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.body.contains("may not add, change or delete carriers (needs modify_servers)"), "{}", r.body);
     let edit = form(&[("carrier_id", "seed1"), ("carrier_name", "hijacked")]);
     let r = call(addr, &cookie, "update_carrier", &edit).await;
-    assert!(r.status == 500 && r.body.contains("needs modify_servers"), "{}", r.body);
+    assert!(r.status == 403 && r.body.contains("needs modify_servers"), "{}", r.body);
     let r = call(addr, &cookie, "delete_carrier", "carrier_id=seed1&confirm=yes").await;
-    assert!(r.status == 500 && r.body.contains("needs modify_servers"), "{}", r.body);
+    assert!(r.status == 403 && r.body.contains("needs modify_servers"), "{}", r.body);
     // Without JavaScript the refusal comes back to the page through the URL.
     let r = post_form(addr, &cookie, "update_carrier", "/carriers/seed1", &edit).await;
     assert_eq!(r.status, 302);
@@ -277,7 +277,7 @@ async fn adding_refuses_bad_values_naming_the_field_and_the_line_and_stores_noth
 
     let bad_line = "exten => _91NXXNXXXXXX,1,AGI(x)\nexten => _9[1-5,n,Dial(SIP/webtrunk)\n";
     let r = call(addr, &cookie, "add_carrier", &form(&[("dialplan_entry", bad_line)])).await;
-    assert_eq!(r.status, 500);
+    assert_eq!(r.status, 422);
     assert!(r.body.contains("\"field\":\"dialplan_entry\""), "{}", r.body);
     assert!(
         r.body.contains("dialplan_entry line 2 pattern") && r.body.contains("opens [ at character 3"),
@@ -300,7 +300,7 @@ async fn adding_refuses_bad_values_naming_the_field_and_the_line_and_stores_noth
         ("carrier_description", &"d".repeat(256), "carrier_description must be 0 to 255 characters long"),
     ] {
         let r = call(addr, &cookie, "add_carrier", &form(&[(field, value)])).await;
-        assert_eq!(r.status, 500, "{field}");
+        assert_eq!(r.status, 422, "{field}");
         assert!(r.body.contains(&format!("\"field\":\"{field}\"")) && r.body.contains(rule), "{field}: {}", r.body);
     }
     assert_eq!(carriers_snapshot(&server.db).await, before, "nothing stored");
@@ -461,12 +461,12 @@ async fn editing_and_deleting_are_audited_with_the_secret_redacted() {
     assert!(page.body.contains("value=\"register =&gt; webtrunk:An0therSecret@sip.example.com\""), "{}", page.body);
     assert!(page.body.contains("Shows the stored value") && !page.body.contains("x:y@z"));
     let r = call(addr, &cookie, "update_carrier", &form(&[("carrier_id", "nosuch")])).await;
-    assert!(r.body.contains("there is no carrier with carrier_id nosuch"), "{}", r.body);
+    assert!(r.status == 404 && r.body.contains("there is no carrier with carrier_id nosuch"), "{}", r.body);
     assert_eq!(carriers_snapshot(&server.db).await, before);
 
     // Delete: needs the confirmation, then goes to the list with a notice; audited.
     let r = call(addr, &cookie, "delete_carrier", "carrier_id=webtrunk").await;
-    assert!(r.status == 500 && r.body.contains("tick \\\"I understand\\\""), "{}", r.body);
+    assert!(r.status == 400 && r.body.contains("tick \\\"I understand\\\""), "{}", r.body);
     assert_eq!(carriers_snapshot(&server.db).await, before);
     let page = get(addr, &cookie, "/carriers/webtrunk").await;
     assert!(page.body.contains("Delete carrier") && page.body.contains("I understand: delete carrier webtrunk"));

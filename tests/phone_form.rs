@@ -144,6 +144,7 @@ async fn the_server_function_saves_and_refuses() {
     assert!(again.body.contains("\"Fields\"") && again.body.contains("Extension"), "{}", again.body);
     let viewer = session(addr, "noast", "noastpass").await;
     let refused = server_fn_json(addr, &viewer, "save_phone_form", &body.replace("fn1", "fn2")).await;
+    assert_eq!(refused.status, 403);
     assert!(refused.body.contains("may not add or change phones"), "{}", refused.body);
     assert!(phones::find_phone(&server.db, "fn2", "10.10.10.15").await.expect("db").is_none());
     // The preview: a stanza for SIP, "no peer" for EXTERNAL; never the stored secret on an edit.

@@ -177,13 +177,14 @@ async fn an_ast_admin_reveals_a_secret_and_the_reveal_is_audited_without_the_val
 
     // A field that is not a secret is not "revealed", and nothing is audited.
     let r = server_fn_json(addr, &admin, "reveal_phone_secret", &reveal_json("pp101", "PhoneLogin")).await;
-    assert_eq!(r.status, 500);
+    assert_eq!(r.status, 400);
     assert!(r.body.contains("is not a secret"), "{}", r.body);
     let r = post_form(addr, &admin, "/phones/10.10.10.15/pp101", "reveal=nonsense").await;
-    assert_eq!(r.status, 200);
+    assert_eq!(r.status, 400);
     assert!(r.body.contains("Choose a password to reveal"));
     // An unknown phone.
     let r = server_fn_json(addr, &admin, "reveal_phone_secret", &reveal_json("nope", "PhonePass")).await;
+    assert_eq!(r.status, 404);
     assert!(r.body.contains("No phone nope on server 10.10.10.15"), "{}", r.body);
     assert_eq!(audit(&server.db).await.len(), before + 2);
 }
@@ -197,12 +198,12 @@ async fn a_user_without_ast_admin_access_may_not_reveal() {
     let before = audit(&server.db).await.len();
     for field in ["RegistrationPassword", "PhonePass"] {
         let r = server_fn_json(addr, &noast, "reveal_phone_secret", &reveal_json("pp101", field)).await;
-        assert_eq!(r.status, 500, "{}", r.body);
+        assert_eq!(r.status, 403, "{}", r.body);
         assert!(r.body.contains("may not reveal phone passwords"), "{}", r.body);
         assert_no_secret("the refusal", &r.body);
     }
     let r = post_form(addr, &noast, "/phones/10.10.10.15/pp101", "reveal=registration_password").await;
-    assert_eq!(r.status, 200);
+    assert_eq!(r.status, 403);
     assert!(r.body.contains("Your user may not reveal phone passwords (it needs ast_admin_access)."));
     assert_no_secret("the refused form's page", &r.body);
     assert_eq!(audit(&server.db).await.len(), before, "a refused reveal reveals and records nothing");
@@ -230,14 +231,14 @@ async fn delete_needs_the_permission_and_the_confirmation() {
     let page = get(addr, &nodelete, "/phones/10.10.10.15/pp101").await;
     assert!(page.body.contains("Reveal registration password") && !page.body.contains("Delete phone"));
     let r = call(nodelete.clone(), "server_ip=10.10.10.15&extension=pp101&confirm=yes").await;
-    assert_eq!(r.status, 500);
+    assert_eq!(r.status, 403);
     assert!(r.body.contains("may not delete phones"), "{}", r.body);
     assert!(exists(server.db.clone()).await);
 
     // apiadmin without the confirmation: refused.
     let admin = session(addr, "apiadmin", "apipass1").await;
     let r = call(admin.clone(), "server_ip=10.10.10.15&extension=pp101").await;
-    assert_eq!(r.status, 500);
+    assert_eq!(r.status, 400);
     assert!(r.body.contains("I understand"), "{}", r.body);
     assert!(exists(server.db.clone()).await);
     // The same without JavaScript: back to the page, which shows the refusal.

@@ -795,11 +795,15 @@ async fn serve(env: &Env) -> (SocketAddr, tokio::task::JoinHandle<()>) {
         auth: Arc::new(Authenticator::new(7)),
         conf: ConfSettings::new(env._dir.path().join("asterisk-conf")),
         ami: env.links.clone(),
+        anonymous_calls: Default::default(),
     };
     let router = dialtone::server::app(state);
-    let server = tokio::spawn(async move {
-        let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
-    });
+    let server = tokio::spawn(dialtone::server::serve_connections(
+        listener,
+        router,
+        dialtone::server::ConnLimits::default(),
+        std::future::pending(),
+    ));
     (addr, server)
 }
 

@@ -171,11 +171,11 @@ async fn viewing_needs_a_session_and_managing_needs_modify_servers() {
 
     let before = snapshot(&server.db).await;
     let r = call(addr, &cookie, "add_server", &form(&[])).await;
-    assert_eq!(r.status, 500, "{}", r.body);
+    assert_eq!(r.status, 403, "{}", r.body);
     assert!(r.body.contains("may not add or change servers (needs modify_servers)"), "{}", r.body);
     let edit = form(&[("server_ip", "10.10.10.15"), ("server_id", "TESTast"), ("server_description", "hijacked")]);
     let r = call(addr, &cookie, "update_server", &edit).await;
-    assert!(r.status == 500 && r.body.contains("needs modify_servers"), "{}", r.body);
+    assert!(r.status == 403 && r.body.contains("needs modify_servers"), "{}", r.body);
     // Without JavaScript the refusal comes back to the page through the URL.
     let r = post_form(addr, &cookie, "update_server", "/servers/10.10.10.15", &edit).await;
     let location = header(&r, "location").expect("location").to_string();
@@ -206,7 +206,7 @@ async fn adding_checks_every_field_names_it_and_stores_nothing_when_refused() {
 
     let bad = form(&[("server_ip", "10.0.0.999"), ("ami_host", "10.0.0.9"), ("ami_secret", SECRET)]);
     let r = call(addr, &cookie, "add_server", &bad).await;
-    assert_eq!(r.status, 500);
+    assert_eq!(r.status, 422);
     assert!(
         r.body.contains("\"field\":\"server_ip\"") && r.body.contains("server_ip must be a dotted IPv4"),
         "{}",
@@ -230,7 +230,7 @@ async fn adding_checks_every_field_names_it_and_stores_nothing_when_refused() {
             overrides.extend([("ami_host", "10.0.0.9"), ("ami_secret", SECRET)]);
         }
         let r = call(addr, &cookie, "add_server", &form(&overrides)).await;
-        assert_eq!(r.status, 500, "{field}");
+        assert_eq!(r.status, 422, "{field}");
         assert!(r.body.contains(&format!("\"field\":\"{field}\"")) && r.body.contains(rule), "{field}: {}", r.body);
     }
     // An AMI host needs a secret.
@@ -421,7 +421,8 @@ async fn downloads_serve_only_generated_files_to_signed_in_admins() {
         "/servers/10.10.10.16/conf/sip-vicidial.conf",
     ] {
         let r = get(addr, &cookie, target).await;
-        assert_eq!(r.status, 404, "{target}: {}", r.body);
+        // A `..` segment (even encoded) is refused by the guard (400); the rest are not found (404).
+        assert!(matches!(r.status, 400 | 404), "{target}: {} {}", r.status, r.body);
         assert!(!r.body.contains("seed100") && !r.body.contains("SQLite"), "{target}");
     }
     // The files hold phone passwords: users without ast_admin_access may not download them.

@@ -60,8 +60,14 @@ async fn who_may_sign_in() {
     let server = start_fixture_server().await;
     // Level 7 may view; level 1, inactive, unknown users and wrong passwords may not.
     assert_eq!(sign_in(server.addr, "level7", "level7pass").await.status, 303);
-    for (user, pass) in [("agent1", "agentpass"), ("inactive", "inactpass"), ("nobody", "x"), ("apiadmin", "wrong")] {
-        let r = sign_in(server.addr, user, pass).await;
+    let origin = format!("http://{}", server.addr);
+    let refused = [("agent1", "agentpass"), ("inactive", "inactpass"), ("nobody", "x"), ("apiadmin", "wrong")];
+    for (i, (user, pass)) in (1u8..).zip(refused) {
+        // Each from its own address, so the per-address slow-down does not answer instead.
+        let from = std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 3, i));
+        let body = format!("user={user}&pass={pass}&next=%2F");
+        let r =
+            common::http_from(from, server.addr, "POST", "/auth/sign-in", &[("Origin", &origin)], Some(&body)).await;
         assert_eq!(header(&r, "location"), Some("/sign-in?error=refused&next=%2F"), "{user}");
         assert!(header(&r, "set-cookie").is_none());
     }
@@ -72,21 +78,30 @@ async fn who_may_sign_in() {
 #[tokio::test]
 async fn ten_failures_lock_the_account_for_the_web_as_for_the_api() {
     let server = start_fixture_server().await;
-    // VICIdial measures the lock from the last sign-in: an account in use (signed in within 15
-    // minutes) locks at the 10th failure. (An idle account restarts its count once, so a guesser gets
-    // at most 20 tries per 15 minutes.)
-    assert_eq!(sign_in(server.addr, "nodelete", "nodelpass1").await.status, 303);
-    for _ in 0..10 {
-        assert_eq!(
-            header(&sign_in(server.addr, "nodelete", "bad").await, "location"),
-            Some("/sign-in?error=refused&next=%2F")
-        );
+    let origin = format!("http://{}", server.addr);
+    // Each failure from its own address: one address alone is slowed down long before ten.
+    let from = |i: u8| std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 2, i));
+    let attempt = |i: u8, pass: &'static str| {
+        let origin = origin.clone();
+        let addr = server.addr;
+        async move {
+            let body = format!("user=nodelete&pass={pass}&next=%2F");
+            common::http_from(from(i), addr, "POST", "/auth/sign-in", &[("Origin", &origin)], Some(&body)).await
+        }
+    };
+    // Ten failures lock the account, whether it was used lately or not (VICIdial's count restart
+    // would let an account unused for 15 minutes take twenty).
+    for i in 0..10 {
+        assert_eq!(header(&attempt(i, "bad").await, "location"), Some("/sign-in?error=refused&next=%2F"), "{i}");
     }
-    let r = sign_in(server.addr, "nodelete", "nodelpass1").await;
+    let r = attempt(10, "nodelpass1").await;
     assert_eq!(header(&r, "location"), Some("/sign-in?error=locked&next=%2F"));
     assert!(header(&r, "set-cookie").is_none());
     let page = http_with(server.addr, "GET", "/sign-in?error=locked", &[], None).await;
     assert!(page.body.contains("locked after 10 failed sign-ins"));
+    // The API shares the lock.
+    let api = common::api_get(server.addr, "source=test&user=nodelete&pass=nodelpass1&function=add_phone").await;
+    assert!(api.body.starts_with("ERROR: Too many login attempts"), "{}", api.body);
 }
 
 #[tokio::test]

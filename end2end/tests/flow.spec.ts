@@ -1,5 +1,5 @@
 import { expect, test } from "./fixtures/test";
-import { signIn } from "./fixtures/session";
+import { ADMIN, ADMIN2, signIn } from "./fixtures/session";
 import { addPhone, addServer, uniqueServer } from "./fixtures/setup";
 
 // Runs with JavaScript on and off: the login path is complete on the server, the simulation is a POST
@@ -63,7 +63,7 @@ test("an EXTERNAL phone that no carrier pattern matches fails at 'Dial via trunk
 test("a simulated login with the wrong password breaks at the login", async ({ page, request }, testInfo) => {
   const server = uniqueServer();
   const ext = `fsim${testInfo.project.name === "hydrated" ? "h" : "n"}${Date.now() % 100000}`;
-  await signIn(page);
+  await signIn(page, testInfo.project.name === "hydrated" ? ADMIN : ADMIN2);
   await addServer(page, server);
   await addPhone(request, ext, server.ip, { protocol: "EXTERNAL", dialplan_number: "913125550125", phone_pass: "rightPass1" });
   await page.goto(`/phones/${server.ip}/${ext}/flow`);

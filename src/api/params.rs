@@ -58,11 +58,9 @@ impl Params {
         !self.get(name).is_empty()
     }
 
-    /// The names sent, sorted (for the audit log: names only, never values).
-    pub fn names(&self) -> String {
-        let mut names: Vec<&str> = self.order.iter().map(String::as_str).collect();
-        names.sort_unstable();
-        names.join(",")
+    /// The names sent, in the order first sent (for the call log: names only, never values).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.order.iter().map(String::as_str)
     }
 }
 

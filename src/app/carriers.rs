@@ -18,8 +18,7 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;
-use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 use super::busy_button::BusyButton;
@@ -27,6 +26,7 @@ use super::form_kit::{
     described_by, error_of, problems_of, refusal_of, CheckField, FormNames, FormOutcome, FormRefusal, Refusal,
     SelectField, SubmitButton, TextField,
 };
+use crate::app::{AppError, PageTitle};
 use crate::domain::carrier::CarrierField;
 use crate::domain::Protocol;
 
@@ -106,12 +106,10 @@ pub enum CarrierFormError {
         /// The values sent.
         input: Box<CarrierForm>,
     },
-    /// Not allowed, not confirmed, or no such carrier.
+    /// Refused as a whole (not allowed, not confirmed, no such carrier, a malformed call, the database
+    /// failed): the message and the HTTP status it is answered with.
     #[error("{0}")]
-    Refused(String),
-    /// The request or the database failed (details are in the server's log).
-    #[error("{0}")]
-    Failed(String),
+    Refused(AppError),
 }
 
 impl FormRefusal for CarrierFormError {
@@ -130,7 +128,16 @@ impl FromServerFnError for CarrierFormError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        CarrierFormError::Failed(value.to_string())
+        CarrierFormError::Refused(AppError::from_server_fn_error(value))
+    }
+
+    fn ser(&self) -> leptos::server_fn::Bytes {
+        let status = match self {
+            CarrierFormError::Invalid { .. } => 422,
+            CarrierFormError::Refused(e) => e.status(),
+        };
+        super::error::respond_with_status(status);
+        <JsonEncoding as leptos::server_fn::Encodes<Self>>::encode(self).unwrap_or_default()
     }
 }
 
@@ -227,25 +234,25 @@ pub struct CarrierPage {
 /// `modify_carriers` permission does not exist in this schema: carriers are part of a server's setup,
 /// so they need `modify_servers`, as servers do.
 #[cfg(feature = "ssr")]
-fn require_carrier_manager() -> Result<crate::domain::access::Viewer, String> {
-    let viewer = super::ssr::viewer().ok_or_else(|| "sign in first".to_string())?;
+fn require_carrier_manager() -> Result<crate::domain::access::Viewer, AppError> {
+    let viewer = super::ssr::require_viewer()?;
     if viewer.can_manage_servers() {
         Ok(viewer)
     } else {
-        Err("your user may not add, change or delete carriers (needs modify_servers)".to_string())
+        Err(AppError::Forbidden("your user may not add, change or delete carriers (needs modify_servers)".into()))
     }
 }
 
 /// The servers to choose from.
 #[cfg(feature = "ssr")]
-async fn server_choices(db: &crate::storage::Db) -> Result<Vec<ServerChoice>, ServerFnError> {
+async fn server_choices(db: &crate::storage::Db) -> Result<Vec<ServerChoice>, AppError> {
     let rows = crate::service::admin::list_servers(db).await.map_err(super::ssr::db_error)?;
     Ok(rows.into_iter().map(|r| ServerChoice { server_ip: r.server_ip, server_id: r.server_id }).collect())
 }
 
 /// Every carrier with its dial patterns, and whether the viewer may add carriers.
 #[server(prefix = "/serverfn", endpoint = "get_carriers")]
-pub async fn get_carriers() -> Result<CarrierListView, ServerFnError> {
+pub async fn get_carriers() -> Result<CarrierListView, AppError> {
     use super::ssr;
     use crate::domain::dial_pattern::parse_dialplan_entry;
     let viewer = ssr::require_viewer()?;
@@ -277,7 +284,7 @@ pub async fn get_carriers() -> Result<CarrierListView, ServerFnError> {
 
 /// One carrier (`None` when there is no such carrier), and the answer to `number` when given.
 #[server(prefix = "/serverfn", endpoint = "get_carrier")]
-pub async fn get_carrier(carrier_id: String, number: Option<String>) -> Result<Option<CarrierPage>, ServerFnError> {
+pub async fn get_carrier(carrier_id: String, number: Option<String>) -> Result<Option<CarrierPage>, AppError> {
     use super::ssr;
     use crate::domain::dial_pattern::parse_dialplan_entry;
     let viewer = ssr::require_viewer()?;
@@ -328,7 +335,7 @@ pub async fn get_carrier(carrier_id: String, number: Option<String>) -> Result<O
 /// The add form's starting values and the servers, or `None` when the viewer may not add carriers
 /// (the page then offers no form).
 #[server(prefix = "/serverfn", endpoint = "get_new_carrier_form")]
-pub async fn get_new_carrier_form() -> Result<Option<NewCarrierForm>, ServerFnError> {
+pub async fn get_new_carrier_form() -> Result<Option<NewCarrierForm>, AppError> {
     let viewer = super::ssr::require_viewer()?;
     if !viewer.can_manage_servers() {
         return Ok(None);
@@ -344,7 +351,7 @@ pub async fn get_new_carrier_form() -> Result<Option<NewCarrierForm>, ServerFnEr
 pub async fn add_carrier(#[server(flatten)] form: CarrierForm) -> Result<(), CarrierFormError> {
     use super::ssr;
     let viewer = require_carrier_manager().map_err(CarrierFormError::Refused)?;
-    let state = ssr::state().map_err(|_| CarrierFormError::Failed("server state missing".into()))?;
+    let state = ssr::state().map_err(CarrierFormError::Refused)?;
     match crate::service::carriers::add_carrier(&state.db, &ssr::actor(&viewer), &input_of(&form)).await {
         Ok(carrier) => {
             leptos_axum::redirect(&format!("{}?added=1", carrier_href(&carrier.carrier_id)));
@@ -360,7 +367,7 @@ pub async fn add_carrier(#[server(flatten)] form: CarrierForm) -> Result<(), Car
 pub async fn update_carrier(#[server(flatten)] form: CarrierForm) -> Result<(), CarrierFormError> {
     use super::ssr;
     let viewer = require_carrier_manager().map_err(CarrierFormError::Refused)?;
-    let state = ssr::state().map_err(|_| CarrierFormError::Failed("server state missing".into()))?;
+    let state = ssr::state().map_err(CarrierFormError::Refused)?;
     match crate::service::carriers::update_carrier(&state.db, &ssr::actor(&viewer), &input_of(&form)).await {
         Ok(update) => {
             let outcome = if update.changed.is_empty() { "unchanged=1" } else { "saved=1" };
@@ -384,9 +391,11 @@ pub async fn delete_carrier(
     use crate::service::carriers::CarrierError;
     let viewer = require_carrier_manager().map_err(CarrierFormError::Refused)?;
     if confirm.as_deref() != Some("yes") {
-        return Err(CarrierFormError::Refused("tick \"I understand\" to confirm the delete".into()));
+        return Err(CarrierFormError::Refused(AppError::BadRequest(
+            "tick \"I understand\" to confirm the delete".into(),
+        )));
     }
-    let state = ssr::state().map_err(|_| CarrierFormError::Failed("server state missing".into()))?;
+    let state = ssr::state().map_err(CarrierFormError::Refused)?;
     match crate::service::carriers::delete_carrier(&state.db, &ssr::actor(&viewer), &carrier_id).await {
         Ok(old) => {
             leptos_axum::redirect(&format!(
@@ -396,12 +405,9 @@ pub async fn delete_carrier(
             Ok(())
         }
         Err(CarrierError::NotFound(id)) => {
-            Err(CarrierFormError::Refused(format!("there is no carrier {id} (already deleted?)")))
+            Err(CarrierFormError::Refused(AppError::NotFound(format!("there is no carrier {id} (already deleted?)"))))
         }
-        Err(e) => {
-            ssr::db_error(e);
-            Err(CarrierFormError::Failed("database error; nothing was deleted".into()))
-        }
+        Err(e) => Err(CarrierFormError::Refused(ssr::db_error(e))),
     }
 }
 
@@ -433,11 +439,10 @@ fn change_refused(e: crate::service::carriers::CarrierError, form: &CarrierForm)
                 .collect(),
             input: Box::new(form.without_secret()),
         },
-        CarrierError::NotFound(id) => CarrierFormError::Refused(format!("there is no carrier with carrier_id {id}")),
-        CarrierError::Db(e) => {
-            super::ssr::db_error(e);
-            CarrierFormError::Failed("database error; nothing was changed".into())
+        CarrierError::NotFound(id) => {
+            CarrierFormError::Refused(AppError::NotFound(format!("there is no carrier with carrier_id {id}")))
         }
+        CarrierError::Db(e) => CarrierFormError::Refused(super::ssr::db_error(e)),
     }
 }
 
@@ -450,7 +455,7 @@ fn carrier_href(carrier_id: &str) -> String {
 #[component]
 pub fn CarriersPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| get_carriers());
-    let query = use_query_map();
+    let query = super::use_query();
     let deleted = move || {
         query.read().get("deleted").map(|id| {
             view! {
@@ -461,7 +466,7 @@ pub fn CarriersPage() -> impl IntoView {
         })
     };
     view! {
-        <Title text="Carriers · Dialtone" />
+        <PageTitle text="Carriers" />
         {deleted}
         <Suspense fallback=|| view! { <p aria-busy="true">"Loading carriers…"</p> }>
             {move || {
@@ -565,7 +570,7 @@ pub fn NewCarrierPage() -> impl IntoView {
     let action = ServerAction::<AddCarrier>::new();
     let outcome = Signal::derive(move || action.value().get());
     view! {
-        <Title text="Add a carrier · Dialtone" />
+        <PageTitle text="Add a carrier" />
         <p class="carriers-back">
             <a href="/carriers">"← All carriers"</a>
         </p>
@@ -632,7 +637,7 @@ pub fn NewCarrierPage() -> impl IntoView {
 #[component]
 pub fn CarrierDetailPage() -> impl IntoView {
     let params = use_params_map();
-    let query = use_query_map();
+    let query = super::use_query();
     let carrier_id = move || params.read().get("carrier_id").unwrap_or_default();
     let number = move || query.read().get("number");
     let action = ServerAction::<UpdateCarrier>::new();
@@ -643,18 +648,18 @@ pub fn CarrierDetailPage() -> impl IntoView {
             return None;
         }
         let q = query.read();
-        if q.get_str("added").is_some() {
+        if q.has("added") {
             Some("Carrier added.")
-        } else if q.get_str("saved").is_some() {
+        } else if q.has("saved") {
             Some("Changes saved.")
-        } else if q.get_str("unchanged").is_some() {
+        } else if q.has("unchanged") {
             Some("Nothing was changed.")
         } else {
             None
         }
     };
     view! {
-        <Title text=move || format!("Carrier {} · Dialtone", carrier_id()) />
+        <PageTitle text=format!("Carrier {}", carrier_id()) />
         <p class="carriers-back">
             <a href="/carriers">"← All carriers"</a>
         </p>

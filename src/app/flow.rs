@@ -10,11 +10,11 @@
 //! are posted, never put in a URL, and the answer is not cached.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 use super::busy_button::BusyButton;
+use crate::app::{AppError, PageTitle};
 use crate::domain::decision_flow::{layout, Evidence, FlowNode, FlowReport, NodeId, NodeStatus, Verdict};
 use crate::domain::phone_list::phone_href;
 
@@ -46,7 +46,7 @@ pub struct FlowSubject {
 }
 
 /// What the flow page shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FlowPageView {
     /// The phone and its flow, `None` when there is no such phone.
     pub flow: Option<(FlowSubject, FlowReport)>,
@@ -54,6 +54,8 @@ pub struct FlowPageView {
     pub simulated_login: Option<String>,
     /// Why a login check found no phone.
     pub not_found: Option<String>,
+    /// Why a login check was not made (too many in a minute).
+    pub refused: Option<String>,
 }
 
 /// One phone's flow (`server_ip`, `extension`), or the simulated login posted to the page.
@@ -63,12 +65,14 @@ pub async fn get_phone_flow(
     server_ip: String,
     /// The phone's extension.
     extension: String,
-) -> Result<FlowPageView, ServerFnError> {
+) -> Result<FlowPageView, AppError> {
     use super::ssr;
     ssr::require_viewer()?;
+    if let Some(server::PostedCheck(view)) = use_context::<server::PostedCheck>() {
+        return Ok(view);
+    }
     let state = ssr::state()?;
-    let posted = use_context::<server::PostedLogin>();
-    server::page_view(&state, &server_ip, &extension, posted).await
+    server::page_view(&state, &server_ip, &extension).await
 }
 
 /// The flow page of a phone.
@@ -114,7 +118,7 @@ pub fn LoginCheckPage() -> impl IntoView {
                             }
                             Ok(view) => {
                                 view! {
-                                    <Title text="Check an agent login · Dialtone" />
+                                    <PageTitle text="Check an agent login" />
                                     <h1>"Check an agent login"</h1>
                                     <p>
                                         "Type what the agent types on the agent screen: the phone login (or a phone alias) \
@@ -122,6 +126,7 @@ pub fn LoginCheckPage() -> impl IntoView {
                                          shown, with where it breaks."
                                     </p>
                                     {view.not_found.map(|m| view! { <p role="alert" class="error">{m}</p> })}
+                                    {view.refused.map(|m| view! { <p role="alert" class="error">{m}</p> })}
                                     <SimulateForm action=LOGIN_CHECK_PATH.to_string() login=String::new() />
                                 }
                                     .into_any()
@@ -139,17 +144,15 @@ pub fn LoginCheckPage() -> impl IntoView {
 
 /// The login check's data: the flow of the login posted, if any.
 #[server(prefix = "/serverfn", endpoint = "get_login_check")]
-pub async fn get_login_check() -> Result<FlowPageView, ServerFnError> {
+pub async fn get_login_check() -> Result<FlowPageView, AppError> {
     use super::ssr;
     ssr::require_viewer()?;
-    let state = ssr::state()?;
-    let posted = use_context::<server::PostedLogin>();
-    server::login_check_view(&state, posted).await
+    Ok(use_context::<server::PostedCheck>().map(|p| p.0).unwrap_or_default())
 }
 
 #[component]
 fn FlowPageBody(view: FlowPageView, action: Option<String>) -> impl IntoView {
-    let FlowPageView { flow, simulated_login, .. } = view;
+    let FlowPageView { flow, simulated_login, refused, .. } = view;
     let Some((subject, report)) = flow else {
         #[cfg(feature = "ssr")]
         {
@@ -158,7 +161,7 @@ fn FlowPageBody(view: FlowPageView, action: Option<String>) -> impl IntoView {
             }
         }
         return view! {
-            <Title text="Phone not found · Dialtone" />
+            <PageTitle text="Phone not found" />
             <h1>"Phone not found"</h1>
             <p role="alert">"There is no such phone."</p>
             <p>
@@ -173,7 +176,7 @@ fn FlowPageBody(view: FlowPageView, action: Option<String>) -> impl IntoView {
     let live = simulated_login.is_none().then(|| format!("{flow_page}/events"));
     let title = format!("Agent login path of {} on {}", subject.extension, subject.server_ip);
     view! {
-        <Title text=format!("{title} · Dialtone") />
+        <PageTitle text=title.to_string() />
         <nav class="crumbs" aria-label="Breadcrumb">
             <a href="/phones">"Phones"</a>
             " / "
@@ -187,6 +190,7 @@ fn FlowPageBody(view: FlowPageView, action: Option<String>) -> impl IntoView {
             <span class="badge">{subject.protocol.clone()}</span>
             <span>{format!("Phone login {}", subject.login)}</span>
         </p>
+        {refused.map(|m| view! { <p role="alert" class="error">{m}</p> })}
         {simulated_login
             .map(|login| {
                 view! {
@@ -518,7 +522,7 @@ pub async fn get_remote_agents(
     group: String,
     /// The page (from 1; past the end shows the last).
     page: usize,
-) -> Result<RemoteAgentsView, ServerFnError> {
+) -> Result<RemoteAgentsView, AppError> {
     use super::ssr;
     ssr::require_viewer()?;
     let state = ssr::state()?;
@@ -528,7 +532,7 @@ pub async fn get_remote_agents(
 /// `/remote-agents`: every EXTERNAL and webphone phone with its verdict, counts on top.
 #[component]
 pub fn RemoteAgentsPage() -> impl IntoView {
-    let query = use_query_map();
+    let query = super::use_query();
     let filters = move || {
         let q = query.read();
         let page = q.get("page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(1);
@@ -536,7 +540,7 @@ pub fn RemoteAgentsPage() -> impl IntoView {
     };
     let data = Resource::new(filters, |(server, group, page)| get_remote_agents(server, group, page));
     view! {
-        <Title text="Remote agents · Dialtone" />
+        <PageTitle text="Remote agents" />
         <h1>"Remote agents"</h1>
         <p class="hint">
             "Home and mobile numbers (EXTERNAL) and browser webphones: will the agent hear the caller at login? \
@@ -707,20 +711,18 @@ pub mod server {
     use leptos::prelude::*;
 
     use super::{FlowPageView, FlowSubject, RemoteAgentRow, RemoteAgentsView};
-    use crate::app::ssr;
+    use crate::app::{ssr, AppError};
+    use crate::domain::access::Viewer;
     use crate::domain::decision_flow::LoginAttempt;
-    use crate::service::flow::{self, PhoneFlow};
+    use crate::domain::limits::{wait_words, LOGIN_CHECK_PER_USER};
+    use crate::service::flow::{self, CheckTarget, LoginCheck, PhoneFlow};
+    use crate::service::{sessions, Actor};
     use crate::state::AppState;
+    use crate::web_session::session_token;
 
-    /// A simulated login posted to a flow page (given to the page render as context).
-    #[derive(Clone)]
-    pub struct PostedLogin(pub LoginAttempt);
-
-    impl std::fmt::Debug for PostedLogin {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.debug_struct("PostedLogin").field("login", &self.0.login).finish_non_exhaustive()
-        }
-    }
+    /// The answer to a login check posted to a page (given to the page render as context).
+    #[derive(Debug, Clone)]
+    pub struct PostedCheck(pub FlowPageView);
 
     fn subject(f: &PhoneFlow) -> FlowSubject {
         FlowSubject {
@@ -732,41 +734,61 @@ pub mod server {
         }
     }
 
-    /// The flow page's data.
-    pub async fn page_view(
-        state: &AppState,
-        server_ip: &str,
-        extension: &str,
-        posted: Option<PostedLogin>,
-    ) -> Result<FlowPageView, ServerFnError> {
-        let simulated_login = posted.as_ref().map(|p| p.0.login.clone());
-        let found = flow::phone_flow(&state.db, &state.ami, extension, server_ip, posted.map(|p| p.0))
-            .await
-            .map_err(ssr::db_error)?;
-        Ok(FlowPageView { flow: found.map(|f| (subject(&f), f.report)), simulated_login, not_found: None })
+    /// The flow page's data: the phone's path as it stands.
+    pub async fn page_view(state: &AppState, server_ip: &str, extension: &str) -> Result<FlowPageView, AppError> {
+        let found = flow::phone_flow(&state.db, &state.ami, extension, server_ip, None).await.map_err(ssr::db_error)?;
+        Ok(FlowPageView { flow: found.map(|f| (subject(&f), f.report)), ..FlowPageView::default() })
     }
 
-    /// The login check's data.
-    pub async fn login_check_view(
+    /// A login check posted to the flow page of (`server_ip`, `extension`) (`Some`) or to the login
+    /// check page (`None`): counted, audited, then followed; the page's data, and whether the check was
+    /// refused.
+    async fn check_view(
         state: &AppState,
-        posted: Option<PostedLogin>,
-    ) -> Result<FlowPageView, ServerFnError> {
-        let Some(PostedLogin(attempt)) = posted else {
-            return Ok(FlowPageView { flow: None, simulated_login: None, not_found: None });
-        };
+        viewer: &Viewer,
+        actor: &Actor,
+        phone: Option<(&str, &str)>,
+        attempt: LoginAttempt,
+    ) -> Result<(FlowPageView, bool), AppError> {
         let login = attempt.login.clone();
-        match flow::simulate_login(&state.db, &state.ami, attempt).await.map_err(ssr::db_error)? {
-            Some(f) => {
-                Ok(FlowPageView { flow: Some((subject(&f), f.report)), simulated_login: Some(login), not_found: None })
+        let target = match phone {
+            Some((server_ip, extension)) => CheckTarget::Phone { extension, server_ip },
+            None => CheckTarget::TypedLogin,
+        };
+        let attempt = LoginAttempt { may_name_registration_password: viewer.can_reveal_secrets(), ..attempt };
+        match flow::check_login(&state.db, &state.ami, actor, target, attempt).await.map_err(ssr::db_error)? {
+            LoginCheck::TooMany(wait) => {
+                let refused = Some(format!(
+                    "Too many login checks: at most {} a minute per user and per phone. Try again in {}. \
+                     Nothing was checked.",
+                    LOGIN_CHECK_PER_USER.most,
+                    wait_words(wait)
+                ));
+                let live = match phone {
+                    Some((server_ip, extension)) => page_view(state, server_ip, extension).await?,
+                    None => FlowPageView::default(),
+                };
+                Ok((FlowPageView { refused, ..live }, true))
             }
-            None => Ok(FlowPageView {
-                flow: None,
-                simulated_login: None,
-                not_found: Some(format!(
-                    "No phone has the login \"{login}\", and no phone alias has that id: VICIdial refuses it \
-                     (\"your phone login and password are not active in this system\")."
-                )),
-            }),
+            LoginCheck::Checked(Some(f)) => Ok((
+                FlowPageView {
+                    flow: Some((subject(&f), f.report)),
+                    simulated_login: Some(login),
+                    ..FlowPageView::default()
+                },
+                false,
+            )),
+            LoginCheck::Checked(None) if phone.is_some() => Ok((FlowPageView::default(), false)),
+            LoginCheck::Checked(None) => Ok((
+                FlowPageView {
+                    not_found: Some(format!(
+                        "No phone has the login \"{login}\", and no phone alias has that id: VICIdial refuses it \
+                         (\"your phone login and password are not active in this system\")."
+                    )),
+                    ..FlowPageView::default()
+                },
+                false,
+            )),
         }
     }
 
@@ -776,7 +798,7 @@ pub mod server {
         server: String,
         group: String,
         page: usize,
-    ) -> Result<RemoteAgentsView, ServerFnError> {
+    ) -> Result<RemoteAgentsView, AppError> {
         let server = (!server.is_empty()).then_some(server);
         let group = (!group.is_empty()).then_some(group);
         let flows = flow::remote_agents(&state.db, &state.ami, server.as_deref(), group.as_deref())
@@ -822,22 +844,62 @@ pub mod server {
         password: String,
     }
 
-    /// Reads the simulation form (login and password, both required).
+    /// The longest phone login or alias id typed (VICIdial's `phones.login` and `phones_alias.alias_id`
+    /// are 20 characters) and password.
+    const MAX_LOGIN: usize = 20;
+    const MAX_PASSWORD: usize = 100;
+
+    /// Reads the simulation form (login and password, both required, within their lengths, no control
+    /// characters in the login).
     async fn attempt_of(req: Request, state: &AppState) -> (axum::http::request::Parts, Option<LoginAttempt>) {
         use axum::extract::FromRequest;
         let (parts, body) = req.into_parts();
         let form = axum::Form::<LoginForm>::from_request(Request::from_parts(parts.clone(), body), state).await;
-        let attempt = form.ok().map(|f| LoginAttempt { login: f.0.login.trim().to_string(), password: f.0.password });
-        (parts, attempt.filter(|a| !a.login.is_empty()))
+        let attempt = form.ok().map(|f| LoginAttempt {
+            login: f.0.login.trim().to_string(),
+            password: f.0.password,
+            may_name_registration_password: false,
+        });
+        let fits = |a: &LoginAttempt| {
+            !a.login.is_empty()
+                && a.login.chars().count() <= MAX_LOGIN
+                && !a.login.chars().any(char::is_control)
+                && a.password.chars().count() <= MAX_PASSWORD
+        };
+        (parts, attempt.filter(fits))
     }
 
-    async fn render_with(
-        state: AppState,
-        parts: axum::http::request::Parts,
-        attempt: Option<LoginAttempt>,
-    ) -> Response {
+    /// Answers a login check posted to a page: the page rendered with its answer (429 when refused).
+    async fn answer_check(state: AppState, req: Request, phone: Option<(String, String)>) -> Response {
+        let ip = crate::api::client_ip(&req);
+        let (parts, attempt) = attempt_of(req, &state).await;
+        let Some(viewer) = parts.extensions.get::<Viewer>().cloned() else {
+            return (StatusCode::UNAUTHORIZED, "Sign in first.\n").into_response();
+        };
+        let mut status = StatusCode::OK;
+        let posted = match attempt {
+            Some(attempt) => {
+                let actor = Actor { user: viewer.user.clone(), ip };
+                let phone = phone.as_ref().map(|(ip, ext)| (ip.as_str(), ext.as_str()));
+                match check_view(&state, &viewer, &actor, phone, attempt).await {
+                    Ok((view, refused)) => {
+                        if refused {
+                            status = StatusCode::TOO_MANY_REQUESTS;
+                        }
+                        Some(PostedCheck(view))
+                    }
+                    Err(e) => {
+                        return (
+                            StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                            e.to_string(),
+                        )
+                            .into_response()
+                    }
+                }
+            }
+            None => None,
+        };
         let options = state.leptos_options.clone();
-        let posted = attempt.map(PostedLogin);
         let render = leptos_axum::render_app_async_with_context(
             move || {
                 provide_context(state.clone());
@@ -848,32 +910,105 @@ pub mod server {
             move || crate::app::shell(options.clone()),
         );
         let mut res = render(Request::from_parts(parts, axum::body::Body::empty())).await;
+        if status != StatusCode::OK {
+            *res.status_mut() = status;
+        }
         res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         res
     }
 
     /// `POST /phones/{server_ip}/{extension}/flow`: the page for the simulated login posted.
-    pub async fn simulate_form(State(state): State<AppState>, req: Request) -> Response {
-        let (parts, attempt) = attempt_of(req, &state).await;
-        render_with(state, parts, attempt).await
+    pub async fn simulate_form(
+        State(state): State<AppState>,
+        Path((server_ip, extension)): Path<(String, String)>,
+        req: Request,
+    ) -> Response {
+        answer_check(state, req, Some((server_ip, extension))).await
     }
 
     /// `POST /login-check`: the flow of the phone the posted login resolves to.
     pub async fn login_check_form(State(state): State<AppState>, req: Request) -> Response {
-        let (parts, attempt) = attempt_of(req, &state).await;
-        render_with(state, parts, attempt).await
+        answer_check(state, req, None).await
     }
 
     /// How often the stream looks at the phone again.
     const RECHECK: Duration = Duration::from_millis(800);
 
+    /// What the event stream keeps between events.
+    struct Follow {
+        state: AppState,
+        token: String,
+        server_ip: String,
+        extension: String,
+        pending: Option<crate::domain::decision_flow::FlowReport>,
+        last: Option<String>,
+        ended: bool,
+    }
+
+    impl Follow {
+        /// The next event: the first report at once, then a report whenever it changes (looking every
+        /// [`RECHECK`]), `gone` once the phone is deleted; `None` (the stream ends) once the session is
+        /// no longer valid (signed out, expired, the user deactivated), checked before every look.
+        async fn next_event(mut self) -> Option<(Result<Event, Infallible>, Follow)> {
+            loop {
+                if self.ended {
+                    return None;
+                }
+                let report = match self.pending.take() {
+                    Some(r) => Some(r),
+                    None => {
+                        tokio::time::sleep(RECHECK).await;
+                        match sessions::session_is_live(&self.state.db, &self.token).await {
+                            Ok(true) => {}
+                            Ok(false) => return None,
+                            Err(e) => {
+                                tracing::warn!("flow events: database error: {e}");
+                                continue;
+                            }
+                        }
+                        match flow::phone_flow(&self.state.db, &self.state.ami, &self.extension, &self.server_ip, None)
+                            .await
+                        {
+                            Ok(found) => found.map(|f| f.report),
+                            Err(e) => {
+                                tracing::warn!("flow events: database error: {e}");
+                                continue;
+                            }
+                        }
+                    }
+                };
+                let Some(report) = report else {
+                    self.ended = true;
+                    return Some((Ok(Event::default().event("gone").data("the phone was deleted")), self));
+                };
+                let json = match serde_json::to_string(&report) {
+                    Ok(j) => j,
+                    Err(e) => {
+                        tracing::error!("flow events: {e}");
+                        continue;
+                    }
+                };
+                if self.last.as_deref() != Some(json.as_str()) {
+                    let event = Event::default().event("flow").data(json.clone());
+                    self.last = Some(json);
+                    return Some((Ok(event), self));
+                }
+            }
+        }
+    }
+
     /// `GET /phones/{server_ip}/{extension}/flow/events`: the phone's report as server-sent events
     /// (`event: flow`, JSON data), sent at once and again whenever it changes; `event: gone` when the
-    /// phone no longer exists.
+    /// phone no longer exists. The stream lives only as long as the session that opened it: the
+    /// session is checked again before each look at the phone, and the stream ends when it is gone.
     pub async fn flow_events(
         State(state): State<AppState>,
         Path((server_ip, extension)): Path<(String, String)>,
+        req: Request,
     ) -> Response {
+        let (Some(token), true) = (session_token(req.headers()), req.extensions().get::<Viewer>().is_some()) else {
+            return (StatusCode::UNAUTHORIZED, "Sign in first.\n").into_response();
+        };
         let first = match flow::phone_flow(&state.db, &state.ami, &extension, &server_ip, None).await {
             Ok(Some(f)) => f.report,
             Ok(None) => return (StatusCode::NOT_FOUND, "No such phone.\n").into_response(),
@@ -882,47 +1017,8 @@ pub mod server {
                 return (StatusCode::SERVICE_UNAVAILABLE, "The database failed.\n").into_response();
             }
         };
-        let start: (Option<String>, bool) = (None, false);
-        let stream = futures_util::stream::unfold(
-            (state, server_ip, extension, Some(first), start),
-            |(state, ip, ext, mut pending, (mut last, mut ended))| async move {
-                loop {
-                    if ended {
-                        return None;
-                    }
-                    let report = match pending.take() {
-                        Some(r) => Some(r),
-                        None => {
-                            tokio::time::sleep(RECHECK).await;
-                            match flow::phone_flow(&state.db, &state.ami, &ext, &ip, None).await {
-                                Ok(found) => found.map(|f| f.report),
-                                Err(e) => {
-                                    tracing::warn!("flow events: database error: {e}");
-                                    continue;
-                                }
-                            }
-                        }
-                    };
-                    let Some(report) = report else {
-                        ended = true;
-                        let event = Event::default().event("gone").data("the phone was deleted");
-                        return Some((Ok::<Event, Infallible>(event), (state, ip, ext, None, (last, ended))));
-                    };
-                    let json = match serde_json::to_string(&report) {
-                        Ok(j) => j,
-                        Err(e) => {
-                            tracing::error!("flow events: {e}");
-                            continue;
-                        }
-                    };
-                    if last.as_deref() != Some(json.as_str()) {
-                        let event = Event::default().event("flow").data(json.clone());
-                        last = Some(json);
-                        return Some((Ok(event), (state, ip, ext, None, (last, ended))));
-                    }
-                }
-            },
-        );
+        let follow = Follow { state, token, server_ip, extension, pending: Some(first), last: None, ended: false };
+        let stream = futures_util::stream::unfold(follow, Follow::next_event);
         Sse::new(stream).keep_alive(KeepAlive::default()).into_response()
     }
 }

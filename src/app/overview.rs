@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::app::AppError;
 use crate::domain::phone_entry::validate_extension;
 use crate::domain::Protocol;
 
@@ -32,16 +33,16 @@ pub struct Overview {
 
 /// Counts for the overview page.
 #[server(prefix = "/serverfn", endpoint = "get_overview")]
-pub async fn get_overview() -> Result<Overview, ServerFnError> {
-    use crate::state::AppState;
+pub async fn get_overview() -> Result<Overview, AppError> {
+    use super::ssr;
     use crate::storage::{phones, servers};
-    let state = use_context::<AppState>().ok_or_else(|| ServerFnError::new("server state missing"))?;
-    let mut conn = state.db.reader().acquire().await.map_err(|_| ServerFnError::new("database unavailable"))?;
-    let count = phones::count_phones(&mut conn).await.map_err(|_| ServerFnError::new("database error"))?;
-    let rows = servers::list_servers(&mut conn).await.map_err(|_| ServerFnError::new("database error"))?;
+    let viewer = ssr::require_viewer()?;
+    let state = ssr::state()?;
+    let mut conn = state.db.reader().acquire().await.map_err(ssr::db_error)?;
+    let count = phones::count_phones(&mut conn).await.map_err(ssr::db_error)?;
+    let rows = servers::list_servers(&mut conn).await.map_err(ssr::db_error)?;
     drop(conn);
-    let views =
-        crate::service::conf::server_conf_views(&state.db).await.map_err(|_| ServerFnError::new("database error"))?;
+    let views = crate::service::conf::server_conf_views(&state.db).await.map_err(ssr::db_error)?;
     Ok(Overview {
         phones: count,
         servers: rows
@@ -53,19 +54,20 @@ pub async fn get_overview() -> Result<Overview, ServerFnError> {
             })
             .collect(),
         api_version: crate::api::API_VERSION.to_string(),
-        can_load_demo: count == 0
-            && super::ssr::viewer().is_some_and(|v| v.can_manage_phones() && v.can_manage_servers()),
+        can_load_demo: count == 0 && viewer.can_manage_phones() && viewer.can_manage_servers(),
     })
 }
 
 /// Loads the demo data (servers, carriers and phones showing every verdict of the login path) into an
 /// empty system, then opens the remote agents' board. Needs phone and server rights.
 #[server(prefix = "/serverfn", endpoint = "load_demo_data")]
-pub async fn load_demo_data() -> Result<(), ServerFnError> {
+pub async fn load_demo_data() -> Result<(), AppError> {
     use super::ssr;
     let viewer = ssr::require_viewer()?;
     if !(viewer.can_manage_phones() && viewer.can_manage_servers()) {
-        return Err(ServerFnError::new("Your user may not load demo data (it needs phone rights and modify_servers)."));
+        return Err(AppError::Forbidden(
+            "Your user may not load demo data (it needs phone rights and modify_servers).".into(),
+        ));
     }
     let state = ssr::state()?;
     match crate::service::demo::load_demo(&state.db).await {
@@ -74,7 +76,8 @@ pub async fn load_demo_data() -> Result<(), ServerFnError> {
             Ok(())
         }
         Err(crate::service::demo::DemoError::Db(e)) => Err(ssr::db_error(e)),
-        Err(e) => Err(ServerFnError::new(e.to_string())),
+        Err(e @ crate::service::demo::DemoError::NotEmpty) => Err(AppError::BadRequest(e.to_string())),
+        Err(e) => Err(AppError::Internal(e.to_string())),
     }
 }
 

@@ -15,11 +15,11 @@
 pub mod details;
 
 use leptos::prelude::*;
-use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 use super::busy_button::BusyButton;
+use crate::app::{AppError, PageTitle};
 use crate::domain::phone_list::{encode_component, phone_href};
 use crate::domain::Field;
 use details::{ConfView, DetailGroup, HistoryEntry, MASK, NOT_SET};
@@ -93,7 +93,7 @@ pub async fn get_phone_page(
     server_ip: String,
     /// The phone's extension.
     extension: String,
-) -> Result<PhonePageView, ServerFnError> {
+) -> Result<PhonePageView, AppError> {
     use super::ssr;
     let viewer = ssr::require_viewer()?;
     let state = ssr::state()?;
@@ -111,12 +111,12 @@ pub async fn reveal_phone_secret(
     extension: String,
     /// The secret to reveal.
     field: Field,
-) -> Result<String, ServerFnError> {
+) -> Result<String, AppError> {
     use super::ssr;
     let viewer = ssr::require_viewer()?;
     let state = ssr::state()?;
     let actor = ssr::actor(&viewer);
-    server::reveal(&state, &viewer, &actor, &server_ip, &extension, field).await.map_err(ServerFnError::new)
+    server::reveal(&state, &viewer, &actor, &server_ip, &extension, field).await
 }
 
 /// Deletes the phone `(extension, server_ip)`: only for users with `ast_delete_phones`, and only with
@@ -130,15 +130,15 @@ pub async fn delete_phone_entry(
     extension: String,
     /// `yes` when the user ticked "I understand".
     confirm: Option<String>,
-) -> Result<(), ServerFnError> {
+) -> Result<(), AppError> {
     use super::ssr;
     use crate::service::phones::{delete_phone, PhoneError};
     let viewer = ssr::require_viewer()?;
     if !viewer.can_delete_phones() {
-        return Err(ServerFnError::new("Your user may not delete phones (it needs ast_delete_phones)."));
+        return Err(AppError::Forbidden("Your user may not delete phones (it needs ast_delete_phones).".into()));
     }
     if confirm.as_deref() != Some("yes") {
-        return Err(ServerFnError::new("Tick \"I understand\" to confirm the delete."));
+        return Err(AppError::BadRequest("Tick \"I understand\" to confirm the delete.".into()));
     }
     let state = ssr::state()?;
     match delete_phone(&state.db, &ssr::actor(&viewer), &extension, &server_ip, DELETE_EVENT_CODE).await {
@@ -147,7 +147,7 @@ pub async fn delete_phone_entry(
             Ok(())
         }
         Err(PhoneError::NotFound { .. }) => {
-            Err(ServerFnError::new(format!("No phone {extension} on server {server_ip} (already deleted?).")))
+            Err(AppError::NotFound(format!("No phone {extension} on server {server_ip} (already deleted?).")))
         }
         Err(e) => Err(ssr::db_error(e)),
     }
@@ -168,13 +168,9 @@ pub fn copy_href(server_ip: &str, extension: &str) -> String {
     format!("/phones/new?copy={}/{}", encode_component(server_ip), encode_component(extension))
 }
 
-/// A server function's refusal as the user reads it (without the "error running server function"
-/// prefix).
-fn refusal_text(e: &ServerFnError) -> String {
-    match e {
-        ServerFnError::ServerError(msg) => msg.clone(),
-        other => other.to_string(),
-    }
+/// A server function's refusal as the user reads it.
+fn refusal_text(e: &AppError) -> String {
+    e.to_string()
 }
 
 /// The phone page.
@@ -223,7 +219,7 @@ fn NotFound(server_ip: String, extension: String) -> impl IntoView {
         }
     }
     view! {
-        <Title text="Phone not found · Dialtone" />
+        <PageTitle text="Phone not found" />
         <section class="card" aria-labelledby="not-found-h">
             <h1 id="not-found-h">"Phone not found"</h1>
             <p role="alert">{format!("No phone {extension} on server {server_ip}.")}</p>
@@ -256,7 +252,7 @@ fn PhoneView(phone: PhoneDetails, can_manage: bool, can_delete: bool, can_reveal
     let title = format!("Phone {} on {}", key.extension, key.server_ip);
     let conf_label = conf.label.clone();
     view! {
-        <Title text=format!("{} · Dialtone", title) />
+        <PageTitle text=title.clone() />
         <nav class="crumbs" aria-label="Breadcrumb">
             <a href="/phones">"Phones"</a>
             " / "
@@ -590,7 +586,7 @@ fn DeleteSection(key: PhoneKey) -> impl IntoView {
 /// The phones list's notice after a delete (`?deleted=<server_ip>/<extension>`).
 #[component]
 pub fn DeletedNotice() -> impl IntoView {
-    let query = use_query_map();
+    let query = super::use_query();
     move || {
         query.read().get("deleted").and_then(|d| {
             d.split_once('/').map(|(server_ip, extension)| {
@@ -628,7 +624,7 @@ mod server {
 
     use super::details::{conf_state_text, detail_groups, diff_changes, mask_conf_secrets, ConfView, HistoryEntry};
     use super::{PhoneDetails, PhonePageView, HISTORY_LIMIT, REVEAL_PARAM};
-    use crate::app::ssr;
+    use crate::app::{ssr, AppError};
     use crate::domain::access::Viewer;
     use crate::domain::registration::AmiLink;
     use crate::domain::{Field, Protocol};
@@ -648,7 +644,7 @@ mod server {
         server_ip: &str,
         extension: &str,
         form_reveal: Option<FormReveal>,
-    ) -> Result<PhonePageView, ServerFnError> {
+    ) -> Result<PhonePageView, AppError> {
         let mut view = PhonePageView {
             server_ip: server_ip.to_string(),
             extension: extension.to_string(),
@@ -758,7 +754,7 @@ mod server {
     }
 
     /// The phone's stanza (secret lines masked) and conf state.
-    async fn conf_view(state: &AppState, extension: &str, server_ip: &str) -> Result<ConfView, ServerFnError> {
+    async fn conf_view(state: &AppState, extension: &str, server_ip: &str) -> Result<ConfView, AppError> {
         let Some((built, conf_state)) =
             conf::phone_conf_view(&state.db, extension, server_ip).await.map_err(ssr::db_error)?
         else {
@@ -801,18 +797,19 @@ mod server {
         server_ip: &str,
         extension: &str,
         field: Field,
-    ) -> Result<String, String> {
+    ) -> Result<String, AppError> {
         if !viewer.can_reveal_secrets() {
-            return Err("Your user may not reveal phone passwords (it needs ast_admin_access).".into());
+            return Err(AppError::Forbidden(
+                "Your user may not reveal phone passwords (it needs ast_admin_access).".into(),
+            ));
         }
         match phones::reveal_phone_secret(&state.db, actor, extension, server_ip, field).await {
             Ok(Some(value)) => Ok(value),
-            Ok(None) => Err(format!("{} is not a secret; nothing to reveal.", field.label())),
-            Err(PhoneError::NotFound { .. }) => Err(format!("No phone {extension} on server {server_ip}.")),
-            Err(e) => {
-                tracing::error!("reveal failed: {e}");
-                Err("database error".into())
+            Ok(None) => Err(AppError::BadRequest(format!("{} is not a secret; nothing to reveal.", field.label()))),
+            Err(PhoneError::NotFound { .. }) => {
+                Err(AppError::NotFound(format!("No phone {extension} on server {server_ip}.")))
             }
+            Err(e) => Err(ssr::db_error(e)),
         }
     }
 
@@ -834,13 +831,14 @@ mod server {
         let form = axum::Form::<RevealBody>::from_request(Request::from_parts(parts.clone(), body), &state).await;
         let field = form.ok().and_then(|f| Field::ALL.into_iter().find(|x| x.param() == f.0.field));
         let outcome = match field {
-            None => Err(format!("Choose a password to reveal (form field {REVEAL_PARAM}).")),
+            None => Err(AppError::BadRequest(format!("Choose a password to reveal (form field {REVEAL_PARAM})."))),
             Some(field) => {
                 let actor = Actor { user: viewer.user.clone(), ip };
                 reveal(&state, &viewer, &actor, &server_ip, &extension, field).await.map(|v| (field, v))
             }
         };
-        let outcome = FormReveal(outcome);
+        let status = outcome.as_ref().err().and_then(|e| StatusCode::from_u16(e.status()).ok());
+        let outcome = FormReveal(outcome.map_err(|e| e.to_string()));
         let options = state.leptos_options.clone();
         let render = leptos_axum::render_app_async_with_context(
             move || {
@@ -850,6 +848,9 @@ mod server {
             move || crate::app::shell(options.clone()),
         );
         let mut res = render(Request::from_parts(parts, axum::body::Body::empty())).await;
+        if let Some(status) = status {
+            *res.status_mut() = status;
+        }
         res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         res
     }

@@ -4,10 +4,9 @@
 //! A whole row opens its phone through the extension's link, stretched over the row by CSS.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
+use crate::app::{AppError, PageTitle};
 use crate::domain::phone_list::{PhoneListPage, PhoneListQuery, SortColumn, PAGE_SIZES, REGISTRATION_STATES};
 use crate::domain::{PhoneStatus, Protocol};
 
@@ -36,7 +35,7 @@ pub struct PhoneListView {
 
 /// One page of the phones list for the URL's parameters (`name`, `value` pairs).
 #[server(prefix = "/serverfn", endpoint = "get_phone_list", input = server_fn::codec::Json)]
-pub async fn get_phone_list(params: Vec<(String, String)>) -> Result<PhoneListView, ServerFnError> {
+pub async fn get_phone_list(params: Vec<(String, String)>) -> Result<PhoneListView, AppError> {
     use super::ssr;
     let viewer = ssr::require_viewer()?;
     let state = ssr::state()?;
@@ -56,14 +55,14 @@ pub async fn get_phone_list(params: Vec<(String, String)>) -> Result<PhoneListVi
 /// The phones list page.
 #[component]
 pub fn PhonesPage() -> impl IntoView {
-    let query_map = use_query_map();
+    let query_map = super::use_query();
     let params = move || {
         let map = query_map.read();
-        PARAMS.iter().filter_map(|k| map.get_str(k).map(|v| (k.to_string(), v.to_string()))).collect::<Vec<_>>()
+        PARAMS.iter().filter_map(|k| map.get(k).map(|v| (k.to_string(), v))).collect::<Vec<_>>()
     };
     let view_data = Resource::new(params, get_phone_list);
     view! {
-        <Title text="Phones · Dialtone" />
+        <PageTitle text="Phones" />
         <super::phone_page::DeletedNotice />
         <Suspense fallback=|| view! { <p aria-busy="true">"Loading phones…"</p> }>
             {move || {

@@ -22,14 +22,14 @@ pub use conf_download::router as conf_download_router;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;
-use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 use super::form_kit::{
     problems_of, refusal_of, CheckField, FormNames, FormOutcome, FormRefusal, Refusal, SelectField, SubmitButton,
     TextField,
 };
+use crate::app::{AppError, PageTitle};
 use crate::domain::asterisk_conf::ConfFile;
 use crate::domain::GMT_OFFSETS;
 
@@ -130,12 +130,10 @@ pub enum ServerFormError {
         /// The values sent.
         input: Box<ServerForm>,
     },
-    /// Not allowed, or no such server.
+    /// Refused as a whole (not allowed, not confirmed, no such server, a malformed call, the database
+    /// failed): the message and the HTTP status it is answered with.
     #[error("{0}")]
-    Refused(String),
-    /// The request or the database failed (details are in the server's log).
-    #[error("{0}")]
-    Failed(String),
+    Refused(AppError),
 }
 
 impl FormRefusal for ServerFormError {
@@ -154,7 +152,16 @@ impl FromServerFnError for ServerFormError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        ServerFormError::Failed(value.to_string())
+        ServerFormError::Refused(AppError::from_server_fn_error(value))
+    }
+
+    fn ser(&self) -> leptos::server_fn::Bytes {
+        let status = match self {
+            ServerFormError::Invalid { .. } => 422,
+            ServerFormError::Refused(e) => e.status(),
+        };
+        super::error::respond_with_status(status);
+        <JsonEncoding as leptos::server_fn::Encodes<Self>>::encode(self).unwrap_or_default()
     }
 }
 
@@ -234,7 +241,7 @@ pub struct ServerPage {
 
 /// Every server with its conf state, and whether the viewer may add servers.
 #[server(prefix = "/serverfn", endpoint = "get_servers")]
-pub async fn get_servers() -> Result<ServerListView, ServerFnError> {
+pub async fn get_servers() -> Result<ServerListView, AppError> {
     use super::ssr;
     let viewer = ssr::require_viewer()?;
     let state = ssr::state()?;
@@ -262,7 +269,7 @@ pub async fn get_servers() -> Result<ServerListView, ServerFnError> {
 
 /// One server's settings and conf state (`None` when there is no such server).
 #[server(prefix = "/serverfn", endpoint = "get_server")]
-pub async fn get_server(server_ip: String) -> Result<Option<ServerPage>, ServerFnError> {
+pub async fn get_server(server_ip: String) -> Result<Option<ServerPage>, AppError> {
     use super::ssr;
     use crate::service::conf::utc_stamp;
     let viewer = ssr::require_viewer()?;
@@ -301,7 +308,7 @@ pub async fn get_server(server_ip: String) -> Result<Option<ServerPage>, ServerF
 /// The add form's starting values, or `None` when the viewer may not add servers (the page then
 /// offers no form).
 #[server(prefix = "/serverfn", endpoint = "get_new_server_form")]
-pub async fn get_new_server_form() -> Result<Option<ServerForm>, ServerFnError> {
+pub async fn get_new_server_form() -> Result<Option<ServerForm>, AppError> {
     let viewer = super::ssr::require_viewer()?;
     Ok(viewer.can_manage_servers().then(|| ServerForm::new_server(crate::service::admin::DEFAULT_ASTERISK_VERSION)))
 }
@@ -311,7 +318,7 @@ pub async fn get_new_server_form() -> Result<Option<ServerForm>, ServerFnError> 
 pub async fn add_server(#[server(flatten)] form: ServerForm) -> Result<(), ServerFormError> {
     use super::ssr;
     let viewer = ssr::require_server_manager().map_err(ServerFormError::Refused)?;
-    let state = ssr::state().map_err(|_| ServerFormError::Failed("server state missing".into()))?;
+    let state = ssr::state().map_err(ServerFormError::Refused)?;
     let form = form.trimmed();
     match crate::service::admin::create_server(&state.db, &ssr::actor(&viewer), &form.settings()).await {
         Ok(()) => {
@@ -329,7 +336,7 @@ pub async fn add_server(#[server(flatten)] form: ServerForm) -> Result<(), Serve
 pub async fn update_server(#[server(flatten)] form: ServerForm) -> Result<(), ServerFormError> {
     use super::ssr;
     let viewer = ssr::require_server_manager().map_err(ServerFormError::Refused)?;
-    let state = ssr::state().map_err(|_| ServerFormError::Failed("server state missing".into()))?;
+    let state = ssr::state().map_err(ServerFormError::Refused)?;
     let form = form.trimmed();
     match crate::service::admin::update_server(&state.db, &ssr::actor(&viewer), &form.settings()).await {
         Ok(update) => {
@@ -448,11 +455,10 @@ fn change_refused(e: crate::service::admin::ServerChangeError, form: &ServerForm
                 .collect(),
             input: Box::new(form.without_secret()),
         },
-        ServerChangeError::NotFound(ip) => ServerFormError::Refused(format!("there is no server with server_ip {ip}")),
-        ServerChangeError::Db(e) => {
-            super::ssr::db_error(e);
-            ServerFormError::Failed("database error; nothing was changed".into())
+        ServerChangeError::NotFound(ip) => {
+            ServerFormError::Refused(AppError::NotFound(format!("there is no server with server_ip {ip}")))
         }
+        ServerChangeError::Db(e) => ServerFormError::Refused(super::ssr::db_error(e)),
     }
 }
 
@@ -461,7 +467,7 @@ fn change_refused(e: crate::service::admin::ServerChangeError, form: &ServerForm
 pub fn ServersPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| get_servers());
     view! {
-        <Title text="Servers · Dialtone" />
+        <PageTitle text="Servers" />
         <Suspense fallback=|| view! { <p aria-busy="true">"Loading servers…"</p> }>
             {move || {
                 data.get()
@@ -553,7 +559,7 @@ pub fn NewServerPage() -> impl IntoView {
     let action = ServerAction::<AddServer>::new();
     let outcome = Signal::derive(move || action.value().get());
     view! {
-        <Title text="Add a server · Dialtone" />
+        <PageTitle text="Add a server" />
         <p class="servers-back">
             <a href="/servers">"← All servers"</a>
         </p>
@@ -608,7 +614,7 @@ pub fn NewServerPage() -> impl IntoView {
 #[component]
 pub fn ServerDetailPage() -> impl IntoView {
     let params = use_params_map();
-    let query = use_query_map();
+    let query = super::use_query();
     let server_ip = move || params.read().get("server_ip").unwrap_or_default();
     let action = ServerAction::<UpdateServer>::new();
     let outcome = Signal::derive(move || action.value().get());
@@ -619,20 +625,20 @@ pub fn ServerDetailPage() -> impl IntoView {
             return None;
         }
         let q = query.read();
-        if q.get_str("added").is_some() {
+        if q.has("added") {
             Some("Server added. Its conf files are being generated.")
-        } else if q.get_str("rebuild").is_some() {
+        } else if q.has("rebuild") {
             Some("Changes saved. The server's conf files are being rebuilt.")
-        } else if q.get_str("saved").is_some() {
+        } else if q.has("saved") {
             Some("Changes saved.")
-        } else if q.get_str("unchanged").is_some() {
+        } else if q.has("unchanged") {
             Some("Nothing was changed.")
         } else {
             None
         }
     };
     view! {
-        <Title text=move || format!("Server {} · Dialtone", server_ip()) />
+        <PageTitle text=format!("Server {}", server_ip()) />
         <p class="servers-back">
             <a href="/servers">"← All servers"</a>
         </p>

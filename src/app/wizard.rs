@@ -10,10 +10,10 @@
 use std::collections::HashSet;
 
 use leptos::prelude::*;
-use leptos_meta::Title;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
+use crate::app::{AppError, PageTitle};
 use crate::domain::phone_entry::{Field, FieldError, PhoneEntryInput};
 use crate::domain::phone_list::phone_href;
 use crate::domain::wizard::{asks, check_entry, Device, Step};
@@ -88,7 +88,7 @@ pub enum SaveOutcome {
 
 /// The form's starting point for `mode`.
 #[server(prefix = "/serverfn", endpoint = "phone_form_setup", input = server_fn::codec::Json)]
-pub async fn phone_form_setup(mode: FormMode) -> Result<FormSetup, ServerFnError> {
+pub async fn phone_form_setup(mode: FormMode) -> Result<FormSetup, AppError> {
     use super::ssr;
     use crate::service::{phones, wizard};
     let viewer = ssr::require_viewer()?;
@@ -153,7 +153,7 @@ pub async fn phone_form_setup(mode: FormMode) -> Result<FormSetup, ServerFnError
 
 /// A new strong registration password (the "Generate another" button).
 #[server(prefix = "/serverfn", endpoint = "new_registration_password")]
-pub async fn new_registration_password() -> Result<String, ServerFnError> {
+pub async fn new_registration_password() -> Result<String, AppError> {
     super::ssr::require_phone_manager()?;
     Ok(crate::service::wizard::new_registration_password())
 }
@@ -161,7 +161,7 @@ pub async fn new_registration_password() -> Result<String, ServerFnError> {
 /// The Asterisk configuration `input` would produce on its server (the review step): the peer stanza
 /// and dialplan lines, or why there is none.
 #[server(prefix = "/serverfn", endpoint = "preview_phone_conf", input = server_fn::codec::Json)]
-pub async fn preview_phone_conf(input: PhoneEntryInput) -> Result<String, ServerFnError> {
+pub async fn preview_phone_conf(input: PhoneEntryInput) -> Result<String, AppError> {
     use super::ssr;
     use crate::domain::asterisk_conf::ConfPhone;
     use crate::domain::{validate_phone_entry, ProtocolSet};
@@ -203,9 +203,9 @@ pub async fn preview_phone_conf(input: PhoneEntryInput) -> Result<String, Server
 
 /// Saves the form (a new phone, a copy, or an edit), after the viewer's permission and every rule.
 #[server(prefix = "/serverfn", endpoint = "save_phone_form", input = server_fn::codec::Json)]
-pub async fn save_phone_form(mode: FormMode, input: PhoneEntryInput) -> Result<SaveOutcome, ServerFnError> {
+pub async fn save_phone_form(mode: FormMode, input: PhoneEntryInput) -> Result<SaveOutcome, AppError> {
     use super::ssr;
-    let viewer = ssr::require_viewer()?;
+    let viewer = ssr::require_phone_manager()?;
     let state = ssr::state()?;
     Ok(save(&state, &viewer, &ssr::actor(&viewer), &mode, input).await)
 }
@@ -257,7 +257,7 @@ pub fn input_from_form(pairs: &[(String, String)], start: PhoneEntryInput) -> Ph
 /// `/phones/new`: the wizard (a copy when the URL has `?copy=<server_ip>/<extension>`).
 #[component]
 pub fn NewPhonePage() -> impl IntoView {
-    let query = use_query_map();
+    let query = super::use_query();
     let mode = move || {
         let copy =
             query.read().get("copy").and_then(|c| c.split_once('/').map(|(a, b)| (a.to_string(), b.to_string())));
@@ -307,7 +307,7 @@ fn FormPage(mode: Signal<FormMode>) -> impl IntoView {
                         Ok(s) => {
                             let title = form_title(&s.mode);
                             view! {
-                                <Title text=format!("{title} · Dialtone") />
+                                <PageTitle text=title.to_string() />
                                 <PhoneForm setup=s />
                             }
                                 .into_any()

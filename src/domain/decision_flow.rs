@@ -204,6 +204,10 @@ pub struct LoginAttempt {
     pub login: String,
     /// The password typed (a secret: never shown).
     pub password: String,
+    /// The answer may say that the password typed is the phone's registration password. Only for a
+    /// user who may reveal the phone's secrets: to anyone else that answer would confirm a secret, so
+    /// it reads as any other wrong password.
+    pub may_name_registration_password: bool,
 }
 
 /// Everything the flow of one phone depends on.
@@ -604,7 +608,8 @@ fn login(input: &FlowInput) -> FlowNode {
             );
         }
         if attempt.password != p.pass {
-            if !p.conf_secret.is_empty() && attempt.password == p.conf_secret {
+            if attempt.may_name_registration_password && !p.conf_secret.is_empty() && attempt.password == p.conf_secret
+            {
                 c.fail(
                     "The password typed is the registration password; the agent screen wants the login password",
                     "Type the phone's login password (the registration password is for the device only)",
@@ -1653,15 +1658,17 @@ mod tests {
 
     #[test]
     fn a_simulated_login_checks_what_was_typed() {
-        let attempt = |login: &str, password: &str| {
+        let attempt_as = |login: &str, password: &str, may_name_registration_password: bool| {
             let mut i = input(sip_phone());
-            i.attempt = Some(LoginAttempt { login: login.into(), password: password.into() });
+            i.attempt =
+                Some(LoginAttempt { login: login.into(), password: password.into(), may_name_registration_password });
             i.aliases = vec![FlowAlias {
                 alias_id: "team1".into(),
                 members: vec![AliasMember { login: "cc101".into(), exists: true, same_password: true }],
             }];
             evaluate(&i)
         };
+        let attempt = |login: &str, password: &str| attempt_as(login, password, true);
         let ok = attempt("CC101", "loginpw1");
         assert_eq!((ok.verdict, ok.simulated), (Verdict::Ready, true));
         let alias = attempt("team1", "loginpw1");
@@ -1675,7 +1682,12 @@ mod tests {
         assert!(reg.node(NodeId::Login).is_some_and(|n| n.reason.contains("registration password")));
         let other = attempt("cc999", "loginpw1");
         assert!(other.node(NodeId::Login).is_some_and(|n| n.reason.contains("not this phone's login")));
-        for r in [ok, alias, wrong, reg, other] {
+        // A user who may not reveal secrets is told only that the password is wrong.
+        let reg_hidden = attempt_as("cc101", "Reg5ecretXYZ", false);
+        let wrong_hidden = attempt_as("cc101", "nope", false);
+        assert_eq!(reg_hidden.node(NodeId::Login), wrong_hidden.node(NodeId::Login));
+        assert!(reg_hidden.node(NodeId::Login).is_some_and(|n| n.reason.starts_with("Wrong phone password")));
+        for r in [ok, alias, wrong, reg, other, reg_hidden, wrong_hidden] {
             no_secret(&r, &["loginpw1", "Reg5ecretXYZ", "nope"]);
         }
     }

@@ -323,6 +323,40 @@ pub fn encode_component(value: &str) -> String {
     out
 }
 
+/// Decodes a query string once (`application/x-www-form-urlencoded`: `+` is a space, `%XX` a byte) into
+/// its pairs, in order. A pair whose name or value is not UTF-8 after decoding is left out.
+pub fn decode_query(query: &str) -> Vec<(String, String)> {
+    fn decode(raw: &str) -> Option<String> {
+        let bytes = raw.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            let hex = |b: u8| char::from(b).to_digit(16);
+            match bytes[i] {
+                b'+' => out.push(b' '),
+                b'%' => match (bytes.get(i + 1).and_then(|b| hex(*b)), bytes.get(i + 2).and_then(|b| hex(*b))) {
+                    (Some(h), Some(l)) => {
+                        out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
+                        i += 2;
+                    }
+                    _ => out.push(b'%'),
+                },
+                b => out.push(b),
+            }
+            i += 1;
+        }
+        String::from_utf8(out).ok()
+    }
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .filter_map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            Some((decode(name)?, decode(value)?))
+        })
+        .collect()
+}
+
 /// One row of the list: VICIdial's columns plus registration and conf state. No secrets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PhoneListItem {
@@ -396,6 +430,22 @@ mod tests {
 
     fn parse(qs: &[(&str, &str)]) -> Result<PhoneListQuery, ListQueryError> {
         PhoneListQuery::from_params(qs.iter().copied())
+    }
+
+    #[test]
+    fn query_strings_are_decoded_once() {
+        assert_eq!(
+            decode_query("q=Jos%C3%A9+x&next=%2F%2509&&e=&bad=%FF&n=%2"),
+            [
+                ("q".to_string(), "José x".to_string()),
+                ("next".to_string(), "/%09".to_string()),
+                ("e".to_string(), String::new()),
+                ("n".to_string(), "%2".to_string())
+            ]
+        );
+        for v in ["a b", "50%", "</title>", "x&y=z", "Jöhn"] {
+            assert_eq!(decode_query(&format!("v={}", encode_component(v))), [("v".to_string(), v.to_string())]);
+        }
     }
 
     #[test]

@@ -40,9 +40,20 @@ const LOGIN_STAMP_INTERVAL: i64 = 60;
 pub enum AuthOutcome {
     /// Authenticated.
     Good(Box<UserRow>),
-    /// Unknown user, wrong password, level too low or inactive.
-    Bad,
-    /// Too many failures in the last 15 minutes.
+    /// Unknown user, wrong password, level too low or inactive; the stored user name when the user
+    /// exists (`None`: no such user; what was typed is not worth keeping).
+    Bad(Option<String>),
+    /// Too many failures in the last 15 minutes; the stored user name.
+    Locked(String),
+}
+
+/// How a password check went.
+enum Check {
+    /// Verified a moment ago (the cache): not counted, not checked again.
+    Remembered,
+    /// Counted as an attempt, then checked: whether it matched.
+    Counted(bool),
+    /// Not counted: the account is locked.
     Locked,
 }
 
@@ -158,27 +169,58 @@ impl Authenticator {
         Ok(row)
     }
 
-    async fn password_matches(&self, user: &UserRow, password: &str) -> bool {
-        let key = self.cache_key(user.user_id, password);
-        if self.cached(&key, user) {
-            return true;
+    /// Checks `password` for `row`: a match remembered from a moment ago needs no check (it is no
+    /// guess); otherwise, at most [`VERIFY_CONCURRENCY`] at once, the attempt is first counted as a
+    /// failure (refused once the account is locked), then, for an eligible user, checked against the
+    /// argon2 hash. A request that waited for its turn may find the same credentials verified meanwhile,
+    /// so a burst of requests with one new password checks (and counts) it once or twice, not once each.
+    async fn check(
+        &self,
+        db: &Db,
+        row: &UserRow,
+        password: &str,
+        eligible: bool,
+        now: i64,
+    ) -> Result<Check, sqlx::Error> {
+        let key = self.cache_key(row.user_id, password);
+        if eligible && self.cached(&key, row) {
+            return Ok(Check::Remembered);
         }
-        let Ok(_permit) = self.verify_gate.acquire().await else { return false };
-        // Another request may have verified the same credentials while this one waited.
-        if self.cached(&key, user) {
-            return true;
+        let Ok(_permit) = self.verify_gate.acquire().await else { return Ok(Check::Counted(false)) };
+        if eligible && self.cached(&key, row) {
+            return Ok(Check::Remembered);
         }
-        let (pw, phc) = (password.to_string(), user.pass_hash.clone());
+        let counted = {
+            let mut tx = db.write().await?;
+            let counted = users::count_login_attempt(&mut tx, row.user_id, now, now - LOCK_SECONDS).await?;
+            tx.commit().await?;
+            counted
+        };
+        self.forget_row(&row.user);
+        if !counted {
+            return Ok(Check::Locked);
+        }
+        if !eligible {
+            return Ok(Check::Counted(false));
+        }
+        let (pw, phc) = (password.to_string(), row.pass_hash.clone());
         let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &phc)).await.unwrap_or(false);
         if ok {
-            self.remember(key, user);
+            self.remember(key, row);
         }
-        ok
+        Ok(Check::Counted(ok))
     }
 
     /// Authenticates `user`/`password` from `ip` as VICIdial's `user_authorization` does: the account
     /// must exist, be active, have a level of at least `min_level`, and not be locked (10 failures with
     /// the last stamp inside 15 minutes). A failure is counted; a success resets the count.
+    ///
+    /// Unlike VICIdial, the lock holds however many attempts arrive at once: every password that
+    /// needs checking is first counted as a failure, in one atomic update that refuses once the
+    /// account is locked, and only then checked (a match takes the count back to 0). The update that
+    /// makes the 10th failure also stamps the lock's start, so at most 10 passwords are ever checked
+    /// within 15 minutes (VICIdial measures from the last success, so an account unused for a while
+    /// allows 20). A password verified a moment ago (the cache) is no guess and is not counted.
     pub async fn authenticate(
         &self,
         db: &Db,
@@ -187,32 +229,31 @@ impl Authenticator {
         ip: &str,
     ) -> Result<AuthOutcome, sqlx::Error> {
         if user.is_empty() {
-            return Ok(AuthOutcome::Bad);
+            return Ok(AuthOutcome::Bad(None));
         }
         let Some(row) = self.user_row(db, user).await? else {
-            return Ok(AuthOutcome::Bad);
+            return Ok(AuthOutcome::Bad(None));
         };
         let now = now_unix();
         let lock_over = now - LOCK_SECONDS;
-        let unlocked = row.failed_login_count < LOCK_ATTEMPTS || row.last_login_date < lock_over;
-        let eligible = row.user_level >= self.min_level && row.active == "Y" && unlocked;
-        if eligible && self.password_matches(&row, password).await {
-            if row.failed_login_count > 0 || row.last_login_date < now - LOGIN_STAMP_INTERVAL {
-                let mut tx = db.write().await?;
-                users::record_login(&mut tx, row.user_id, now, ip).await?;
-                tx.commit().await?;
-                self.forget_row(user);
-            }
-            return Ok(AuthOutcome::Good(Box::new(row)));
+        if row.failed_login_count >= LOCK_ATTEMPTS && row.last_login_date >= lock_over {
+            return Ok(AuthOutcome::Locked(row.user));
         }
-        if !unlocked {
-            return Ok(AuthOutcome::Locked);
+        let eligible = row.user_level >= self.min_level && row.active == "Y";
+        let counted = match self.check(db, &row, password, eligible, now).await? {
+            Check::Remembered => false,
+            Check::Counted(true) => true,
+            Check::Counted(false) => return Ok(AuthOutcome::Bad(Some(row.user))),
+            Check::Locked => return Ok(AuthOutcome::Locked(row.user)),
+        };
+        // A checked password was counted as a failure: the success takes the count back.
+        if counted || row.failed_login_count > 0 || row.last_login_date < now - LOGIN_STAMP_INTERVAL {
+            let mut tx = db.write().await?;
+            users::record_login(&mut tx, row.user_id, now, ip).await?;
+            tx.commit().await?;
+            self.forget_row(user);
         }
-        let mut tx = db.write().await?;
-        users::record_failed_login(&mut tx, row.user_id, now, lock_over).await?;
-        tx.commit().await?;
-        self.forget_row(user);
-        Ok(AuthOutcome::Bad)
+        Ok(AuthOutcome::Good(Box::new(row)))
     }
 }
 

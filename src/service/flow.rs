@@ -15,10 +15,14 @@ use crate::domain::decision_flow::{
     evaluate, AliasMember, FlowAlias, FlowCarrier, FlowInput, FlowPhone, FlowRegistration, FlowReport, FlowServer,
     LoginAttempt, NodeId, RegistrationSource, Verdict,
 };
+use crate::domain::limits::{LOGIN_CHECK_PER_LOGIN, LOGIN_CHECK_PER_USER};
 use crate::domain::registration::AmiLink;
+use crate::service::attempts::{self, Claim};
 use crate::service::conf::status_of;
 use crate::service::registration::AmiLinks;
+use crate::service::Actor;
 use crate::storage::aliases::{list_aliases, AliasRow};
+use crate::storage::audit::insert_audit;
 use crate::storage::phones::{find_phone, find_phone_by_login, login_passwords, PhoneRow};
 use crate::storage::registration::{find_registration, RegistrationRow};
 use crate::storage::remote_agents::remote_phones;
@@ -290,34 +294,91 @@ pub async fn phone_flow(
     Ok(Some(ctx.flow(&row, attempt)))
 }
 
-/// What a simulated agent login resolves to: the phone whose login was typed, or the first phone of
-/// the alias typed that exists (VICIdial takes the least busy one; this is the one it can take when
-/// nobody is logged in), with the flow for that attempt.
-pub async fn simulate_login(
+/// The phone a login resolves to: the phone whose login was typed, or the first phone of the alias
+/// typed that exists (VICIdial takes the least busy one; this is the one it can take when nobody is
+/// logged in).
+async fn phone_of_login(db: &Db, login: &str) -> Result<Option<PhoneRow>, sqlx::Error> {
+    let mut conn = db.reader().acquire().await?;
+    let Some(alias) = crate::storage::aliases::find_alias(&mut conn, login).await? else {
+        return find_phone_by_login(&mut conn, login).await;
+    };
+    for login in alias_logins(&alias.logins_list) {
+        if let Some(row) = find_phone_by_login(&mut conn, login).await? {
+            return Ok(Some(row));
+        }
+    }
+    Ok(None)
+}
+
+/// Which phone a login check is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckTarget<'a> {
+    /// This phone (its login path page): the login typed is judged against it.
+    Phone {
+        /// `extension`.
+        extension: &'a str,
+        /// `server_ip`.
+        server_ip: &'a str,
+    },
+    /// The phone the login typed resolves to (the login check page).
+    TypedLogin,
+}
+
+/// What a login check came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginCheck {
+    /// Checked: the phone's flow for that attempt (`None`: no such phone).
+    Checked(Option<PhoneFlow>),
+    /// Not checked: too many login checks by this user or of this phone; the seconds to wait.
+    TooMany(i64),
+}
+
+/// What a login check is counted as (`dialtone_attempts.kind`): by the user, and of the phone.
+const CHECKS_BY_USER: &str = "login check user";
+const CHECKS_OF_PHONE: &str = "login check login";
+
+/// A simulated agent login with a password: the path VICIdial's dialer takes for it. Since it tells
+/// whether a password is a phone's, each check is counted against the user
+/// ([`LOGIN_CHECK_PER_USER`]) and against the phone ([`LOGIN_CHECK_PER_LOGIN`]: the phone it resolves
+/// to, or the login typed when none), and audited (`PHONES`/`OTHER`, `LOGIN CHECK`, the login typed,
+/// never the password), in one transaction; a check over either limit is not made, and is audited as
+/// `LOGIN CHECK REFUSED`.
+pub async fn check_login(
     db: &Db,
     links: &AmiLinks,
+    actor: &Actor,
+    target: CheckTarget<'_>,
     attempt: LoginAttempt,
-) -> Result<Option<PhoneFlow>, sqlx::Error> {
-    let row = {
-        let mut conn = db.reader().acquire().await?;
-        let alias = crate::storage::aliases::find_alias(&mut conn, &attempt.login).await?;
-        match alias {
-            Some(alias) => {
-                let mut found = None;
-                for login in alias_logins(&alias.logins_list) {
-                    if let Some(row) = find_phone_by_login(&mut conn, login).await? {
-                        found = Some(row);
-                        break;
-                    }
-                }
-                found
-            }
-            None => find_phone_by_login(&mut conn, &attempt.login).await?,
+) -> Result<LoginCheck, sqlx::Error> {
+    let row = match target {
+        CheckTarget::Phone { extension, server_ip } => {
+            let mut conn = db.reader().acquire().await?;
+            find_phone(&mut conn, extension, server_ip).await?
         }
+        CheckTarget::TypedLogin => phone_of_login(db, &attempt.login).await?,
     };
-    let Some(row) = row else { return Ok(None) };
+    let phone_key = match &row {
+        Some(r) => format!("{}@{}", r.extension.to_lowercase(), r.server_ip),
+        None => format!("login {}", attempt.login.to_lowercase()),
+    };
+    let claims = [
+        Claim { kind: CHECKS_BY_USER, key: &actor.user, limit: LOGIN_CHECK_PER_USER },
+        Claim { kind: CHECKS_OF_PHONE, key: &phone_key, limit: LOGIN_CHECK_PER_LOGIN },
+    ];
+    let mut tx = db.write().await?;
+    let claimed = attempts::claim_in(&mut tx, &claims).await?;
+    let (code, notes) = match claimed {
+        Ok(_) => ("LOGIN CHECK", format!("phone: {phone_key}")),
+        Err(wait) => ("LOGIN CHECK REFUSED", format!("phone: {phone_key} | too many login checks, wait {wait} s")),
+    };
+    insert_audit(&mut tx, &actor.audit("PHONES", "OTHER", &attempt.login, code, "{}", &notes)).await?;
+    tx.commit().await?;
+    if let Err(wait) = claimed {
+        return Ok(LoginCheck::TooMany(wait));
+    }
+    let Some(row) = row else { return Ok(LoginCheck::Checked(None)) };
     let ctx = Context::load(db, links, std::slice::from_ref(&row), None).await?;
-    Ok(Some(ctx.flow(&row, Some(attempt))))
+    Ok(LoginCheck::Checked(Some(ctx.flow(&row, Some(attempt)))))
 }
 
 /// One remote agent's phone on the readiness board: who, the verdict and the first node that does

@@ -7,6 +7,8 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::domain::access::{Viewer, SIGN_IN_MIN_LEVEL};
+use crate::domain::limits::{wait_words, SIGN_IN_PER_ADDRESS};
+use crate::service::attempts::{self, Claim};
 use crate::service::auth::{AuthOutcome, Authenticator};
 use crate::service::Actor;
 use crate::storage::audit::insert_audit;
@@ -29,6 +31,10 @@ pub enum SignInError {
     /// Ten failures in the last 15 minutes.
     #[error("This account is locked after 10 failed sign-ins. Try again in 15 minutes.")]
     Locked,
+    /// Too many failed sign-ins from this client address: the password was not checked; the number of
+    /// seconds to wait.
+    #[error("Too many failed sign-ins from your address. Try again in {}.", wait_words(*.0))]
+    Slow(i64),
     /// The database failed.
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
@@ -59,7 +65,19 @@ fn viewer(user: &str, level: i64, flags: Flags<'_>) -> Viewer {
     }
 }
 
+/// What an attempt is counted as against its client address (`dialtone_attempts.kind`).
+const SIGN_IN_ADDRESS: &str = "sign-in address";
+
+/// The audit log's user for a failed sign-in whose name matches no user: what was typed is not kept
+/// (it may be a password typed into the wrong field, or anything an attacker sends).
+pub const UNKNOWN_USER: &str = "(unknown user)";
+
 /// Checks `user`/`password` and starts a session: returns the token for the cookie and the viewer.
+///
+/// Each attempt from `ip` is first counted against the address ([`SIGN_IN_PER_ADDRESS`]: after two
+/// failures the next waits 2 then 4 seconds, and no more than five within 15 minutes are checked), so
+/// one address can neither guess quickly nor lock an account out of the browser; a success takes its
+/// count back. An attempt held back is not checked, not counted against the account, and not audited.
 pub async fn sign_in(
     db: &Db,
     auth: &Authenticator,
@@ -67,12 +85,24 @@ pub async fn sign_in(
     password: &str,
     ip: &str,
 ) -> Result<(String, Viewer), SignInError> {
+    let claim = [Claim { kind: SIGN_IN_ADDRESS, key: ip, limit: SIGN_IN_PER_ADDRESS }];
+    let counted = match attempts::claim(db, &claim).await? {
+        Ok(ids) => ids,
+        Err(wait) => {
+            tracing::warn!(ip, wait, "sign-in held back: too many failures from this address");
+            return Err(SignInError::Slow(wait));
+        }
+    };
     let outcome = auth.authenticate(db, user, password, ip).await?;
-    let actor = Actor { user: user.chars().take(20).collect(), ip: ip.to_string() };
     let row = match outcome {
         AuthOutcome::Good(row) if row.user_level >= SIGN_IN_MIN_LEVEL => row,
         other => {
-            let locked = matches!(other, AuthOutcome::Locked);
+            let (who, locked) = match other {
+                AuthOutcome::Good(row) => (row.user, false),
+                AuthOutcome::Bad(known) => (known.unwrap_or_else(|| UNKNOWN_USER.to_string()), false),
+                AuthOutcome::Locked(user) => (user, true),
+            };
+            let actor = Actor { user: who, ip: ip.to_string() };
             let mut tx = db.write().await?;
             let note = if locked { "account locked" } else { "refused" };
             insert_audit(&mut tx, &actor.audit("USERS", "LOGIN", &actor.user, "WEB SIGN-IN FAILED", "{}", note))
@@ -81,6 +111,8 @@ pub async fn sign_in(
             return Err(if locked { SignInError::Locked } else { SignInError::Refused });
         }
     };
+    attempts::release(db, &counted).await?;
+    let actor = Actor { user: row.user.clone(), ip: ip.to_string() };
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
@@ -125,6 +157,25 @@ pub async fn session_viewer(db: &Db, token: &str) -> Result<Option<Viewer>, sqlx
         modify_servers: &user.modify_servers,
     };
     Ok(Some(viewer(&user.user, user.user_level, flags)))
+}
+
+/// Whether `token`'s session is still valid (as [`session_viewer`], without recording a use: a page
+/// left open does not keep its session alive).
+pub async fn session_is_live(db: &Db, token: &str) -> Result<bool, sqlx::Error> {
+    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(false);
+    }
+    let now = now_unix();
+    let mut conn = db.reader().acquire().await?;
+    let found = sessions::find_session_user(
+        &mut conn,
+        &token_hash(token),
+        now - SESSION_MAX_AGE,
+        now - SESSION_IDLE,
+        SIGN_IN_MIN_LEVEL,
+    )
+    .await?;
+    Ok(found.is_some())
 }
 
 /// Ends the session of `token` (nothing happens for an unknown token).

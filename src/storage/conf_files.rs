@@ -1,5 +1,8 @@
 //! The generated conf files on disk: `<conf dir>/<server_ip>/<file>`, replaced atomically and only
 //! when their content changed. Blocking `std::fs` calls; callers run them off the async workers.
+//!
+//! The files hold every phone's registration password, so they are private to Dialtone's user: files
+//! are created `0600` and directories `0700` (Unix). Asterisk must run as the same user to read them.
 
 use std::fs;
 use std::io::{self, Write};
@@ -8,6 +11,39 @@ use std::path::{Path, PathBuf};
 /// The directory of one server's files.
 pub fn server_dir(conf_dir: &Path, server_ip: &str) -> PathBuf {
     conf_dir.join(server_ip)
+}
+
+/// Creates `dir` and its missing parents, each new one readable only by its owner (`0700`).
+pub fn private_dir_all(dir: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates (or truncates) `path` for writing, readable only by its owner (`0600`).
+fn private_file(path: &Path) -> io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+/// Makes an existing file readable only by its owner (`0600`).
+fn make_private(path: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(path)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            fs::set_permissions(path, fs::Permissions::from_mode(mode & 0o700))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// A file being written in pieces next to the one it may replace: [`StagedFile::commit`] keeps the old
@@ -21,11 +57,16 @@ pub struct StagedFile {
 }
 
 impl StagedFile {
-    /// Starts `dir/name` (creating `dir`).
+    /// Starts `dir/name` (creating `dir` and its missing parents, private).
     pub fn create(dir: &Path, name: &str) -> io::Result<StagedFile> {
-        fs::create_dir_all(dir)?;
+        private_dir_all(dir)?;
         let tmp = dir.join(format!(".{name}.tmp"));
-        let out = io::BufWriter::with_capacity(64 * 1024, fs::File::create(&tmp)?);
+        // A temporary file left by a crash is replaced, not reused with whatever mode it had.
+        match fs::remove_file(&tmp) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        let out = io::BufWriter::with_capacity(64 * 1024, private_file(&tmp)?);
         Ok(StagedFile { tmp, path: dir.join(name), out: Some(out) })
     }
 
@@ -43,6 +84,8 @@ impl StagedFile {
         let file = out.into_inner().map_err(io::IntoInnerError::into_error)?;
         if same_content(&self.tmp, &self.path)? {
             fs::remove_file(&self.tmp)?;
+            // A file written by an older version may be readable by others: make it private.
+            make_private(&self.path)?;
             return Ok(false);
         }
         file.sync_all()?;

@@ -106,28 +106,32 @@ pub async fn count_users(conn: &mut SqliteConnection) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT count(*) FROM vicidial_users").fetch_one(conn).await
 }
 
-/// Records a failed login the way VICIdial's `user_authorization` does: below 10 failures the count
-/// grows; at 10 or more with the last stamp older than `lock_over`, the count restarts at 1 and the
-/// stamp is set to now.
-pub async fn record_failed_login(
+/// Counts a login attempt as a failure before its password is checked, unless the account is locked
+/// (10 or more failures with the stamp inside the lock, i.e. `last_login_date >= lock_over`); returns
+/// whether it was counted. As VICIdial's `user_authorization`: below 10 failures the count grows; at 10
+/// or more with the stamp older than `lock_over`, the count restarts at 1 and the stamp is set to now.
+/// Unlike VICIdial, the failure that makes the count 10 also sets the stamp to now, so the lock lasts
+/// 15 minutes from it. One statement: concurrent attempts are counted one after the other, and no
+/// more than 10 pass.
+pub async fn count_login_attempt(
     conn: &mut SqliteConnection,
     user_id: i64,
     now: i64,
     lock_over: i64,
-) -> sqlx::Result<()> {
-    sqlx::query(
+) -> sqlx::Result<bool> {
+    let counted = sqlx::query(
         "UPDATE vicidial_users SET \
-           failed_login_count = CASE WHEN failed_login_count < 10 THEN failed_login_count + 1 \
-                                     WHEN last_login_date < ?2 THEN 1 ELSE failed_login_count END, \
-           last_login_date = CASE WHEN failed_login_count >= 10 AND last_login_date < ?2 THEN ?1 ELSE last_login_date END \
-         WHERE user_id = ?3",
+           failed_login_count = CASE WHEN failed_login_count >= 10 THEN 1 ELSE failed_login_count + 1 END, \
+           last_login_date = CASE WHEN failed_login_count >= 9 THEN ?1 ELSE last_login_date END \
+         WHERE user_id = ?3 AND (failed_login_count < 10 OR last_login_date < ?2)",
     )
     .bind(now)
     .bind(lock_over)
     .bind(user_id)
     .execute(conn)
-    .await?;
-    Ok(())
+    .await?
+    .rows_affected();
+    Ok(counted == 1)
 }
 
 /// Records a successful login: stamp, client IP, failed count reset.

@@ -146,22 +146,44 @@ pub async fn start_fixture_server() -> TestServer {
     start_server_on(dir, &path).await
 }
 
+/// Starts a server over a copy of the fixture, its connections held to `limits`.
+pub async fn start_fixture_server_with(limits: dialtone::server::ConnLimits) -> TestServer {
+    let src = fixture_file().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("case.db");
+    std::fs::copy(&src, &path).expect("copy fixture");
+    start_server_with(dir, &path, limits).await
+}
+
 /// Starts a server over the database file at `path` (kept alive by `dir`).
 pub async fn start_server_on(dir: tempfile::TempDir, path: &Path) -> TestServer {
-    let db = Db::open(path.to_str().expect("utf-8"), Durability::Process).await.expect("open");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let state = AppState {
+    start_server_with(dir, path, dialtone::server::ConnLimits::default()).await
+}
+
+/// The state a test server runs with (its own authenticator and budgets).
+pub fn state_for(db: &Db, addr: SocketAddr, dir: &Path) -> AppState {
+    AppState {
         leptos_options: leptos::config::LeptosOptions::builder().output_name("dialtone").site_addr(addr).build(),
         db: db.clone(),
         auth: Arc::new(Authenticator::new(7)),
-        conf: ConfSettings::new(dir.path().join("asterisk-conf")),
+        conf: ConfSettings::new(dir.join("asterisk-conf")),
         ami: Default::default(),
-    };
-    let router = dialtone::server::app(state);
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
-    });
+        anonymous_calls: Default::default(),
+    }
+}
+
+/// The state of a running test server (for calling server functions directly).
+pub fn app_state(server: &TestServer) -> AppState {
+    state_for(&server.db, server.addr, server.dir.path())
+}
+
+/// Starts the full router over the database file at `path` with Dialtone's own connection loop.
+async fn start_server_with(dir: tempfile::TempDir, path: &Path, limits: dialtone::server::ConnLimits) -> TestServer {
+    let db = Db::open(path.to_str().expect("utf-8"), Durability::Process).await.expect("open");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let router = dialtone::server::app(state_for(&db, addr, dir.path()));
+    let task = tokio::spawn(dialtone::server::serve_connections(listener, router, limits, std::future::pending()));
     TestServer { addr, db, dir, task }
 }
 
@@ -189,7 +211,34 @@ pub async fn http_with(
     headers: &[(&str, &str)],
     body: Option<&str>,
 ) -> HttpResponse {
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let stream = TcpStream::connect(addr).await.expect("connect");
+    exchange(stream, addr, method, target, headers, body).await
+}
+
+/// [`http_with`] from the local address `from` (any of 127.0.0.0/8 on Linux), so a test can be
+/// several clients.
+pub async fn http_from(
+    from: std::net::IpAddr,
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> HttpResponse {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.bind(SocketAddr::new(from, 0)).expect("bind the client address");
+    let stream = socket.connect(addr).await.expect("connect");
+    exchange(stream, addr, method, target, headers, body).await
+}
+
+async fn exchange(
+    mut stream: TcpStream,
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> HttpResponse {
     let mut req = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (name, value) in headers {
         req.push_str(&format!("{name}: {value}\r\n"));
