@@ -5,7 +5,7 @@ use crate::domain::{validate_phone_entry, Field, PhoneEntryInput, ProtocolSet, R
 use crate::service::phones::{self, PhoneError};
 
 use super::filters::kept_unchanged;
-use super::{Call, Reply};
+use super::{template_id_ignored, Call, Reply};
 
 const F: &str = "add_phone";
 
@@ -18,6 +18,10 @@ fn input_from(call: &Call<'_>) -> PhoneEntryInput {
     let mut input = PhoneEntryInput::default();
     for &f in PARAMS {
         input.set(f, call.params.get(f.param()).to_string());
+    }
+    // A one-character template id: VICIdial adds the phone without a template (line 5845).
+    if template_id_ignored(&input.template_id) {
+        input.template_id.clear();
     }
     input
 }

@@ -23,7 +23,7 @@ use crate::domain::{Field, FieldError, Flag, ProtocolSet, Rule};
 use crate::service::phones::{self, PhoneError};
 
 use super::filters::kept_unchanged;
-use super::{Call, Reply};
+use super::{template_id_ignored, Call, Reply};
 
 const F: &str = "update_phone";
 
@@ -291,10 +291,11 @@ async fn collect_changes(call: &Call<'_>, ext: &str, ip: &str) -> Result<Vec<(Fi
     for f in [Field::WebphoneAutoAnswer, Field::UseExternalServerIp, Field::OnHookAgent] {
         field(f, None, None, &|v| validate_flag(f, v, Flag::N).map(|_| ()))?;
     }
-    // u. template_id: `--BLANK--` (any case) clears, and the template must exist: VICIdial's last
-    //    check, before the rules over the whole entry.
+    // u. template_id: `--BLANK--` (any case) clears, one character is ignored (VICIdial looks up 2 or
+    //    more, line 6337), and the template must exist: VICIdial's last check, before the rules over the
+    //    whole entry.
     let template = call.params.get("template_id");
-    if !template.is_empty() {
+    if !template_id_ignored(template) {
         let t = validate_template_id(template).map_err(|e| call.invalid(F, "template_id", &e.rule))?;
         if !t.is_empty() {
             match phones::template_exists(db, &t).await {

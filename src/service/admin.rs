@@ -4,7 +4,7 @@
 use rand::distr::{Alphanumeric, SampleString};
 
 use crate::domain::asterisk_conf;
-use crate::domain::phone_entry::{validate_server_ip, validate_template_id};
+use crate::domain::phone_entry::{validate_new_template_id, validate_server_ip};
 use crate::domain::FieldError;
 use crate::service::audit::{simple_diff, REDACTED};
 use crate::service::auth::hash_password;
@@ -236,10 +236,7 @@ pub fn random_password() -> String {
 
 /// Adds or replaces a conf template.
 pub async fn put_template(db: &Db, actor: &Actor, template_id: &str, contents: &str) -> Result<(), AdminError> {
-    let id = validate_template_id(template_id)?;
-    if id.is_empty() {
-        return Err(AdminError::Invalid("template_id is required".into()));
-    }
+    let id = validate_new_template_id(template_id)?;
     // Line endings are normalised (a template written on Windows has CRLF); nothing else is changed.
     let contents = contents.replace("\r\n", "\n");
     if contents.len() > 65_535 {
