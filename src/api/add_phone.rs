@@ -26,7 +26,10 @@ fn input_from(call: &Call<'_>) -> PhoneEntryInput {
     input
 }
 
-/// VICIdial's REQUIRED FIELDS condition (step 4).
+/// VICIdial's REQUIRED FIELDS condition (step 4, line 5765): extension and dialplan number of 2 or more
+/// characters, the other nine non-empty, and one of VICIdial's four protocols. A one-digit dialplan
+/// number gets this line from VICIdial's API (its admin page and the shared rule accept 1 to 20 digits);
+/// do not relax it without a Known quirk.
 fn required_missing(i: &PhoneEntryInput) -> bool {
     i.extension.chars().count() < 2
         || i.dialplan_number.chars().count() < 2

@@ -234,6 +234,9 @@ async fn collect_changes(call: &Call<'_>, ext: &str, ip: &str) -> Result<Vec<(Fi
     field(Field::VoicemailId, None, len(2, 30, "update_phone YOU MUST USE A VALID VOICEMAIL NUMBER"), &|v| {
         ok(validate_voicemail_id(v))
     })?;
+    // j. dialplan_number: VICIdial's own bounds are 3-30 characters (line 6228), so 1-2 digits get its
+    //    line; the shared rule (1-20 digits, the column's width) then refuses 21-30 digits by name where
+    //    VICIdial would store them truncated.
     field(Field::DialplanNumber, None, len(3, 30, "update_phone YOU MUST USE A VALID DIALPLAN NUMBER"), &|v| {
         ok(validate_dialplan_number(v))
     })?;
