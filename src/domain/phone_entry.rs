@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use super::gmt::canonical_gmt;
+use super::sip_stacks::SipStacks;
 
 /// Extension length limits (VICIdial `phones.extension` VARCHAR(100); the API requires 2).
 pub const EXTENSION_LEN: (usize, usize) = (2, 100);
@@ -403,12 +404,12 @@ pub enum Rule {
     Blank,
     /// A well-known default secret (`test`), refused by the web admin.
     WellKnownSecret,
-    /// The chosen server does not run this SIP stack (its `allowed_sip_stacks`).
+    /// The chosen server does not run this SIP stack (its `allowed_sip_stacks`, see [`SipStacks::allows`]).
     SipStack {
         /// The protocol chosen.
-        protocol: String,
-        /// What the server allows (`SIP`, `PJSIP` or `SIP_and_PJSIP`).
-        allowed: String,
+        protocol: Protocol,
+        /// What the server allows.
+        allowed: SipStacks,
     },
     /// Another phone already uses this value (a database rule, reported against its field).
     Taken(String),
@@ -444,11 +445,9 @@ impl fmt::Display for Rule {
             Rule::Range { min, max } => write!(f, "must be a whole number from {min} to {max}"),
             Rule::Blank => f.write_str("may not be blank"),
             Rule::WellKnownSecret => f.write_str("may not be the well-known default \"test\": use the generated value"),
-            Rule::SipStack { protocol, allowed } => write!(
-                f,
-                "does not run {protocol} phones (it allows {}); choose another server or another device type",
-                allowed.replace("_and_", " and ")
-            ),
+            Rule::SipStack { protocol, allowed } => {
+                write!(f, "{}; choose another server or another device type", allowed.refusal(*protocol))
+            }
             Rule::Taken(what) => write!(f, "is already used by {what}"),
             Rule::Missing(what) => write!(f, "does not exist: {what}"),
         }

@@ -5,7 +5,7 @@ use rand::distr::{Alphanumeric, SampleString};
 
 use crate::domain::asterisk_conf;
 use crate::domain::phone_entry::{validate_new_template_id, validate_server_ip};
-use crate::domain::FieldError;
+use crate::domain::{FieldError, SipStacks};
 use crate::service::audit::{simple_diff, REDACTED};
 use crate::service::auth::hash_password;
 use crate::service::Actor;
@@ -333,9 +333,6 @@ pub enum ServerChangeError {
     Db(#[from] sqlx::Error),
 }
 
-/// The values of `allowed_sip_stacks`.
-pub const SIP_STACKS: [&str; 3] = ["SIP", "PJSIP", "SIP_and_PJSIP"];
-
 /// The settings the conf generator reads (the dialplan syntax, and whether the files are generated at
 /// all): changing one marks the server for a rebuild.
 pub const CONF_SETTINGS: [&str; 3] = ["asterisk_version", "generate_vicidial_conf", "active_asterisk_server"];
@@ -382,8 +379,8 @@ fn server_settings_problems(s: &ServerSettings<'_>) -> Vec<InvalidServerField> {
             "web_socket_url must be empty or a ws:// or wss:// address of at most 255 characters, with no spaces or quotes",
         );
     }
-    if !SIP_STACKS.contains(&s.allowed_sip_stacks) {
-        refuse("allowed_sip_stacks", "allowed_sip_stacks must be SIP, PJSIP or SIP_and_PJSIP");
+    if SipStacks::parse(s.allowed_sip_stacks).is_none() {
+        refuse("allowed_sip_stacks", &format!("allowed_sip_stacks {}", SipStacks::RULE));
     }
     problems
 }
