@@ -22,7 +22,10 @@
 //! 4. Phone logins are unique in the database (VICIdial's `update_phone` misses duplicates that share
 //!    the extension or the server, and truncation can create them). `update_phone` answers
 //!    `ERROR: update_phone LOGIN ALREADY EXISTS` for every duplicate.
-//! 5. A `template_id` of one character is looked up (VICIdial ignores it silently).
+//! 5. (Removed: a one-character `template_id` is now ignored as VICIdial ignores it, `add_phone`
+//!    storing no template and `update_phone` keeping the stored one, instead of being looked up;
+//!    cases `template_one_char_ignored` in `add_phone_dialtone_cases.tsv` and
+//!    `update_phone_cases.tsv`. The number is kept so the others keep theirs.)
 //! 6. Y/N flags are case-insensitive everywhere (`delete_phone=y` deletes, `active=n` deactivates,
 //!    `delete_vm_after_email=y` is accepted); VICIdial filters lower case away or rejects it.
 //! 7. `phone_context=--BLANK--` resets the context to `default` (VICIdial stores an empty context,
@@ -194,6 +197,15 @@ impl Call<'_> {
         tracing::error!(function, error = %e, "database error in legacy API");
         Reply::error(&format!("{function} DATABASE ERROR, PLEASE RETRY"), self.user_echo, "")
     }
+}
+
+/// Whether VICIdial leaves this `template_id` alone: it looks a template up only when the value has 2 or
+/// more characters (`non_agent_api.php` 5845 in `add_phone`, 6337 in `update_phone`) and otherwise
+/// sets nothing, so `add_phone` stores `''` (the column's implicit default) and `update_phone` keeps
+/// the stored template. A value VICIdial's filter would alter is not ignored: the rules refuse it.
+/// (No template has a one-character id: creating one needs 2 or more, as in VICIdial's admin.php.)
+pub(crate) fn template_id_ignored(value: &str) -> bool {
+    value.chars().count() < 2 && kept_unchanged("template_id", value)
 }
 
 /// The client's IP address (`unknown` without connection info).

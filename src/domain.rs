@@ -17,6 +17,7 @@ pub mod phone_alias;
 pub mod phone_entry;
 pub mod phone_list;
 pub mod registration;
+pub mod sip_stacks;
 pub mod wizard;
 
 pub use gmt::{canonical_gmt, GMT_OFFSETS};
@@ -24,3 +25,4 @@ pub use phone_entry::{
     validate_phone_entry, Field, FieldError, Flag, InvalidPhoneEntry, PhoneEntry, PhoneEntryInput, PhoneStatus,
     Protocol, ProtocolSet, Rule, Webphone,
 };
+pub use sip_stacks::SipStacks;

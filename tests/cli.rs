@@ -63,6 +63,9 @@ fn admin_commands_succeed_and_bad_arguments_fail_clearly() {
     assert!(ok && out.contains("template WEBRTC saved"), "{out}");
     let (ok, _, err) = run(dialtone(&db).args(["template", "add", "--id", "WEB RTC"]).arg("--file").arg(&tmpl));
     assert!(!ok && err.contains("template_id"), "{err}");
+    // One character is refused: the legacy API ignores such a template_id, as VICIdial does.
+    let (ok, _, err) = run(dialtone(&db).args(["template", "add", "--id", "X"]).arg("--file").arg(&tmpl));
+    assert!(!ok && err.contains("template_id must be 2 to 15 characters long (got 1)"), "{err}");
     let (ok, _, err) = run(dialtone(&db).args(["template", "add", "--id", "X2", "--file", "/nonexistent/file"]));
     assert!(!ok && err.contains("could not read"), "{err}");
     let (ok, _, err) = run(dialtone(&db).args(["frobnicate"]));

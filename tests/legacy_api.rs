@@ -1,6 +1,7 @@
 //! The legacy `non_agent_api.php` over real HTTP against real SQLite files: every case table in
 //! `tests/cases/` (the `add_phone` table is VICIdial's reference, kept equal to
-//! `../shared/reference/add_phone_cases.tsv`).
+//! `../shared/reference/add_phone_cases.tsv`; Dialtone's own `add_phone` cases are in
+//! `add_phone_dialtone_cases.tsv`).
 
 mod common;
 
@@ -23,6 +24,11 @@ fn vendored_reference_matches_shared() {
         let vendored = std::fs::read_to_string(cases("add_phone_cases.tsv")).expect("vendored table");
         assert_eq!(vendored, reference, "tests/cases/add_phone_cases.tsv is out of date with {}", shared.display());
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn add_phone_dialtone_cases() {
+    common::run_table(&cases("add_phone_dialtone_cases.tsv")).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,5 +1,16 @@
 //! `function=update_phone` (with `delete_phone=Y`): VICIdial's checks in VICIdial's order
-//! (`non_agent_api.php` 5910-6403), then the shared rules on the whole updated entry.
+//! (`non_agent_api.php` 5912-6403), then the shared rules on the whole updated entry.
+//!
+//! The order, each check answering the first failure: REQUIRED FIELDS (extension, server IP), the
+//! server exists, the phone exists, `delete_phone`, then each field sent: `local_gmt`, `email`,
+//! `phone_context`, `phone_full_name`, `registration_password`, `protocol`, `phone_pass`, `phone_login`
+//! (then the database: another phone has it, or, Dialtone's addition, it is an alias id),
+//! `voicemail_id`, `dialplan_number`, `active`, `outbound_cid`, `admin_user_group`, `outbound_alt_cid`,
+//! `phone_ring_timeout`, `delete_vm_after_email`, the four optional flags, `template_id` (then the
+//! database: the template exists). Within one field: a value VICIdial would alter and the rules
+//! refuse (Dialtone's line, so nothing altered is echoed), VICIdial's own line, then the shared rule.
+//! Rules over the whole updated entry (a protocol change re-checks the extension; stored values) come
+//! last, from the service.
 
 use crate::domain::phone_entry::{validate_dialplan_number, validate_extension, ALL_GROUPS};
 use crate::domain::phone_entry::{
@@ -12,7 +23,7 @@ use crate::domain::{Field, FieldError, Flag, ProtocolSet, Rule};
 use crate::service::phones::{self, PhoneError};
 
 use super::filters::kept_unchanged;
-use super::{Call, Reply};
+use super::{template_id_ignored, Call, Reply};
 
 const F: &str = "update_phone";
 
@@ -67,7 +78,7 @@ pub(super) async fn handle(call: &Call<'_>) -> Reply {
             Err(e) => return call.invalid(F, "delete_phone", &e.rule),
         },
     }
-    let changes = match collect_changes(call) {
+    let changes = match collect_changes(call, ext, ip).await {
         Ok(c) => c,
         Err(reply) => return reply,
     };
@@ -86,26 +97,39 @@ pub(super) async fn handle(call: &Call<'_>) -> Reply {
     .await;
     match result {
         Ok(_) => Reply::success("update_phone PHONE HAS BEEN UPDATED", u, &format!("{ext}|{ip}|")),
-        Err(PhoneError::LoginTaken(login)) => Reply::error("update_phone LOGIN ALREADY EXISTS", u, &login),
-        Err(PhoneError::LoginIsAlias(login)) => Reply::error("update_phone PHONE LOGIN IS A PHONE ALIAS ID", u, &login),
-        Err(PhoneError::TemplateNotFound(t)) => Reply::error(
-            "update_phone TEMPLATE ID DOES NOT EXIST, THIS IS AN OPTIONAL FIELD",
-            u,
-            &format!("{}|{t}", call.params.get("phone_login")),
-        ),
-        Err(PhoneError::NotFound { .. }) => {
+        Err(e) => refusal(call, ext, ip, e),
+    }
+}
+
+/// The line for a refused update.
+fn refusal(call: &Call<'_>, ext: &str, ip: &str, e: PhoneError) -> Reply {
+    let u = call.user_echo;
+    match e {
+        PhoneError::LoginTaken(login) => Reply::error("update_phone LOGIN ALREADY EXISTS", u, &login),
+        PhoneError::LoginIsAlias(login) => Reply::error("update_phone PHONE LOGIN IS A PHONE ALIAS ID", u, &login),
+        PhoneError::TemplateNotFound(t) => template_missing(call, &t),
+        PhoneError::NotFound { .. } => {
             Reply::error("update_phone PHONE DOES NOT EXIST ON THIS SERVER", u, &format!("{ip}|{ext}"))
         }
-        Err(PhoneError::Invalid(inv)) => match inv.errors.first() {
+        PhoneError::Invalid(inv) => match inv.errors.first() {
             Some(fe) => call.invalid(F, fe.field.param(), &fe.rule),
             None => call.db_error(F, &"empty validation error"),
         },
-        Err(PhoneError::ServerNotFound(_)) => Reply::error("update_phone SERVER DOES NOT EXIST", u, ip),
-        Err(PhoneError::ExtensionTaken { .. }) => {
+        PhoneError::ServerNotFound(_) => Reply::error("update_phone SERVER DOES NOT EXIST", u, ip),
+        PhoneError::ExtensionTaken { .. } => {
             Reply::error("update_phone PHONE ALREADY EXISTS ON THIS SERVER", u, &format!("{ip}|{ext}"))
         }
-        Err(PhoneError::Db(e)) => call.db_error(F, &e),
+        PhoneError::Db(e) => call.db_error(F, &e),
     }
+}
+
+/// VICIdial's line for a template that does not exist (it echoes the `phone_login` sent).
+fn template_missing(call: &Call<'_>, template_id: &str) -> Reply {
+    Reply::error(
+        "update_phone TEMPLATE ID DOES NOT EXIST, THIS IS AN OPTIONAL FIELD",
+        call.user_echo,
+        &format!("{}|{template_id}", call.params.get("phone_login")),
+    )
 }
 
 async fn delete(call: &Call<'_>, ext: &str, ip: &str) -> Reply {
@@ -122,9 +146,12 @@ async fn delete(call: &Call<'_>, ext: &str, ip: &str) -> Reply {
     }
 }
 
-/// Validates every optional field sent, in VICIdial's order; returns the changes to apply.
-fn collect_changes(call: &Call<'_>) -> Result<Vec<(Field, String)>, Reply> {
+/// Validates every optional field sent, in VICIdial's order, with the database checks VICIdial makes
+/// among them (the login, the template) at their places; returns the changes to apply to the phone
+/// `(ext, ip)`.
+async fn collect_changes(call: &Call<'_>, ext: &str, ip: &str) -> Result<Vec<(Field, String)>, Reply> {
     let u = call.user_echo;
+    let db = &call.state.db;
     let mut changes = Vec::new();
     // One field: `blank` is what `--BLANK--` sets (None: not clearable), `legacy` VICIdial's own check,
     // `rule` the shared rule. Order: altered-and-refused (Dialtone's line), VICIdial's line, the rule.
@@ -197,9 +224,19 @@ fn collect_changes(call: &Call<'_>) -> Result<Vec<(Field, String)>, Reply> {
         ok(validate_password(Field::PhonePass, v))
     })?;
     field(Field::PhoneLogin, None, None, &|v| ok(validate_phone_login(v)))?;
+    // h. phone_login: VICIdial's database check comes here, before the fields after it (line 6189).
+    let login = call.params.get("phone_login");
+    if !login.is_empty() {
+        if let Err(e) = phones::check_login_conflicts(db, ext, ip, login).await {
+            return Err(refusal(call, ext, ip, e));
+        }
+    }
     field(Field::VoicemailId, None, len(2, 30, "update_phone YOU MUST USE A VALID VOICEMAIL NUMBER"), &|v| {
         ok(validate_voicemail_id(v))
     })?;
+    // j. dialplan_number: VICIdial's own bounds are 3-30 characters (line 6228), so 1-2 digits get its
+    //    line; the shared rule (1-20 digits, the column's width) then refuses 21-30 digits by name where
+    //    VICIdial would store them truncated.
     field(Field::DialplanNumber, None, len(3, 30, "update_phone YOU MUST USE A VALID DIALPLAN NUMBER"), &|v| {
         ok(validate_dialplan_number(v))
     })?;
@@ -257,13 +294,20 @@ fn collect_changes(call: &Call<'_>) -> Result<Vec<(Field, String)>, Reply> {
     for f in [Field::WebphoneAutoAnswer, Field::UseExternalServerIp, Field::OnHookAgent] {
         field(f, None, None, &|v| validate_flag(f, v, Flag::N).map(|_| ()))?;
     }
-    // u. template_id: `--BLANK--` (any case) clears; existence is checked by the service.
+    // u. template_id: `--BLANK--` (any case) clears, one character is ignored (VICIdial looks up 2 or
+    //    more, line 6337), and the template must exist: VICIdial's last check, before the rules over the
+    //    whole entry.
     let template = call.params.get("template_id");
-    if !template.is_empty() {
-        match validate_template_id(template) {
-            Ok(t) => changes.push((Field::TemplateId, t)),
-            Err(e) => return Err(call.invalid(F, "template_id", &e.rule)),
+    if !template_id_ignored(template) {
+        let t = validate_template_id(template).map_err(|e| call.invalid(F, "template_id", &e.rule))?;
+        if !t.is_empty() {
+            match phones::template_exists(db, &t).await {
+                Ok(true) => {}
+                Ok(false) => return Err(template_missing(call, template)),
+                Err(e) => return Err(call.db_error(F, &e)),
+            }
         }
+        changes.push((Field::TemplateId, t));
     }
     Ok(changes)
 }

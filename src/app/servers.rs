@@ -31,11 +31,7 @@ use super::form_kit::{
 };
 use crate::app::{AppError, PageTitle};
 use crate::domain::asterisk_conf::ConfFile;
-use crate::domain::GMT_OFFSETS;
-
-/// The values of `allowed_sip_stacks`, with what they mean.
-const SIP_STACKS: [(&str, &str); 3] =
-    [("SIP", "SIP (chan_sip)"), ("PJSIP", "PJSIP"), ("SIP_and_PJSIP", "SIP and PJSIP")];
+use crate::domain::{SipStacks, GMT_OFFSETS};
 
 /// The server form's values as typed: every value a string, a ticked checkbox `Some` (its value `Y`),
 /// an unticked one absent. Field names are the names the service uses in its refusals.
@@ -102,7 +98,7 @@ impl ServerForm {
             generate_vicidial_conf: yes(),
             active_agent_login_server: yes(),
             ext_context: "default".into(),
-            allowed_sip_stacks: "SIP".into(),
+            allowed_sip_stacks: SipStacks::default().as_str().into(),
             local_gmt: "-5.00".into(),
             ami_port: "5038".into(),
             ami_user: "cron".into(),
@@ -744,7 +740,8 @@ fn ServerFields(
     secret_set: bool,
 ) -> impl IntoView {
     let v = values;
-    let stacks: Vec<(String, String)> = SIP_STACKS.iter().map(|(v, t)| (v.to_string(), t.to_string())).collect();
+    let stacks: Vec<(String, String)> =
+        SipStacks::ALL.iter().map(|s| (s.as_str().to_string(), s.label().to_string())).collect();
     let offsets: Vec<(String, String)> = GMT_OFFSETS.iter().map(|g| (g.to_string(), g.to_string())).collect();
     let secret_hint = if editing && secret_set {
         "Leave blank to keep the current secret. Never shown."

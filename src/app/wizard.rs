@@ -17,7 +17,7 @@ use crate::app::{AppError, PageTitle};
 use crate::domain::phone_entry::{Field, FieldError, PhoneEntryInput};
 use crate::domain::phone_list::phone_href;
 use crate::domain::wizard::{asks, check_entry, Device, Step};
-use crate::domain::{PhoneStatus, Protocol, GMT_OFFSETS};
+use crate::domain::{PhoneStatus, Protocol, SipStacks, GMT_OFFSETS};
 
 /// Which form: a new phone (possibly copied from another) or an edit of a stored one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,7 +39,7 @@ pub struct ServerOption {
     /// `server_id`
     pub server_id: String,
     /// `allowed_sip_stacks`
-    pub sip_stacks: String,
+    pub sip_stacks: SipStacks,
 }
 
 /// Everything the form starts from.
@@ -378,13 +378,13 @@ fn PhoneForm(setup: FormSetup) -> impl IntoView {
     touched.update(|t| t.extend(posted_fields));
     let stacks_of = {
         let servers = servers.clone();
-        move |ip: &str| servers.iter().find(|s| s.server_ip == ip).map(|s| s.sip_stacks.clone())
+        move |ip: &str| servers.iter().find(|s| s.server_ip == ip).map(|s| s.sip_stacks)
     };
     let live_errors = {
         let stacks_of = stacks_of.clone();
         Memo::new(move |_| {
             let i = input.get();
-            let mut errs = check_entry(&i, stacks_of(&i.server_ip).as_deref());
+            let mut errs = check_entry(&i, stacks_of(&i.server_ip));
             if editing {
                 // Empty passwords keep the stored ones in an edit.
                 errs.retain(|e| {
@@ -542,12 +542,7 @@ fn PhoneForm(setup: FormSetup) -> impl IntoView {
     });
     let server_options: Vec<(String, String)> = servers
         .iter()
-        .map(|s| {
-            (
-                s.server_ip.clone(),
-                format!("{} — {} ({})", s.server_ip, s.server_id, s.sip_stacks.replace("_and_", " and ")),
-            )
-        })
+        .map(|s| (s.server_ip.clone(), format!("{} — {} ({})", s.server_ip, s.server_id, s.sip_stacks.describe())))
         .collect();
     let template_options: Vec<(String, String)> = std::iter::once((String::new(), "None".to_string()))
         .chain(templates.iter().map(|t| (t.clone(), t.clone())))

@@ -20,6 +20,7 @@ use super::asterisk_conf::PhoneConfState;
 use super::dial_pattern::{best_match, parse_dialplan_entry, PatternLine};
 use super::phone_entry::Protocol;
 use super::registration::ADDRESS_CHANGE_WINDOW;
+use super::sip_stacks::SipStacks;
 
 /// Ring timeouts above this many seconds risk a mobile phone's voicemail answering the login call
 /// (mobile networks typically divert after 20-25 s).
@@ -89,8 +90,8 @@ pub struct FlowServer {
     pub active_asterisk_server: bool,
     /// `active_agent_login_server` is `Y`.
     pub active_agent_login_server: bool,
-    /// `allowed_sip_stacks`: `SIP`, `PJSIP` or `SIP_and_PJSIP`.
-    pub allowed_sip_stacks: String,
+    /// `allowed_sip_stacks`: which SIP channel drivers its Asterisk runs.
+    pub allowed_sip_stacks: SipStacks,
     /// `ext_context`: the context EXTERNAL phones are dialed in.
     pub ext_context: String,
     /// `external_server_ip` (may be empty).
@@ -771,12 +772,19 @@ fn peer(input: &FlowInput, protocol: Option<Protocol>) -> FlowNode {
         ),
         PhoneConfState::NoPeer(why) => c.fail(format!("No peer: {why}"), "Set Active to Yes"),
     }
-    if let Some(s) = &input.server {
-        if protocol == Some(Protocol::Pjsip) && !s.allowed_sip_stacks.contains("PJSIP") {
-            c.show("Server's SIP stacks", s.allowed_sip_stacks.clone());
+    // The rule the phone form applies (`wizard::check_entry`): the server's Asterisk must run the
+    // phone's SIP stack, or the peer is written into a file no channel driver reads.
+    if let (Some(s), Some(protocol)) = (&input.server, protocol) {
+        let stacks = s.allowed_sip_stacks;
+        if !stacks.allows(protocol) {
+            c.show("Server's SIP stacks", stacks.describe());
             c.fail(
-                format!("PJSIP phone on server {}, which serves only chan_sip", s.server_ip),
-                "Allow PJSIP on the server, or make the phone SIP",
+                format!(
+                    "Server {} {}: no channel driver serves this {protocol} peer, so the phone cannot register",
+                    s.server_ip,
+                    stacks.refusal(protocol)
+                ),
+                stacks.fix(protocol),
             );
         }
     }
@@ -1411,7 +1419,7 @@ mod tests {
             server_id: "ast1".into(),
             active_asterisk_server: true,
             active_agent_login_server: true,
-            allowed_sip_stacks: "SIP".into(),
+            allowed_sip_stacks: SipStacks::Sip,
             ext_context: "default".into(),
             external_server_ip: String::new(),
             web_socket_url: String::new(),
@@ -1712,7 +1720,7 @@ mod tests {
     fn peer_field_checks() {
         let mut i = input(FlowPhone { protocol: "PJSIP".into(), ..sip_phone() });
         assert_eq!(evaluate(&i).breaks_at, Some(NodeId::Peer));
-        i.server.as_mut().expect("server").allowed_sip_stacks = "SIP_and_PJSIP".into();
+        i.server.as_mut().expect("server").allowed_sip_stacks = SipStacks::SipAndPjsip;
         assert_eq!(evaluate(&i).breaks_at, None);
 
         let i = input(FlowPhone { extension: "cc-101".into(), ..sip_phone() });
@@ -1723,6 +1731,47 @@ mod tests {
         no_secret(&r, &["pa$$word"]);
         let i = input(FlowPhone { conf_secret: "test".into(), ..sip_phone() });
         assert_eq!(status(&evaluate(&i), NodeId::Peer), NodeStatus::Warning);
+    }
+
+    #[test]
+    fn a_sip_phone_on_a_pjsip_only_server_fails_at_the_peer() {
+        let mut i = input(sip_phone());
+        i.server.as_mut().expect("server").allowed_sip_stacks = SipStacks::Pjsip;
+        let r = evaluate(&i);
+        assert_eq!((r.breaks_at, r.verdict), (Some(NodeId::Peer), Verdict::WillHearSilence));
+        let peer = r.node(NodeId::Peer).expect("peer node");
+        assert!(peer.reason.contains("does not run SIP phones (it allows PJSIP only)"), "{}", peer.reason);
+        assert!(peer.fix.as_deref().is_some_and(|f| f.contains("make the phone PJSIP")), "{:?}", peer.fix);
+        assert!(peer.evidence.iter().any(|e| e.label == "Server's SIP stacks" && e.value == "PJSIP"));
+        i.server.as_mut().expect("server").allowed_sip_stacks = SipStacks::SipAndPjsip;
+        assert_eq!(evaluate(&i).breaks_at, None);
+    }
+
+    /// The phone form (`wizard::check_entry`) refuses a phone on a server exactly when its login path
+    /// fails at the peer for the server's SIP stacks: one rule, [`SipStacks::allows`].
+    #[test]
+    fn the_phone_form_and_the_login_path_agree_on_sip_stacks() {
+        use crate::domain::phone_entry::{PhoneEntryInput, Rule};
+        use crate::domain::wizard::check_entry;
+        for protocol in Protocol::ALL {
+            for stacks in SipStacks::ALL {
+                let form = PhoneEntryInput {
+                    protocol: protocol.as_str().into(),
+                    server_ip: "10.10.10.15".into(),
+                    ..PhoneEntryInput::default()
+                };
+                let form_refuses =
+                    check_entry(&form, Some(stacks)).iter().any(|e| matches!(e.rule, Rule::SipStack { .. }));
+                let mut i = input(FlowPhone { protocol: protocol.as_str().into(), ..sip_phone() });
+                i.server.as_mut().expect("server").allowed_sip_stacks = stacks;
+                let r = evaluate(&i);
+                let peer = r.node(NodeId::Peer).expect("peer node");
+                let flow_refuses =
+                    peer.status == NodeStatus::Fail && peer.evidence.iter().any(|e| e.label == "Server's SIP stacks");
+                assert_eq!(form_refuses, flow_refuses, "{protocol} on {stacks}");
+                assert_eq!(form_refuses, !stacks.allows(protocol), "{protocol} on {stacks}");
+            }
+        }
     }
 
     #[test]

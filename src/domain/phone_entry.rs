@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use super::gmt::canonical_gmt;
+use super::sip_stacks::SipStacks;
 
 /// Extension length limits (VICIdial `phones.extension` VARCHAR(100); the API requires 2).
 pub const EXTENSION_LEN: (usize, usize) = (2, 100);
@@ -32,6 +33,9 @@ pub const PHONE_CONTEXT_LEN: (usize, usize) = (1, 20);
 pub const USER_GROUP_LEN: (usize, usize) = (1, 20);
 /// Template id length limits (VARCHAR(15)).
 pub const TEMPLATE_ID_LEN: (usize, usize) = (1, 15);
+/// Shortest id a new conf template may have, as VICIdial's admin.php requires (`ADD=231111111111`):
+/// the legacy API ignores a `template_id` shorter than this, so no template may have such an id.
+pub const NEW_TEMPLATE_ID_MIN: usize = 2;
 /// Phone type (administrative note) length limit (VARCHAR(50)).
 pub const PHONE_TYPE_MAX: usize = 50;
 /// Ring timeout limits in seconds (VICIdial `update_phone`: 2-180).
@@ -400,12 +404,12 @@ pub enum Rule {
     Blank,
     /// A well-known default secret (`test`), refused by the web admin.
     WellKnownSecret,
-    /// The chosen server does not run this SIP stack (its `allowed_sip_stacks`).
+    /// The chosen server does not run this SIP stack (its `allowed_sip_stacks`, see [`SipStacks::allows`]).
     SipStack {
         /// The protocol chosen.
-        protocol: String,
-        /// What the server allows (`SIP`, `PJSIP` or `SIP_and_PJSIP`).
-        allowed: String,
+        protocol: Protocol,
+        /// What the server allows.
+        allowed: SipStacks,
     },
     /// Another phone already uses this value (a database rule, reported against its field).
     Taken(String),
@@ -441,11 +445,9 @@ impl fmt::Display for Rule {
             Rule::Range { min, max } => write!(f, "must be a whole number from {min} to {max}"),
             Rule::Blank => f.write_str("may not be blank"),
             Rule::WellKnownSecret => f.write_str("may not be the well-known default \"test\": use the generated value"),
-            Rule::SipStack { protocol, allowed } => write!(
-                f,
-                "does not run {protocol} phones (it allows {}); choose another server or another device type",
-                allowed.replace("_and_", " and ")
-            ),
+            Rule::SipStack { protocol, allowed } => {
+                write!(f, "{}; choose another server or another device type", allowed.refusal(*protocol))
+            }
             Rule::Taken(what) => write!(f, "is already used by {what}"),
             Rule::Missing(what) => write!(f, "does not exist: {what}"),
         }
@@ -908,6 +910,13 @@ pub fn validate_template_id(value: &str) -> Result<String, FieldError> {
     Ok(value.to_string())
 }
 
+/// The id of a new (or replaced) conf template: 2-15 of letters, digits, `_` and `-`; required.
+pub fn validate_new_template_id(value: &str) -> Result<String, FieldError> {
+    let id = validate_template_id(value)?;
+    check_length(Field::TemplateId, &id, (NEW_TEMPLATE_ID_MIN, TEMPLATE_ID_LEN.1))?;
+    Ok(id)
+}
+
 /// A Y/N flag, case-insensitive; `default` when empty; anything else is an error.
 pub fn validate_flag(field: Field, value: &str, default: Flag) -> Result<Flag, FieldError> {
     match value {
@@ -1202,6 +1211,16 @@ mod tests {
         assert_eq!(validate_user_group("").as_deref(), Ok("---ALL---"));
         assert_eq!(validate_user_group("---ALL---").as_deref(), Ok("---ALL---"));
         assert_eq!(validate_template_id("--blank--").as_deref(), Ok(""));
+        assert!(validate_template_id("X").is_ok(), "a stored phone may name any valid id");
+        assert_eq!(validate_new_template_id("SIPTMPL").as_deref(), Ok("SIPTMPL"));
+        assert_eq!(
+            validate_new_template_id("X").map_err(|e| e.rule),
+            Err(Rule::Length { min: 2, max: 15, actual: 1 }),
+            "the legacy API ignores one-character ids, so no template may have one"
+        );
+        assert_eq!(validate_new_template_id("").map_err(|e| e.rule), Err(Rule::Required));
+        assert_eq!(validate_new_template_id("--BLANK--").map_err(|e| e.rule), Err(Rule::Required));
+        assert!(validate_new_template_id("bad template").is_err());
         assert!(validate_template_id("SIPTMPL").is_ok());
         assert!(validate_template_id("bad template").is_err());
         assert_eq!(validate_is_webphone("y"), Ok(Webphone::Yes));

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::phone_entry::{validate_phone_entry, Field, FieldError, PhoneEntryInput, ProtocolSet, Rule};
+use super::sip_stacks::SipStacks;
 use super::Protocol;
 
 /// A step of the wizard.
@@ -210,8 +211,9 @@ impl Device {
 
 /// Every error of `input` under the web admin's rules: the phone-entry rules, then no well-known
 /// registration password for devices that register, then the server's SIP stack when known
-/// (`allowed_sip_stacks` of the chosen server). In field order.
-pub fn check_entry(input: &PhoneEntryInput, server_sip_stacks: Option<&str>) -> Vec<FieldError> {
+/// (`allowed_sip_stacks` of the chosen server, the rule the login path applies at the peer). In field
+/// order.
+pub fn check_entry(input: &PhoneEntryInput, server_sip_stacks: Option<SipStacks>) -> Vec<FieldError> {
     let mut errors = match validate_phone_entry(input, ProtocolSet::WebAdmin) {
         Ok(_) => Vec::new(),
         Err(e) => e.errors,
@@ -223,14 +225,9 @@ pub fn check_entry(input: &PhoneEntryInput, server_sip_stacks: Option<&str>) -> 
     {
         errors.push(FieldError::new(Field::RegistrationPassword, Rule::WellKnownSecret));
     }
-    if let (Some(p @ (Protocol::Sip | Protocol::Pjsip)), Some(allowed)) = (protocol, server_sip_stacks) {
-        let ok = match p {
-            Protocol::Pjsip => allowed.contains("PJSIP"),
-            _ => allowed == "SIP" || allowed == "SIP_and_PJSIP",
-        };
-        if !ok && !errors.iter().any(|e| e.field == Field::ServerIp) {
-            let rule = Rule::SipStack { protocol: p.as_str().to_string(), allowed: allowed.to_string() };
-            errors.push(FieldError::new(Field::ServerIp, rule));
+    if let (Some(protocol), Some(allowed)) = (protocol, server_sip_stacks) {
+        if !allowed.allows(protocol) && !errors.iter().any(|e| e.field == Field::ServerIp) {
+            errors.push(FieldError::new(Field::ServerIp, Rule::SipStack { protocol, allowed }));
         }
     }
     errors.sort_by_key(|e| Field::ALL.iter().position(|f| *f == e.field));
@@ -238,7 +235,7 @@ pub fn check_entry(input: &PhoneEntryInput, server_sip_stacks: Option<&str>) -> 
 }
 
 /// The errors of `step`'s fields only (what the wizard shows before "Next").
-pub fn check_step(step: Step, input: &PhoneEntryInput, server_sip_stacks: Option<&str>) -> Vec<FieldError> {
+pub fn check_step(step: Step, input: &PhoneEntryInput, server_sip_stacks: Option<SipStacks>) -> Vec<FieldError> {
     check_entry(input, server_sip_stacks).into_iter().filter(|e| Step::of(e.field) == step).collect()
 }
 
@@ -303,7 +300,7 @@ mod tests {
 
     #[test]
     fn the_web_admin_refuses_test_and_the_wrong_sip_stack() {
-        assert!(check_entry(&valid(), Some("SIP")).is_empty());
+        assert!(check_entry(&valid(), Some(SipStacks::Sip)).is_empty());
         let weak = PhoneEntryInput { registration_password: "TEST".into(), ..valid() };
         let e = check_entry(&weak, None);
         assert_eq!((e.len(), e[0].field, &e[0].rule), (1, Field::RegistrationPassword, &Rule::WellKnownSecret));
@@ -312,11 +309,16 @@ mod tests {
         Device::External.apply(&mut ext);
         assert!(check_entry(&ext, None).is_empty());
         let pjsip = PhoneEntryInput { protocol: "PJSIP".into(), ..valid() };
-        let e = check_entry(&pjsip, Some("SIP"));
+        let e = check_entry(&pjsip, Some(SipStacks::Sip));
         assert_eq!(e[0].field, Field::ServerIp);
-        assert!(e[0].labelled().contains("does not run PJSIP phones (it allows SIP)"), "{}", e[0].labelled());
-        assert!(check_entry(&pjsip, Some("SIP_and_PJSIP")).is_empty());
-        assert_eq!(check_entry(&valid(), Some("PJSIP"))[0].field, Field::ServerIp);
+        assert!(e[0].labelled().contains("does not run PJSIP phones (it allows SIP only)"), "{}", e[0].labelled());
+        assert!(check_entry(&pjsip, Some(SipStacks::SipAndPjsip)).is_empty());
+        let e = check_entry(&valid(), Some(SipStacks::Pjsip));
+        assert_eq!(
+            (e[0].field, &e[0].rule),
+            (Field::ServerIp, &Rule::SipStack { protocol: Protocol::Sip, allowed: SipStacks::Pjsip })
+        );
+        assert!(e[0].labelled().contains("does not run SIP phones (it allows PJSIP only)"), "{}", e[0].labelled());
     }
 
     #[test]

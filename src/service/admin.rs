@@ -4,8 +4,8 @@
 use rand::distr::{Alphanumeric, SampleString};
 
 use crate::domain::asterisk_conf;
-use crate::domain::phone_entry::{validate_server_ip, validate_template_id};
-use crate::domain::FieldError;
+use crate::domain::phone_entry::{validate_new_template_id, validate_server_ip};
+use crate::domain::{FieldError, SipStacks};
 use crate::service::audit::{simple_diff, REDACTED};
 use crate::service::auth::hash_password;
 use crate::service::Actor;
@@ -236,10 +236,7 @@ pub fn random_password() -> String {
 
 /// Adds or replaces a conf template.
 pub async fn put_template(db: &Db, actor: &Actor, template_id: &str, contents: &str) -> Result<(), AdminError> {
-    let id = validate_template_id(template_id)?;
-    if id.is_empty() {
-        return Err(AdminError::Invalid("template_id is required".into()));
-    }
+    let id = validate_new_template_id(template_id)?;
     // Line endings are normalised (a template written on Windows has CRLF); nothing else is changed.
     let contents = contents.replace("\r\n", "\n");
     if contents.len() > 65_535 {
@@ -336,9 +333,6 @@ pub enum ServerChangeError {
     Db(#[from] sqlx::Error),
 }
 
-/// The values of `allowed_sip_stacks`.
-pub const SIP_STACKS: [&str; 3] = ["SIP", "PJSIP", "SIP_and_PJSIP"];
-
 /// The settings the conf generator reads (the dialplan syntax, and whether the files are generated at
 /// all): changing one marks the server for a rebuild.
 pub const CONF_SETTINGS: [&str; 3] = ["asterisk_version", "generate_vicidial_conf", "active_asterisk_server"];
@@ -385,8 +379,8 @@ fn server_settings_problems(s: &ServerSettings<'_>) -> Vec<InvalidServerField> {
             "web_socket_url must be empty or a ws:// or wss:// address of at most 255 characters, with no spaces or quotes",
         );
     }
-    if !SIP_STACKS.contains(&s.allowed_sip_stacks) {
-        refuse("allowed_sip_stacks", "allowed_sip_stacks must be SIP, PJSIP or SIP_and_PJSIP");
+    if SipStacks::parse(s.allowed_sip_stacks).is_none() {
+        refuse("allowed_sip_stacks", &format!("allowed_sip_stacks {}", SipStacks::RULE));
     }
     problems
 }

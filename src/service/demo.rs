@@ -6,7 +6,7 @@
 //! Knows the service functions only; nothing of HTTP or the UI.
 
 use crate::domain::carrier::CarrierInput;
-use crate::domain::{PhoneEntryInput, ProtocolSet};
+use crate::domain::{PhoneEntryInput, ProtocolSet, SipStacks};
 use crate::service::{admin, aliases, carriers, phones, Actor};
 use crate::storage::servers::ServerSettings;
 use crate::storage::Db;
@@ -140,7 +140,7 @@ pub async fn load_demo(db: &Db) -> Result<DemoReport, DemoError> {
         active_agent_login_server: login,
         external_server_ip: "198.51.100.10",
         web_socket_url: "wss://dialer.example.com:8089/ws",
-        allowed_sip_stacks: "SIP",
+        allowed_sip_stacks: SipStacks::Sip.as_str(),
         ami: None,
     };
     let mut servers = 0;

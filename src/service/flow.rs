@@ -17,6 +17,7 @@ use crate::domain::decision_flow::{
 };
 use crate::domain::limits::{LOGIN_CHECK_PER_LOGIN, LOGIN_CHECK_PER_USER};
 use crate::domain::registration::AmiLink;
+use crate::domain::SipStacks;
 use crate::service::attempts::{self, Claim};
 use crate::service::conf::status_of;
 use crate::service::registration::AmiLinks;
@@ -264,7 +265,7 @@ fn flow_server(r: &ServerRecord) -> FlowServer {
         server_id: r.server_id.clone(),
         active_asterisk_server: r.active_asterisk_server == "Y",
         active_agent_login_server: r.active_agent_login_server == "Y",
-        allowed_sip_stacks: r.allowed_sip_stacks.clone(),
+        allowed_sip_stacks: SipStacks::from_stored(&r.allowed_sip_stacks),
         ext_context: r.ext_context.clone(),
         external_server_ip: r.external_server_ip.clone(),
         web_socket_url: r.web_socket_url.clone(),

@@ -77,6 +77,24 @@ pub async fn check_new_phone_conflicts(
     first_conflict(c, extension, server_ip, login)
 }
 
+/// Read-only pre-check of the login rules for changing the login of the phone `(extension, server_ip)`
+/// to `login`: no other phone has it, and it is not a phone alias id. For entry points that must report
+/// it before later rules (the legacy API's `update_phone` checks the login before the voicemail id and
+/// the other fields after it); [`update_phone`] checks again inside its transaction.
+pub async fn check_login_conflicts(db: &Db, extension: &str, server_ip: &str, login: &str) -> Result<(), PhoneError> {
+    let mut conn = db.reader().acquire().await?;
+    let c = phones::find_conflicts(&mut conn, extension, server_ip, login, Some((extension, server_ip))).await?;
+    // Only the login matters here: the phone itself exists, and its key does not change.
+    first_conflict(Conflicts { server_exists: true, extension_taken: false, ..c }, extension, server_ip, login)
+}
+
+/// Whether a conf template with this id exists (for entry points that report a missing template at a
+/// given place in their order of checks; adds and updates check again in their transaction).
+pub async fn template_exists(db: &Db, template_id: &str) -> Result<bool, sqlx::Error> {
+    let mut conn = db.reader().acquire().await?;
+    templates::template_exists(&mut conn, template_id).await
+}
+
 /// Whether a server with this IP exists.
 pub async fn server_exists(db: &Db, server_ip: &str) -> Result<bool, sqlx::Error> {
     let mut conn = db.reader().acquire().await?;

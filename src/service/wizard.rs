@@ -6,7 +6,7 @@
 
 use crate::domain::phone_entry::{Field, FieldError, PhoneEntryInput, ProtocolSet, Rule};
 use crate::domain::wizard::check_entry;
-use crate::domain::Protocol;
+use crate::domain::{Protocol, SipStacks};
 use crate::service::admin::random_password;
 use crate::service::phones::{self, PhoneError};
 use crate::service::Actor;
@@ -30,11 +30,11 @@ pub enum FormRefused {
     Other(String),
 }
 
-/// The servers' `allowed_sip_stacks`, for the SIP-stack rule (`None` for an unknown server: the
+/// The server's `allowed_sip_stacks`, for the SIP-stack rule (`None` for an unknown server: the
 /// existence check reports it).
-async fn sip_stacks(db: &Db, server_ip: &str) -> Result<Option<String>, sqlx::Error> {
+async fn sip_stacks(db: &Db, server_ip: &str) -> Result<Option<SipStacks>, sqlx::Error> {
     let mut conn = db.reader().acquire().await?;
-    servers::sip_stacks(&mut conn, server_ip).await
+    Ok(servers::sip_stacks(&mut conn, server_ip).await?.as_deref().map(SipStacks::from_stored))
 }
 
 /// A strong registration password (20 letters and digits).
@@ -73,7 +73,7 @@ pub async fn save_phone(
         input.registration_password = new_registration_password();
     }
     let stacks = sip_stacks(db, &input.server_ip).await.map_err(db_failed)?;
-    let errors = check_entry(&input, stacks.as_deref());
+    let errors = check_entry(&input, stacks);
     if !errors.is_empty() {
         return Err(FormRefused::Fields(errors));
     }
@@ -119,7 +119,8 @@ pub async fn template_ids(db: &Db) -> Result<Vec<String>, sqlx::Error> {
 }
 
 /// Every server with its SIP stacks: (`server_ip`, `server_id`, `allowed_sip_stacks`).
-pub async fn server_choices(db: &Db) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+pub async fn server_choices(db: &Db) -> Result<Vec<(String, String, SipStacks)>, sqlx::Error> {
     let mut conn = db.reader().acquire().await?;
-    servers::server_choices(&mut conn).await
+    let servers = servers::server_choices(&mut conn).await?;
+    Ok(servers.into_iter().map(|(ip, id, stacks)| (ip, id, SipStacks::from_stored(&stacks))).collect())
 }

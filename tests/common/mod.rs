@@ -366,6 +366,9 @@ pub struct Case {
     pub expected: String,
     /// Expected row JSON (may be empty, or `DELETED`).
     pub row: String,
+    /// Requests sent before the case (query strings), each of which must succeed; from the optional
+    /// `setup` column (space-separated; empty: none).
+    pub setup: Vec<String>,
 }
 
 /// Reads a case table (TSV with `#` comments and a header line).
@@ -376,6 +379,7 @@ pub fn read_cases(path: &Path) -> Vec<Case> {
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("column {name}"));
     let (id, policy, query, expected, row) =
         (col("case_id"), col("policy"), col("query"), col("expected_body_or_prefix"), col("expected_row_json"));
+    let setup = header.iter().position(|h| *h == "setup");
     lines
         .map(|l| {
             let f: Vec<&str> = l.split('\t').collect();
@@ -386,6 +390,7 @@ pub fn read_cases(path: &Path) -> Vec<Case> {
                 query: get(query),
                 expected: get(expected).replace("\\n", "\n"),
                 row: get(row),
+                setup: setup.map(get).unwrap_or_default().split_whitespace().map(str::to_string).collect(),
             }
         })
         .collect()
@@ -403,6 +408,12 @@ pub fn query_param(query: &str, name: &str) -> Option<String> {
 /// rows. Returns a description of the first mismatch.
 pub async fn run_case(case: &Case) -> Result<(), String> {
     let server = start_fixture_server().await;
+    for query in &case.setup {
+        let res = api_get(server.addr, query).await;
+        if !res.body.starts_with("SUCCESS:") {
+            return Err(format!("case {}: setup request {query} answered {:?}", case.id, res.body));
+        }
+    }
     let before = snapshot(&server.db).await;
     let res = api_get(server.addr, &case.query).await;
     let after = snapshot(&server.db).await;
