@@ -69,7 +69,7 @@ fn sign_in_page(next: &str, error: Option<&str>) -> String {
 fn has_dot_segment(path: &str) -> bool {
     path.split('/').any(|segment| {
         let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
-        decoded == "." || decoded == ".." || decoded.contains(['/', '\\'])
+        decoded == "." || decoded == ".."
     })
 }
 
@@ -151,15 +151,22 @@ fn content_security_policy(nonce: &str) -> String {
     )
 }
 
-/// The outermost middleware: hardening headers on every answer. Pages, server functions, the API and
-/// event streams get a Content-Security-Policy with a nonce made for this request (put into the
-/// request as Leptos' `Nonce`, which the HTML shell gives to its scripts) and `Cache-Control:
-/// no-store` (they hold personal data and passwords); the bundle's files and the icon may be cached.
-/// Everything says `nosniff`, may not be framed and sends no referrer.
+/// The legacy API's policy: its answers are text lines (served as `text/html`, as VICIdial does), which
+/// may hold no active content at all.
+const API_POLICY: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// The outermost middleware: hardening headers on every answer. Pages, server functions and event
+/// streams get a Content-Security-Policy with a nonce made for this request (put into the request as
+/// Leptos' `Nonce`, which the HTML shell gives to its scripts) and `Cache-Control: no-store` (they hold
+/// personal data and passwords); the legacy API a policy that allows nothing (it keeps VICIdial's own
+/// cache headers); the bundle's files and the icon may be cached. Everything says `nosniff`, may not
+/// be framed, and sends its address as referrer only to this site (`same-origin`: with `no-referrer`
+/// browsers send `Origin: null` on form posts, which the same-origin check must refuse).
 pub async fn security_headers(mut req: Request, next: Next) -> Response {
     let path = req.uri().path();
     let static_file = is_bundle_file(path) || path == "/favicon.ico";
-    let nonce = (!static_file).then(new_nonce);
+    let api = path == crate::api::API_PATH;
+    let nonce = (!static_file && !api).then(new_nonce);
     if let Some(nonce) = &nonce {
         req.extensions_mut().insert(leptos::nonce::Nonce::from_value(nonce.as_str()));
     }
@@ -167,8 +174,10 @@ pub async fn security_headers(mut req: Request, next: Next) -> Response {
     let headers = res.headers_mut();
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    if let Some(nonce) = nonce {
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    if api {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(API_POLICY));
+    } else if let Some(nonce) = nonce {
         if let Ok(csp) = HeaderValue::from_str(&content_security_policy(&nonce)) {
             headers.insert(header::CONTENT_SECURITY_POLICY, csp);
         }
@@ -257,10 +266,12 @@ mod tests {
 
     #[test]
     fn dot_segments_are_found_however_written() {
-        for bad in ["/vicidial/..", "/vicidial/../", "/pkg/.", "/pkg/%2e%2E/x", "/a/.%2e", "/pkg/..%2f", "/x/%5c"] {
+        for bad in ["/vicidial/..", "/vicidial/../", "/pkg/.", "/pkg/%2e%2E/x", "/a/.%2e", "//..", "/x/./"] {
             assert!(has_dot_segment(bad), "{bad}");
         }
-        for good in ["/", "/phones/10.10.10.15/cc101", "/pkg/dialtone.wasm", "/phones?q=..", "/a/...b"] {
+        for good in
+            ["/", "/phones/10.10.10.15/cc101", "/pkg/dialtone.wasm", "/phones?q=..", "/a/...b", "/c/%3C%2Ftitle"]
+        {
             assert!(!has_dot_segment(good), "{good}");
         }
     }

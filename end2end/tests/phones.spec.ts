@@ -138,7 +138,7 @@ test("a user without phone rights sees no add or edit controls and is refused", 
     headers: { Origin: base, "Content-Type": "application/json" },
     data: { mode: { New: { copy: null } }, input: EMPTY_INPUT },
   });
-  expect(refused.status()).toBe(200);
+  expect(refused.status()).toBe(403);
   expect(await refused.text()).toContain("may not add or change phones");
 });
 
