@@ -326,6 +326,13 @@ async fn the_login_check_is_limited_audited_and_hides_the_registration_password_
     let r = post_form(&server, &v2, "/phones/10.10.10.15/sec100/flow", "login=seclogin&password=x").await;
     assert_eq!(r.status, 429);
 
+    // A form that cannot be checked says why, names the field, and counts and audits nothing.
+    let long = post_form(&server, &admin, "/login-check", &format!("login={}&password=x", "l".repeat(21))).await;
+    assert_eq!(long.status, 400);
+    assert!(long.body.contains("the phone login or alias must be 1 to 20 characters"), "{}", long.body);
+    let missing = post_form(&server, &admin, "/phones/10.10.10.15/sec100/flow", "login=seclogin").await;
+    assert_eq!(missing.status, 400);
+    assert!(missing.body.contains("send the phone login or alias and the login password"), "{}", missing.body);
     // Every attempt is audited (never the password), refused ones too.
     let audit = audit_rows(&server, "event_code LIKE 'LOGIN CHECK%'").await;
     assert_eq!(audit.len(), 11, "{audit:?}");

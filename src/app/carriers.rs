@@ -136,8 +136,7 @@ impl FromServerFnError for CarrierFormError {
             CarrierFormError::Invalid { .. } => 422,
             CarrierFormError::Refused(e) => e.status(),
         };
-        super::error::respond_with_status(status);
-        <JsonEncoding as leptos::server_fn::Encodes<Self>>::encode(self).unwrap_or_default()
+        super::error::encode_with_status(self, status)
     }
 }
 

@@ -7,6 +7,7 @@
 
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use leptos::server_fn::{Bytes, Encodes};
 use serde::{Deserialize, Serialize};
 
 /// Why a server function did not do what was asked. The message is what the user is shown; it never
@@ -78,17 +79,24 @@ impl FromServerFnError for AppError {
         }
     }
 
-    fn ser(&self) -> leptos::server_fn::Bytes {
-        respond_with_status(self.status());
-        <JsonEncoding as leptos::server_fn::Encodes<Self>>::encode(self).unwrap_or_else(|_| {
-            leptos::server_fn::Bytes::from_static(br#"{"Internal":"the error could not be encoded"}"#)
-        })
+    fn ser(&self) -> Bytes {
+        encode_with_status(self, self.status())
     }
+}
+
+/// A server function's error as its JSON body, after setting the HTTP status it is answered with (the
+/// `ser` of every error type the server functions return).
+pub(crate) fn encode_with_status<E>(error: &E, status: u16) -> Bytes
+where
+    JsonEncoding: Encodes<E>,
+{
+    respond_with_status(status);
+    <JsonEncoding as Encodes<E>>::encode(error).unwrap_or_default()
 }
 
 /// Sets the HTTP status of the server function's answer (server only). A plain form post (one that
 /// accepts HTML) is answered with a redirect back to its page, which must keep its 302.
-pub(crate) fn respond_with_status(status: u16) {
+fn respond_with_status(status: u16) {
     #[cfg(feature = "ssr")]
     {
         use leptos::prelude::use_context;

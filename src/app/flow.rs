@@ -741,15 +741,15 @@ pub mod server {
     }
 
     /// A login check posted to the flow page of (`server_ip`, `extension`) (`Some`) or to the login
-    /// check page (`None`): counted, audited, then followed; the page's data, and whether the check was
-    /// refused.
+    /// check page (`None`): counted, audited, then followed; the page's data and its HTTP status (429
+    /// when over a limit).
     async fn check_view(
         state: &AppState,
         viewer: &Viewer,
         actor: &Actor,
         phone: Option<(&str, &str)>,
         attempt: LoginAttempt,
-    ) -> Result<(FlowPageView, bool), AppError> {
+    ) -> Result<(FlowPageView, StatusCode), AppError> {
         let login = attempt.login.clone();
         let target = match phone {
             Some((server_ip, extension)) => CheckTarget::Phone { extension, server_ip },
@@ -768,7 +768,7 @@ pub mod server {
                     Some((server_ip, extension)) => page_view(state, server_ip, extension).await?,
                     None => FlowPageView::default(),
                 };
-                Ok((FlowPageView { refused, ..live }, true))
+                Ok((FlowPageView { refused, ..live }, StatusCode::TOO_MANY_REQUESTS))
             }
             LoginCheck::Checked(Some(f)) => Ok((
                 FlowPageView {
@@ -776,9 +776,9 @@ pub mod server {
                     simulated_login: Some(login),
                     ..FlowPageView::default()
                 },
-                false,
+                StatusCode::OK,
             )),
-            LoginCheck::Checked(None) if phone.is_some() => Ok((FlowPageView::default(), false)),
+            LoginCheck::Checked(None) if phone.is_some() => Ok((FlowPageView::default(), StatusCode::NOT_FOUND)),
             LoginCheck::Checked(None) => Ok((
                 FlowPageView {
                     not_found: Some(format!(
@@ -787,7 +787,7 @@ pub mod server {
                     )),
                     ..FlowPageView::default()
                 },
-                false,
+                StatusCode::OK,
             )),
         }
     }
@@ -849,70 +849,71 @@ pub mod server {
     const MAX_LOGIN: usize = 20;
     const MAX_PASSWORD: usize = 100;
 
-    /// Reads the simulation form (login and password, both required, within their lengths, no control
-    /// characters in the login).
-    async fn attempt_of(req: Request, state: &AppState) -> (axum::http::request::Parts, Option<LoginAttempt>) {
+    /// Reads the simulation form: the login (1 to [`MAX_LOGIN`] characters, no control characters) and
+    /// the password (at most [`MAX_PASSWORD`]), or why it cannot be checked.
+    async fn attempt_of(req: Request, state: &AppState) -> (axum::http::request::Parts, Result<LoginAttempt, String>) {
         use axum::extract::FromRequest;
         let (parts, body) = req.into_parts();
         let form = axum::Form::<LoginForm>::from_request(Request::from_parts(parts.clone(), body), state).await;
-        let attempt = form.ok().map(|f| LoginAttempt {
-            login: f.0.login.trim().to_string(),
-            password: f.0.password,
-            may_name_registration_password: false,
-        });
-        let fits = |a: &LoginAttempt| {
-            !a.login.is_empty()
-                && a.login.chars().count() <= MAX_LOGIN
-                && !a.login.chars().any(char::is_control)
-                && a.password.chars().count() <= MAX_PASSWORD
+        let attempt = match form {
+            Err(_) => Err("Not checked: send the phone login or alias and the login password.".to_string()),
+            Ok(axum::Form(f)) => {
+                let login = f.login.trim().to_string();
+                if login.is_empty() || login.chars().count() > MAX_LOGIN || login.chars().any(char::is_control) {
+                    Err(format!(
+                        "Not checked: the phone login or alias must be 1 to {MAX_LOGIN} characters, without control \
+                         characters."
+                    ))
+                } else if f.password.chars().count() > MAX_PASSWORD {
+                    Err(format!("Not checked: the login password must be at most {MAX_PASSWORD} characters."))
+                } else {
+                    Ok(LoginAttempt { login, password: f.password, may_name_registration_password: false })
+                }
+            }
         };
-        (parts, attempt.filter(fits))
+        (parts, attempt)
     }
 
-    /// Answers a login check posted to a page: the page rendered with its answer (429 when refused).
+    /// Answers a login check posted to a page: the page rendered with its answer (400 for a form that
+    /// cannot be checked, 429 when over a limit).
     async fn answer_check(state: AppState, req: Request, phone: Option<(String, String)>) -> Response {
         let ip = crate::api::client_ip(&req);
         let (parts, attempt) = attempt_of(req, &state).await;
         let Some(viewer) = parts.extensions.get::<Viewer>().cloned() else {
             return (StatusCode::UNAUTHORIZED, "Sign in first.\n").into_response();
         };
-        let mut status = StatusCode::OK;
-        let posted = match attempt {
-            Some(attempt) => {
+        let phone = phone.as_ref().map(|(ip, ext)| (ip.as_str(), ext.as_str()));
+        let answer = match attempt {
+            Ok(attempt) => {
                 let actor = Actor { user: viewer.user.clone(), ip };
-                let phone = phone.as_ref().map(|(ip, ext)| (ip.as_str(), ext.as_str()));
-                match check_view(&state, &viewer, &actor, phone, attempt).await {
-                    Ok((view, refused)) => {
-                        if refused {
-                            status = StatusCode::TOO_MANY_REQUESTS;
-                        }
-                        Some(PostedCheck(view))
-                    }
-                    Err(e) => {
-                        return (
-                            StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-                            e.to_string(),
-                        )
-                            .into_response()
-                    }
-                }
+                check_view(&state, &viewer, &actor, phone, attempt).await
             }
-            None => None,
+            Err(refused) => {
+                let live = match phone {
+                    Some((server_ip, extension)) => page_view(&state, server_ip, extension).await,
+                    None => Ok(FlowPageView::default()),
+                };
+                live.map(|live| (FlowPageView { refused: Some(refused), ..live }, StatusCode::BAD_REQUEST))
+            }
         };
+        let (view, status) = match answer {
+            Ok(answer) => answer,
+            Err(e) => {
+                let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                return (status, e.to_string()).into_response();
+            }
+        };
+        let posted = PostedCheck(view);
         let options = state.leptos_options.clone();
         let render = leptos_axum::render_app_async_with_context(
             move || {
                 provide_context(state.clone());
-                if let Some(p) = posted.clone() {
-                    provide_context(p);
-                }
+                provide_context(posted.clone());
             },
             move || crate::app::shell(options.clone()),
         );
         let mut res = render(Request::from_parts(parts, axum::body::Body::empty())).await;
-        if status != StatusCode::OK {
-            *res.status_mut() = status;
-        }
+        *res.status_mut() = status;
         res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         res
     }

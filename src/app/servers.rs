@@ -156,8 +156,7 @@ impl FromServerFnError for ServerFormError {
             ServerFormError::Invalid { .. } => 422,
             ServerFormError::Refused(e) => e.status(),
         };
-        super::error::respond_with_status(status);
-        <JsonEncoding as leptos::server_fn::Encodes<Self>>::encode(self).unwrap_or_default()
+        super::error::encode_with_status(self, status)
     }
 }
 

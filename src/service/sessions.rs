@@ -12,7 +12,7 @@ use crate::service::attempts::{self, Claim};
 use crate::service::auth::{AuthOutcome, Authenticator};
 use crate::service::Actor;
 use crate::storage::audit::insert_audit;
-use crate::storage::sessions;
+use crate::storage::sessions::{self, SessionUser};
 use crate::storage::{now_unix, Db};
 
 /// A session ends this long after sign-in, whatever happens (seconds).
@@ -134,17 +134,7 @@ pub async fn sign_in(
 /// The viewer of a live session (`None` when unknown, expired, or its user may no longer sign in).
 /// The user's flags are read on every call, so a permission change applies at once.
 pub async fn session_viewer(db: &Db, token: &str) -> Result<Option<Viewer>, sqlx::Error> {
-    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Ok(None);
-    }
-    let hash = token_hash(token);
-    let now = now_unix();
-    let found = {
-        let mut conn = db.reader().acquire().await?;
-        sessions::find_session_user(&mut conn, &hash, now - SESSION_MAX_AGE, now - SESSION_IDLE, SIGN_IN_MIN_LEVEL)
-            .await?
-    };
-    let Some(user) = found else { return Ok(None) };
+    let Some((hash, user, now)) = live_session(db, token).await? else { return Ok(None) };
     if user.last_seen < now - TOUCH_INTERVAL {
         let mut tx = db.write().await?;
         sessions::touch_session(&mut tx, &hash, now).await?;
@@ -162,20 +152,21 @@ pub async fn session_viewer(db: &Db, token: &str) -> Result<Option<Viewer>, sqlx
 /// Whether `token`'s session is still valid (as [`session_viewer`], without recording a use: a page
 /// left open does not keep its session alive).
 pub async fn session_is_live(db: &Db, token: &str) -> Result<bool, sqlx::Error> {
+    Ok(live_session(db, token).await?.is_some())
+}
+
+/// The stored hash, the user and the time now of a valid session.
+async fn live_session(db: &Db, token: &str) -> Result<Option<(String, SessionUser, i64)>, sqlx::Error> {
     if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Ok(false);
+        return Ok(None);
     }
+    let hash = token_hash(token);
     let now = now_unix();
     let mut conn = db.reader().acquire().await?;
-    let found = sessions::find_session_user(
-        &mut conn,
-        &token_hash(token),
-        now - SESSION_MAX_AGE,
-        now - SESSION_IDLE,
-        SIGN_IN_MIN_LEVEL,
-    )
-    .await?;
-    Ok(found.is_some())
+    let found =
+        sessions::find_session_user(&mut conn, &hash, now - SESSION_MAX_AGE, now - SESSION_IDLE, SIGN_IN_MIN_LEVEL)
+            .await?;
+    Ok(found.map(|user| (hash, user, now)))
 }
 
 /// Ends the session of `token` (nothing happens for an unknown token).
