@@ -1,7 +1,7 @@
 //! The web admin's HTTP guard: the session cookie, the sign-in and sign-out form handlers, the
-//! same-origin check every state-changing request must pass, and the redirect of signed-out page
-//! requests to the sign-in page. The legacy API (`/vicidial/`) keeps its own per-request
-//! authentication and is left alone.
+//! same-origin check every state-changing request must pass, the redirect of signed-out page requests
+//! to the sign-in page, and the hardening headers on every answer. The legacy API
+//! (`/vicidial/non_agent_api.php`) keeps its own per-request authentication and is left alone.
 //!
 //! Knows HTTP and the session service; no rules of its own beyond "who is asking, from where".
 
@@ -14,12 +14,12 @@ use axum::Router;
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use serde::Deserialize;
 
+use crate::app::{safe_return_path, SIGN_IN_ACTION as SIGN_IN_PATH, SIGN_OUT_ACTION as SIGN_OUT_PATH};
 use crate::service::sessions::{self, SignInError, SESSION_MAX_AGE};
 use crate::state::AppState;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "dialtone_session";
-use crate::app::{safe_return_path, SIGN_IN_ACTION as SIGN_IN_PATH, SIGN_OUT_ACTION as SIGN_OUT_PATH};
 
 /// The sign-in and sign-out form handlers.
 pub fn router() -> Router<AppState> {
