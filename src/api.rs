@@ -268,9 +268,6 @@ enum Caller {
 /// outcome's reason and the parameter names (capped, see [`names_for_log`]), never values. Anonymous
 /// calls are logged within a budget per minute; the calls over it are counted and stored as one row.
 async fn log_call(state: &AppState, params: &Params, ip: &str, reply: &Reply, caller: Caller) {
-    let function = params.get("function");
-    let function = if kept_unchanged("function", function) && function.len() <= 40 { function } else { "(invalid)" };
-    let names = names_for_log(params.names());
     let (user, admission) = match caller {
         Caller::User(user) => (user, None),
         Caller::Anonymous(known) => {
@@ -288,6 +285,9 @@ async fn log_call(state: &AppState, params: &Params, ip: &str, reply: &Reply, ca
     if admission.is_some_and(|a| !a.log) {
         return;
     }
+    let function = params.get("function");
+    let function = if kept_unchanged("function", function) && function.len() <= 40 { function } else { "(invalid)" };
+    let names = names_for_log(params.names());
     if let Err(e) = log_api_call(&state.db, &actor, function, &reply.reason, &names).await {
         tracing::error!(error = %e, "could not write the API call log");
     }

@@ -29,7 +29,7 @@ async fn demo_server() -> TestServer {
 }
 
 async fn verdict(db: &Db, ext: &str, ip: &str) -> (Verdict, Option<NodeId>, Option<NodeId>) {
-    let f = phone_flow(db, &AmiLinks::default(), ext, ip, None).await.expect("flow").expect("phone");
+    let f = phone_flow(db, &AmiLinks::default(), ext, ip).await.expect("flow").expect("phone");
     (f.report.verdict, f.report.breaks_at, f.report.first_problem().map(|n| n.id))
 }
 
@@ -57,7 +57,7 @@ async fn the_demo_shows_every_verdict() {
         assert_eq!(verdict(&db, ext, ip).await, (v, breaks, problem), "{ext}");
     }
     // The alias's two phones have the same password, and the alias is shown on both.
-    let f = phone_flow(&db, &AmiLinks::default(), "demodesk9", DEMO, None).await.expect("flow").expect("phone");
+    let f = phone_flow(&db, &AmiLinks::default(), "demodesk9", DEMO).await.expect("flow").expect("phone");
     assert_eq!(f.report.node(Login).map(|n| n.status), Some(NodeStatus::Ok));
     // The board: EXTERNAL phones and webphones only, worst first (silence, then unknown, then ready;
     // within a verdict by the first node that does not pass, so a ready phone with a warning comes before
@@ -247,7 +247,7 @@ async fn demo_data_from_the_web_needs_phone_and_server_rights() {
     assert!(refused.body.contains("may not load demo data"), "{}", refused.body);
     let loaded = server_fn_json(addr, &admin, "load_demo_data", "{}").await;
     assert_eq!(loaded.status, 200, "{}", loaded.body);
-    let f = phone_flow(&server.db, &AmiLinks::default(), "demohome1", DEMO, None).await.expect("flow");
+    let f = phone_flow(&server.db, &AmiLinks::default(), "demohome1", DEMO).await.expect("flow");
     assert!(f.is_some(), "demo phones stored");
     // Not offered any more once there are phones.
     let home = http_with(addr, "GET", "/", &[("Cookie", &admin)], None).await;
@@ -274,7 +274,7 @@ async fn a_phone_sharing_no_codec_with_its_carriers_is_warned_on_its_page() {
     .expect("carriers");
     tx.commit().await.expect("commit");
 
-    let f = phone_flow(&server.db, &AmiLinks::default(), "demodesk9", DEMO, None).await.expect("flow").expect("phone");
+    let f = phone_flow(&server.db, &AmiLinks::default(), "demodesk9", DEMO).await.expect("flow").expect("phone");
     let peer = f.report.node(NodeId::Peer).expect("peer");
     assert_eq!(peer.status, NodeStatus::Warning, "{peer:?}");
     assert!(peer.reason.starts_with("No codec in common with the server's carriers (phone g729;"), "{}", peer.reason);
@@ -291,7 +291,7 @@ async fn a_phone_sharing_no_codec_with_its_carriers_is_warned_on_its_page() {
     sqlx::query("UPDATE phones SET codecs_list = '' WHERE extension = 'demodesk9'").execute(&mut *tx).await.expect("x");
     sqlx::query("UPDATE system_settings SET default_codecs = 'ulaw,g729'").execute(&mut *tx).await.expect("default");
     tx.commit().await.expect("commit");
-    let f = phone_flow(&server.db, &AmiLinks::default(), "demodesk9", DEMO, None).await.expect("flow").expect("phone");
+    let f = phone_flow(&server.db, &AmiLinks::default(), "demodesk9", DEMO).await.expect("flow").expect("phone");
     let peer = f.report.node(NodeId::Peer).expect("peer");
     assert!(!peer.reason.starts_with("No codec"), "{peer:?}");
     assert!(peer.evidence.iter().all(|e| e.label != "Carriers' codecs"), "{peer:?}");

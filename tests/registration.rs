@@ -988,10 +988,8 @@ async fn a_flapping_registration_is_counted_and_the_login_path_warns() {
     .await;
     assert_eq!(env.row("1001").await.map(|r| r.moves.changes), Some(3));
 
-    let flow = dialtone::service::flow::phone_flow(&env.db, &env.links, "1001", SERVER, None)
-        .await
-        .expect("flow")
-        .expect("phone");
+    let flow =
+        dialtone::service::flow::phone_flow(&env.db, &env.links, "1001", SERVER).await.expect("flow").expect("phone");
     let node = flow.report.node(dialtone::domain::decision_flow::NodeId::Registration).expect("node");
     assert!(
         node.reason.starts_with("The registration flaps: the device's address or port changed 3 times"),

@@ -736,7 +736,7 @@ pub mod server {
 
     /// The flow page's data: the phone's path as it stands.
     pub async fn page_view(state: &AppState, server_ip: &str, extension: &str) -> Result<FlowPageView, AppError> {
-        let found = flow::phone_flow(&state.db, &state.ami, extension, server_ip, None).await.map_err(ssr::db_error)?;
+        let found = flow::phone_flow(&state.db, &state.ami, extension, server_ip).await.map_err(ssr::db_error)?;
         Ok(FlowPageView { flow: found.map(|f| (subject(&f), f.report)), ..FlowPageView::default() })
     }
 
@@ -967,8 +967,7 @@ pub mod server {
                                 continue;
                             }
                         }
-                        match flow::phone_flow(&self.state.db, &self.state.ami, &self.extension, &self.server_ip, None)
-                            .await
+                        match flow::phone_flow(&self.state.db, &self.state.ami, &self.extension, &self.server_ip).await
                         {
                             Ok(found) => found.map(|f| f.report),
                             Err(e) => {
@@ -1010,7 +1009,7 @@ pub mod server {
         let (Some(token), true) = (session_token(req.headers()), req.extensions().get::<Viewer>().is_some()) else {
             return (StatusCode::UNAUTHORIZED, "Sign in first.\n").into_response();
         };
-        let first = match flow::phone_flow(&state.db, &state.ami, &extension, &server_ip, None).await {
+        let first = match flow::phone_flow(&state.db, &state.ami, &extension, &server_ip).await {
             Ok(Some(f)) => f.report,
             Ok(None) => return (StatusCode::NOT_FOUND, "No such phone.\n").into_response(),
             Err(e) => {

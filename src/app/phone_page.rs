@@ -168,11 +168,6 @@ pub fn copy_href(server_ip: &str, extension: &str) -> String {
     format!("/phones/new?copy={}/{}", encode_component(server_ip), encode_component(extension))
 }
 
-/// A server function's refusal as the user reads it.
-fn refusal_text(e: &AppError) -> String {
-    e.to_string()
-}
-
 /// The phone page.
 #[component]
 pub fn PhonePage() -> impl IntoView {
@@ -197,7 +192,7 @@ pub fn PhonePage() -> impl IntoView {
                             Err(e) => {
                                 view! {
                                     <p role="alert" class="error">
-                                        {format!("Could not load the phone: {}", refusal_text(&e))}
+                                        {format!("Could not load the phone: {e}")}
                                     </p>
                                 }
                                     .into_any()
@@ -362,7 +357,7 @@ fn SecretValue(field: Field, key: PhoneKey, can_reveal: bool, revealed: Option<S
                         error.set(None);
                         revealed.set(Some(value));
                     }
-                    Err(e) => error.set(Some(refusal_text(&e))),
+                    Err(e) => error.set(Some(e.to_string())),
                 }
             });
         }
@@ -550,7 +545,7 @@ fn HistorySection(history: Vec<HistoryEntry>) -> impl IntoView {
 #[component]
 fn DeleteSection(key: PhoneKey) -> impl IntoView {
     let action = ServerAction::<DeletePhoneEntry>::new();
-    let error = move || action.value().get().and_then(Result::err).map(|e| refusal_text(&e));
+    let error = move || action.value().get().and_then(Result::err).map(|e| e.to_string());
     let what = format!("extension {} from server {}", key.extension, key.server_ip);
     view! {
         <section class="card delete" aria-labelledby="delete-h">

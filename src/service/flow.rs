@@ -277,14 +277,13 @@ fn alias_logins(list: &str) -> impl Iterator<Item = &str> {
     list.split(',').map(str::trim).filter(|l| !l.is_empty())
 }
 
-/// The flow of the phone `(extension, server_ip)`, for a simulated `attempt` or as it stands; `None`
-/// when there is no such phone.
+/// The flow of the phone `(extension, server_ip)` as it stands; `None` when there is no such phone. (A
+/// simulated login goes through [`check_login`], which counts and audits it.)
 pub async fn phone_flow(
     db: &Db,
     links: &AmiLinks,
     extension: &str,
     server_ip: &str,
-    attempt: Option<LoginAttempt>,
 ) -> Result<Option<PhoneFlow>, sqlx::Error> {
     let row = {
         let mut conn = db.reader().acquire().await?;
@@ -292,7 +291,7 @@ pub async fn phone_flow(
     };
     let Some(row) = row else { return Ok(None) };
     let ctx = Context::load(db, links, std::slice::from_ref(&row), None).await?;
-    Ok(Some(ctx.flow(&row, attempt)))
+    Ok(Some(ctx.flow(&row, None)))
 }
 
 /// The phone a login resolves to: the phone whose login was typed, or the first phone of the alias
