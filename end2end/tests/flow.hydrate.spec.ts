@@ -43,7 +43,10 @@ test("an unregistered SIP phone breaks at the registration and turns to audio br
     await expect(page.getByTestId("flow-step-registration")).toContainText("Zoiper rv2.10.20", { timeout: 3_000 });
     expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
 
-    // And back: unregistered again.
+    // And back: unregistered again. Asterisk's peer list then shows no address either: a list the
+    // monitor loads again meanwhile (it does after each conf apply it sees, up to 2 s later) must agree
+    // with the event, as it would with a real Asterisk.
+    ami.setSipPeers([{ name: ext }]);
     ami.sendEvent({
       Event: "PeerStatus", Privilege: "system,all", ChannelType: "SIP", Peer: `SIP/${ext}`,
       PeerStatus: "Unregistered", Cause: "Expired",
