@@ -53,6 +53,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                // Marks the document as scripted before anything paints, so styles can show an island's
+                // first state (the add wizard's current step) from the first frame, with nothing for
+                // hydration to move; without JavaScript the class is absent and the page stays whole.
+                <script nonce=leptos::nonce::use_nonce()>"document.documentElement.classList.add('js')"</script>
                 <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
@@ -73,6 +77,7 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/dialtone.css" />
         <Title text="Dialtone" />
         <Router>
+            <a class="skip-link" href="#main">"Skip to main content"</a>
             <header class="topbar">
                 <a class="brand" href="/">"Dialtone"</a>
                 <nav aria-label="Main">
@@ -85,7 +90,7 @@ pub fn App() -> impl IntoView {
                 </nav>
                 <UserMenu />
             </header>
-            <main>
+            <main id="main" tabindex="-1">
                 <Routes fallback=|| view! { <p>"Page not found."</p> }>
                     <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async />
                     <Route path=StaticSegment("sign-in") view=SignInPage ssr=SsrMode::Async />
