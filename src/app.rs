@@ -18,7 +18,7 @@ pub(crate) mod ssr;
 pub(crate) mod wizard;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
@@ -38,14 +38,27 @@ pub use overview::{get_overview, Overview, ServerSummary};
 pub use servers::conf_download_router;
 pub use sign_in::safe_return_path;
 
-/// The HTML document around the app (server-side only). Its inline script (the islands' loader)
-/// carries the request's CSP nonce, which the security-header middleware put into the request.
+/// The HTML document around the app (server-side only): the stylesheet and the page script under
+/// their content-hashed names (`server::assets`), and the request's CSP nonce (which the
+/// security-header middleware put into the request) on the inline scripts.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let _ = options;
     #[cfg(feature = "ssr")]
     if let Some(nonce) = use_context::<axum::http::request::Parts>()
         .and_then(|parts| parts.extensions.get::<leptos::nonce::Nonce>().cloned())
     {
         provide_context(nonce);
+    }
+    #[cfg(feature = "ssr")]
+    let assets = use_context::<crate::state::AppState>().map(|s| s.assets.clone()).unwrap_or_default();
+    #[cfg(feature = "ssr")]
+    let (css, js, wasm) = (assets.css.clone(), assets.js.clone(), assets.wasm.clone());
+    #[cfg(not(feature = "ssr"))]
+    let (css, js, wasm) = (String::new(), String::new(), String::new());
+    // Islands mode: the server renders everything outside islands without hydration markers (what
+    // Leptos' own `HydrationScripts` does for islands, which this shell replaces).
+    if let Some(sc) = Owner::current_shared_context() {
+        sc.set_is_hydrating(false);
     }
     view! {
         <!DOCTYPE html>
@@ -57,14 +70,24 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // first state (the add wizard's current step) from the first frame, with nothing for
                 // hydration to move; without JavaScript the class is absent and the page stays whole.
                 <script nonce=leptos::nonce::use_nonce()>"document.documentElement.classList.add('js')"</script>
-                <HydrationScripts options islands=true />
+                <link rel="stylesheet" href=css />
+                <link rel="icon" href="/favicon.ico" sizes="32x32" />
                 <MetaTags />
             </head>
             <body>
                 <App />
+                <PageScript js wasm />
             </body>
         </html>
     }
+}
+
+/// The page script (`app/page_script.js`), inline with the request's nonce: busy submit buttons, and
+/// the bundle loaded only on a page that has an island.
+#[component]
+fn PageScript(js: String, wasm: String) -> impl IntoView {
+    let call = format!("{}({js:?}, {wasm:?});", include_str!("app/page_script.js").trim_end());
+    view! { <script type="module" nonce=leptos::nonce::use_nonce()>{call}</script> }
 }
 
 /// The application: layout and routes, rendered on the server only. Pages render with
@@ -74,21 +97,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href="/pkg/dialtone.css" />
         <Title text="Dialtone" />
         <Router>
             <a class="skip-link" href="#main">"Skip to main content"</a>
             <header class="topbar">
                 <a class="brand" href="/">"Dialtone"</a>
-                <nav aria-label="Main">
-                    <a href="/">"Overview"</a>
-                    <a href="/phones">"Phones"</a>
-                    <a href="/remote-agents">"Remote agents"</a>
-                    <a href="/login-check">"Login check"</a>
-                    <a href="/servers">"Servers"</a>
-                    <a href="/carriers">"Carriers"</a>
-                </nav>
-                <UserMenu />
+                <TopNav />
             </header>
             <main id="main" tabindex="-1">
                 <Routes fallback=|| view! { <p>"Page not found."</p> }>
@@ -162,9 +176,10 @@ pub async fn get_viewer() -> Result<Option<Viewer>, ServerFnError> {
     Ok(ssr::viewer())
 }
 
-/// Who is signed in, and the sign-out button.
+/// The main navigation, who is signed in and the sign-out button; nothing when nobody is signed in
+/// (the sign-in page leads nowhere else).
 #[component]
-fn UserMenu() -> impl IntoView {
+fn TopNav() -> impl IntoView {
     let viewer = Resource::new(|| (), |_| get_viewer());
     view! {
         <Suspense fallback=|| ()>
@@ -175,6 +190,14 @@ fn UserMenu() -> impl IntoView {
                     .flatten()
                     .map(|v| {
                         view! {
+                            <nav aria-label="Main">
+                                <a href="/">"Overview"</a>
+                                <a href="/phones">"Phones"</a>
+                                <a href="/remote-agents">"Remote agents"</a>
+                                <a href="/login-check">"Login check"</a>
+                                <a href="/servers">"Servers"</a>
+                                <a href="/carriers">"Carriers"</a>
+                            </nav>
                             <form class="user-menu" method="post" action=SIGN_OUT_ACTION>
                                 <span>{format!("Signed in as {}", v.user)}</span>
                                 <button type="submit">"Sign out"</button>

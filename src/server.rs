@@ -2,6 +2,7 @@
 //! and server functions + static files, behind the session guard and the security headers), the
 //! connection loop with its timeouts and cap (`connections`), graceful shutdown.
 
+pub mod assets;
 mod connections;
 
 use std::net::SocketAddr;
@@ -78,6 +79,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::api::router())
         .merge(crate::web_session::router())
         .merge(crate::web_forms::router())
+        .merge(assets::router())
         // The phone page's no-JavaScript reveal form posts to the page itself (GET is the Leptos route).
         .route(crate::app::phone_page::PAGE_PATH, axum::routing::post(crate::app::phone_page::reveal_form))
         // The flow page's simulated login posts to the page itself; its live updates are an event stream.
@@ -103,6 +105,7 @@ pub fn state(db: Db, listen: SocketAddr, conf: ConfSettings) -> anyhow::Result<A
     let leptos = get_configuration(None).context("could not read the Leptos configuration")?;
     let mut leptos_options = leptos.leptos_options;
     leptos_options.site_addr = listen;
+    let assets = assets::shared(std::path::Path::new(leptos_options.site_root.as_ref()));
     Ok(AppState {
         leptos_options,
         db,
@@ -110,6 +113,7 @@ pub fn state(db: Db, listen: SocketAddr, conf: ConfSettings) -> anyhow::Result<A
         conf,
         ami: AmiLinks::default(),
         anonymous_calls: Arc::default(),
+        assets,
     })
 }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
+use crate::server::assets::Assets;
 use crate::service::auth::Authenticator;
 use crate::service::call_log::AnonymousBudget;
 use crate::service::conf::ConfSettings;
@@ -26,4 +27,6 @@ pub struct AppState {
     pub ami: AmiLinks,
     /// How many anonymous legacy API calls are still logged one by one this minute.
     pub anonymous_calls: Arc<AnonymousBudget>,
+    /// The browser bundle's files, read once from the site directory.
+    pub assets: Arc<Assets>,
 }
