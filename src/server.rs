@@ -1,8 +1,10 @@
 //! Process assembly for `dialtone serve`: first-start admin user, router (legacy API + Leptos pages
-//! and server functions + static files, behind the session guard and the security headers), the
+//! and server functions + the bundle's files (`assets`), behind the session guard and the security
+//! headers, pages gzip-compressed (`compression`)), the
 //! connection loop with its timeouts and cap (`connections`), graceful shutdown.
 
 pub mod assets;
+mod compression;
 mod connections;
 
 use std::net::SocketAddr;
@@ -94,6 +96,7 @@ pub fn app(state: AppState) -> Router {
             move || shell(shell_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(compression::compress_pages))
         .layer(axum::middleware::from_fn_with_state(guard_state, crate::web_session::guard))
         .layer(axum::middleware::from_fn(crate::web_session::security_headers))
         .with_state(state)
