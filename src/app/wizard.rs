@@ -550,12 +550,18 @@ fn PhoneForm(setup: FormSetup) -> impl IntoView {
     };
     let device = Memo::new(move |_| Device::of(&input.read()));
     // Refused: the summary lists the fields, the step of the first one shows, and it gets the focus.
+    // The element to focus after the next step change instead of the step's heading (a refused field).
+    let focus_after_step = StoredValue::new(None::<String>);
     let refuse = move |errors: Vec<FieldError>| {
         if let Some(first) = errors.first() {
-            if stepped {
-                step.set(Step::of(first.field));
+            let target = target_id(first.field, device.get_untracked());
+            let its_step = Step::of(first.field);
+            if stepped && step.get_untracked() != its_step {
+                focus_after_step.set_value(Some(target));
+                step.set(its_step);
+            } else {
+                focus_later(target);
             }
-            focus_later(target_id(first.field, device.get_untracked()));
         }
         touched.update(|t| t.extend(errors.iter().map(|e| e.field)));
         summary.set(errors);
@@ -584,7 +590,8 @@ fn PhoneForm(setup: FormSetup) -> impl IntoView {
         move |s, before, _| {
             if before.is_some_and(|b| b != s) && stepped {
                 announce.set(format!("Step {} of {}: {}", s.number(), Step::ALL.len(), s.title()));
-                focus_later(format!("{}-h", section_id(*s)));
+                let target = focus_after_step.try_update_value(Option::take).flatten();
+                focus_later(target.unwrap_or_else(|| format!("{}-h", section_id(*s))));
             }
         },
         false,
