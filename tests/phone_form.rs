@@ -148,6 +148,16 @@ async fn the_form_posts_without_javascript() {
     assert_eq!(r.status, 303);
     assert_eq!(phones::find_phone(&server.db, "post7", "10.10.10.15").await.expect("db").expect("row").pass, "abc");
 
+    // The legacy API keeps VICIdial's rules: the same weak passwords are accepted there, no warning.
+    let api = common::api_get(
+        addr,
+        "source=test&user=apiadmin&pass=apipass1&function=add_phone&extension=post10&dialplan_number=7010\
+         &voicemail_id=7010&phone_login=postl10&phone_pass=1&server_ip=10.10.10.15&protocol=SIP\
+         &registration_password=abc&phone_full_name=Api%20Agent&local_gmt=-5.00&outbound_cid=3125557010",
+    )
+    .await;
+    assert!(api.body.starts_with("SUCCESS: add_phone PHONE HAS BEEN ADDED"), "{}", api.body);
+
     // A taken login names the phone that holds it, as a link.
     let r = http_with(addr, "POST", "/phones/new", &headers, Some(&form("post8", "postl1", "Strong9secret"))).await;
     assert!(

@@ -159,7 +159,13 @@ test("a home or mobile number made with the defaults rings 20 s, which the login
   await settle(page, js);
   await page.getByRole("radio", { name: /Home or mobile number/ }).check();
   if (js) {
-    await expect(page.getByLabel("Ring timeout", { exact: true })).toHaveValue("20");
+    const ring = page.getByLabel("Ring timeout", { exact: true });
+    await expect(ring).toHaveValue("20");
+    // Another device goes back to its own default, and this one again to 20.
+    await page.getByRole("radio", { name: /SIP softphone or desk phone/ }).check();
+    await expect(ring).toHaveValue("60");
+    await page.getByRole("radio", { name: /Home or mobile number/ }).check();
+    await expect(ring).toHaveValue("20");
     await page.getByRole("button", { name: "Next" }).click();
   }
   await page.getByLabel("Extension", { exact: true }).fill(ext);

@@ -271,12 +271,11 @@ impl Device {
     }
 
     /// Sets the fields this choice decides: the protocol, `is_webphone`, and for EXTERNAL the phone
-    /// type "external" too (the two must be set together). For EXTERNAL, a ring timeout still at the
-    /// wizard's default (or empty) becomes [`Device::default_ring_timeout`].
+    /// type "external" too (the two must be set together). A ring timeout still at the default of the
+    /// device chosen before (or empty) becomes this device's [`Device::default_ring_timeout`].
     pub fn apply(self, input: &mut PhoneEntryInput) {
-        if self == Device::External
-            && (input.phone_ring_timeout.is_empty() || input.phone_ring_timeout == DEFAULT_RING_TIMEOUT)
-        {
+        let before = Device::of(input).unwrap_or(Device::SipPhone);
+        if input.phone_ring_timeout.is_empty() || input.phone_ring_timeout == before.default_ring_timeout() {
             input.phone_ring_timeout = self.default_ring_timeout();
         }
         input.protocol = self.protocol().as_str().to_string();
@@ -457,8 +456,12 @@ mod tests {
         let mut home = PhoneEntryInput { phone_ring_timeout: DEFAULT_RING_TIMEOUT.into(), ..valid() };
         Device::External.apply(&mut home);
         assert_eq!(home.phone_ring_timeout, MOBILE_VOICEMAIL_SECONDS.to_string());
+        // Back to a desk phone: back to its default; a value the user chose stays.
+        Device::SipPhone.apply(&mut home);
+        assert_eq!(home.phone_ring_timeout, DEFAULT_RING_TIMEOUT);
         let mut kept = PhoneEntryInput { phone_ring_timeout: "15".into(), ..valid() };
         Device::External.apply(&mut kept);
+        Device::Webphone.apply(&mut kept);
         assert_eq!(kept.phone_ring_timeout, "15");
     }
 
