@@ -128,7 +128,7 @@ test("a server-side refusal comes back to its field and nothing is stored", asyn
   await expect(page.getByRole("alert").getByRole("link", { name: "Phone login", exact: true })).toHaveAttribute(
     "href", "#pf-phone_login");
   await expect(page.getByLabel("Phone login", { exact: true })).toHaveAttribute("aria-invalid", "true");
-  if (js) await expect(page.getByLabel("Phone login", { exact: true })).toBeFocused();
+  await expect(page.getByLabel("Phone login", { exact: true })).toBeFocused();
   await page.goto(`/phones?q=dup${tag}01`);
   await expect(page.getByText("No phones match this search")).toBeVisible();
 });
