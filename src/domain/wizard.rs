@@ -1,6 +1,8 @@
 //! The add-phone wizard's plain-language model: its six steps and which fields each asks, the device
-//! choices of step 1 (and what each sets), and the web admin's extra rules on top of the phone-entry
-//! rules (no well-known registration password, the server's SIP stack). Pure and wasm-safe: the
+//! choices of step 1 (and what each sets, the ring timeout a home or mobile number starts with
+//! included), and the web admin's extra rules on top of the phone-entry rules (no well-known
+//! registration password, the server's SIP stack, weak passwords only when accepted), with the
+//! password strength its meter shows and the alphabet of generated passwords. Pure and wasm-safe: the
 //! browser checks each step with these functions as the user types, the server checks the whole entry
 //! again with the same ones. Knows nothing of the UI, SQL or HTTP.
 
