@@ -46,7 +46,7 @@ for (const width of [1280, 390]) {
       await page.getByLabel("Voicemail ID", { exact: true }).fill(`8${tag}`);
       await page.getByRole("button", { name: "Next" }).click();
       await page.getByLabel("Phone login", { exact: true }).fill(`shot${tag}`);
-      await page.getByLabel("Login password", { exact: true }).fill(`pw${tag}x`);
+      await page.getByLabel("Login password", { exact: true }).fill(`Shot${tag}login9`);
       await page.getByRole("button", { name: "Next" }).click();
       await page.getByLabel("Full name", { exact: true }).fill("Screenshot Agent");
       await page.getByLabel("Outbound caller ID", { exact: true }).fill("3125550199");

@@ -1,8 +1,9 @@
 //! The web admin's form posts without JavaScript: the phone form (`POST /phones/new`,
 //! `POST /phones/{server_ip}/{extension}/edit`) saves through the same function as its server
 //! function, then redirects to the phone page (303), or renders the page again with the posted values
-//! and the errors next to their fields. Behind the session guard (same-origin, signed in). Secrets
-//! posted are never put into a URL or a log.
+//! and the errors next to their fields. A new home or mobile number (EXTERNAL) posted with the
+//! wizard's default ring timeout gets the one the login path accepts. Behind the session guard
+//! (same-origin, signed in). Secrets posted are never put into a URL or a log.
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, Request, State};
@@ -13,8 +14,9 @@ use axum::Router;
 use leptos::prelude::provide_context;
 
 use crate::app::shell;
-use crate::app::wizard::{input_from_form, save, FormMode, PostedForm, SaveOutcome};
+use crate::app::wizard::{accepted_weak, input_from_form, save, FormMode, PostedForm, SaveOutcome};
 use crate::domain::access::Viewer;
+use crate::domain::wizard::{Device, DEFAULT_RING_TIMEOUT};
 use crate::domain::PhoneEntryInput;
 use crate::service::{phones, Actor};
 use crate::state::AppState;
@@ -66,15 +68,22 @@ async fn phone_form(state: AppState, mode: FormMode, req: Request) -> Response {
         },
         FormMode::New { .. } => PhoneEntryInput::default(),
     };
-    let input = input_from_form(&pairs, start);
+    let mut input = input_from_form(&pairs, start);
+    if let (FormMode::New { .. }, Some(device)) = (&mode, Device::of(&input)) {
+        // The field showed the wizard's default without JavaScript to change it with the device.
+        if input.phone_ring_timeout == DEFAULT_RING_TIMEOUT {
+            input.phone_ring_timeout = device.default_ring_timeout();
+        }
+    }
+    let accept_weak = accepted_weak(&pairs);
     let ip = parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
     let actor = Actor { user: viewer.user.clone(), ip: ip.unwrap_or_else(|| "unknown".into()) };
-    let posted = match save(&state, &viewer, &actor, &mode, input.clone()).await {
+    let posted = match save(&state, &viewer, &actor, &mode, input.clone(), &accept_weak).await {
         SaveOutcome::Saved(href) => return Redirect::to(&href).into_response(),
         SaveOutcome::Fields(errors) => {
-            PostedForm { input, errors, message: Some("Not saved: fix the fields marked below.".into()) }
+            PostedForm { input, errors, message: Some("Not saved: fix the fields marked below.".into()), accept_weak }
         }
-        SaveOutcome::Message(m) => PostedForm { input, errors: Vec::new(), message: Some(m) },
+        SaveOutcome::Message(m) => PostedForm { input, errors: Vec::new(), message: Some(m), accept_weak },
     };
     let options = state.leptos_options.clone();
     let render = leptos_axum::render_app_async_with_context(

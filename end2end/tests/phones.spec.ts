@@ -2,8 +2,8 @@ import { type Page } from "@playwright/test";
 import { expect, test } from "./fixtures/test";
 import { signIn } from "./fixtures/session";
 
-// Runs with JavaScript on (the six-step wizard) and off (the same markup as one form). Each project
-// uses its own extensions, since both run against the same server.
+// Runs with JavaScript on (the six-step add wizard; edit and copy are one page) and off (the same
+// markup as one form). Each project uses its own extensions, since both run against the same server.
 
 const SERVER = "10.10.10.15";
 
@@ -33,9 +33,14 @@ async function fillForm(page: Page, js: boolean, device: RegExp | null, steps: V
   }
 }
 
+/** Fills fields of the one-page form (edit, copy): every field is on the page. */
+async function fillPage(page: Page, values: Values) {
+  for (const [label, value] of Object.entries(values)) await page.getByLabel(label, { exact: true }).fill(value!);
+}
+
 async function waitForHydration(page: Page, js: boolean) {
-  // The step list appears once the WASM bundle has hydrated the form.
-  if (js) await expect(page.getByRole("list", { name: "Steps" })).toBeVisible({ timeout: 15_000 });
+  // The form says so once the WASM bundle has hydrated it.
+  if (js) await expect(page.locator("form.wizard[data-hydrated=true]")).toBeAttached({ timeout: 15_000 });
 }
 
 test("add a SIP phone through the wizard, find it, edit it and copy it", async ({ page }, info) => {
@@ -51,7 +56,7 @@ test("add a SIP phone through the wizard, find it, edit it and copy it", async (
   expect((await reg.inputValue()).length).toBeGreaterThanOrEqual(16);
   await fillForm(page, js, /SIP softphone or desk phone/, [
     { Extension: ext, "Dialplan number": `77${tag}01`, "Voicemail ID": `77${tag}01` },
-    { Server: SERVER, "Phone login": `wizl${tag}01`, "Login password": `pw${tag}01` },
+    { Server: SERVER, "Phone login": `wizl${tag}01`, "Login password": `Login${tag}01pass` },
     { "Full name": "Wizard Person", "Outbound caller ID": "3125550199" },
     {},
   ]);
@@ -82,7 +87,7 @@ test("add a SIP phone through the wizard, find it, edit it and copy it", async (
   await waitForHydration(page, js);
   await expect(page.getByLabel("Extension", { exact: true })).toHaveValue(ext);
   await expect(page.getByLabel("Registration password", { exact: true })).toHaveValue("");
-  await fillForm(page, js, null, [{}, {}, { "Full name": "Wizard Renamed" }, {}]);
+  await fillPage(page, { "Full name": "Wizard Renamed" });
   await page.getByRole("button", { name: "Save changes" }).click();
   await expect(page).toHaveURL(new RegExp(`/phones/${SERVER}/${ext}$`));
   await page.goto(`/phones?q=${ext}`);
@@ -93,12 +98,7 @@ test("add a SIP phone through the wizard, find it, edit it and copy it", async (
   await waitForHydration(page, js);
   await expect(page.getByLabel("Extension", { exact: true })).toHaveValue("");
   await expect(page.getByLabel("Full name", { exact: true })).toHaveValue("Wizard Renamed");
-  await fillForm(page, js, null, [
-    { Extension: `wiz${tag}02` },
-    { "Phone login": `wizl${tag}02`, "Login password": `pw${tag}02` },
-    {},
-    {},
-  ]);
+  await fillPage(page, { Extension: `wiz${tag}02`, "Phone login": `wizl${tag}02`, "Login password": `Login${tag}02pass` });
   await page.getByRole("button", { name: "Create phone" }).click();
   await expect(page).toHaveURL(new RegExp(`/phones/${SERVER}/wiz${tag}02$`));
   await page.goto(`/phones?q=wiz${tag}0`);
@@ -114,13 +114,21 @@ test("a server-side refusal comes back to its field and nothing is stored", asyn
   // The login of the serve.sh fixture's phones is taken by the first test's phone of this project.
   await fillForm(page, js, /SIP softphone or desk phone/, [
     { Extension: `dup${tag}01`, "Dialplan number": `78${tag}01`, "Voicemail ID": `78${tag}01` },
-    { "Phone login": `wizl${js ? "1" : "2"}01`, "Login password": "pw" },
+    { "Phone login": `wizl${js ? "1" : "2"}01`, "Login password": "Dup9login9pass" },
     { "Full name": "Dup Login", "Outbound caller ID": "3125550199" },
     {},
   ]);
   await page.getByRole("button", { name: "Create phone" }).click();
-  await expect(page.getByText("Phone login is already used by another phone")).toBeVisible();
+  // The refusal names the phone holding the login, as a link to it, at the field and in the summary.
+  const holder = `wiz${js ? "1" : "2"}01`;
+  const error = page.locator("#pf-phone_login-error");
+  await expect(error).toHaveText(`Phone login is already used by phone ${holder} on ${SERVER}`);
+  await expect(error.getByRole("link", { name: `phone ${holder} on ${SERVER}` })).toHaveAttribute(
+    "href", `/phones/${SERVER}/${holder}`);
+  await expect(page.getByRole("alert").getByRole("link", { name: "Phone login", exact: true })).toHaveAttribute(
+    "href", "#pf-phone_login");
   await expect(page.getByLabel("Phone login", { exact: true })).toHaveAttribute("aria-invalid", "true");
+  await expect(page.getByLabel("Phone login", { exact: true })).toBeFocused();
   await page.goto(`/phones?q=dup${tag}01`);
   await expect(page.getByText("No phones match this search")).toBeVisible();
 });

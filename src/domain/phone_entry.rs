@@ -413,6 +413,17 @@ pub enum Rule {
     },
     /// Another phone already uses this value (a database rule, reported against its field).
     Taken(String),
+    /// This phone already uses this value (the login: logins are unique across servers). The form
+    /// links to the phone.
+    TakenByPhone {
+        /// The holder's extension.
+        extension: String,
+        /// The holder's server.
+        server_ip: String,
+    },
+    /// A weak password (see `domain::wizard::password_strength`), refused by the web admin unless the
+    /// user accepts it; the reason says what is missing.
+    WeakPassword(String),
     /// The referenced record does not exist (a database rule, reported against its field).
     Missing(String),
 }
@@ -449,6 +460,13 @@ impl fmt::Display for Rule {
                 write!(f, "{}; choose another server or another device type", allowed.refusal(*protocol))
             }
             Rule::Taken(what) => write!(f, "is already used by {what}"),
+            Rule::TakenByPhone { extension, server_ip } => {
+                write!(f, "is already used by phone {extension} on {server_ip}")
+            }
+            Rule::WeakPassword(why) => write!(
+                f,
+                "is weak ({why}): use 12 or more characters mixing letters and digits, or tick \"Use this weak password anyway\""
+            ),
             Rule::Missing(what) => write!(f, "does not exist: {what}"),
         }
     }

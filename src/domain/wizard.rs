@@ -1,14 +1,96 @@
 //! The add-phone wizard's plain-language model: its six steps and which fields each asks, the device
-//! choices of step 1 (and what each sets), and the web admin's extra rules on top of the phone-entry
-//! rules (no well-known registration password, the server's SIP stack). Pure and wasm-safe: the
+//! choices of step 1 (and what each sets, the ring timeout a home or mobile number starts with
+//! included), and the web admin's extra rules on top of the phone-entry rules (no well-known
+//! registration password, the server's SIP stack, weak passwords only when accepted), with the
+//! password strength its meter shows and the alphabet of generated passwords. Pure and wasm-safe: the
 //! browser checks each step with these functions as the user types, the server checks the whole entry
 //! again with the same ones. Knows nothing of the UI, SQL or HTTP.
 
 use serde::{Deserialize, Serialize};
 
+use super::decision_flow::MOBILE_VOICEMAIL_SECONDS;
 use super::phone_entry::{validate_phone_entry, Field, FieldError, PhoneEntryInput, ProtocolSet, Rule};
 use super::sip_stacks::SipStacks;
 use super::Protocol;
+
+/// The ring timeout (seconds) the wizard starts a phone with: VICIdial's 60.
+pub const DEFAULT_RING_TIMEOUT: &str = "60";
+
+/// The characters of generated passwords: letters and digits without the look-alikes `l`, `1`, `I`,
+/// `O` and `0`, so a password read aloud or copied by hand comes out right.
+pub const GENERATED_ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+/// How hard a password is to guess, as the web admin's strength meter shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Strength {
+    /// Shorter than 8 characters or of one kind of character only: guessed quickly.
+    Weak,
+    /// At least 8 characters of two kinds or more.
+    Fair,
+    /// At least 12 characters of two kinds or more.
+    Strong,
+}
+
+impl Strength {
+    /// Its word ("weak", "fair", "strong").
+    pub fn word(self) -> &'static str {
+        match self {
+            Strength::Weak => "weak",
+            Strength::Fair => "fair",
+            Strength::Strong => "strong",
+        }
+    }
+
+    /// Its level on a meter, 1 to 3.
+    pub fn level(self) -> u8 {
+        match self {
+            Strength::Weak => 1,
+            Strength::Fair => 2,
+            Strength::Strong => 3,
+        }
+    }
+}
+
+/// The strength of `password` and, when weak, why (for the warning).
+pub fn password_strength(password: &str) -> (Strength, Option<String>) {
+    let len = password.chars().count();
+    let kinds = [
+        password.chars().any(|c| c.is_ascii_lowercase()),
+        password.chars().any(|c| c.is_ascii_uppercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ]
+    .into_iter()
+    .filter(|k| *k)
+    .count();
+    if len < 8 {
+        (Strength::Weak, Some(format!("{len} character{}", if len == 1 { "" } else { "s" })))
+    } else if kinds < 2 {
+        (Strength::Weak, Some("one kind of character only".into()))
+    } else if len < 12 {
+        (Strength::Fair, None)
+    } else {
+        (Strength::Strong, None)
+    }
+}
+
+/// The passwords of `input` the web admin warns about: a login or registration password typed (not
+/// empty) and weak, unless its field is in `accepted` (the user ticked "Use this weak password
+/// anyway"). A device that does not register is not judged on its registration password. The legacy
+/// API does not call this: it keeps VICIdial's rules.
+pub fn weak_password_errors(input: &PhoneEntryInput, accepted: &[Field]) -> Vec<FieldError> {
+    let registers = Protocol::parse(&input.protocol).is_none_or(Protocol::registers);
+    [Field::PhonePass, Field::RegistrationPassword]
+        .into_iter()
+        .filter(|f| !accepted.contains(f) && (*f != Field::RegistrationPassword || registers))
+        .filter_map(|f| match password_strength(input.get(f)) {
+            (Strength::Weak, Some(why)) if !input.get(f).is_empty() => {
+                Some(FieldError::new(f, Rule::WeakPassword(why)))
+            }
+            _ => None,
+        })
+        .collect()
+}
 
 /// A step of the wizard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,9 +261,25 @@ impl Device {
         }
     }
 
+    /// The ring timeout a new phone of this kind starts with: a home or mobile number rings at most
+    /// [`MOBILE_VOICEMAIL_SECONDS`] (its own voicemail answers after about that long, which the login
+    /// path warns about); every other device VICIdial's [`DEFAULT_RING_TIMEOUT`].
+    pub fn default_ring_timeout(self) -> String {
+        if self == Device::External {
+            MOBILE_VOICEMAIL_SECONDS.to_string()
+        } else {
+            DEFAULT_RING_TIMEOUT.to_string()
+        }
+    }
+
     /// Sets the fields this choice decides: the protocol, `is_webphone`, and for EXTERNAL the phone
-    /// type "external" too (the two must be set together).
+    /// type "external" too (the two must be set together). A ring timeout still at the default of the
+    /// device chosen before (or empty) becomes this device's [`Device::default_ring_timeout`].
     pub fn apply(self, input: &mut PhoneEntryInput) {
+        let before = Device::of(input).unwrap_or(Device::SipPhone);
+        if input.phone_ring_timeout.is_empty() || input.phone_ring_timeout == before.default_ring_timeout() {
+            input.phone_ring_timeout = self.default_ring_timeout();
+        }
         input.protocol = self.protocol().as_str().to_string();
         input.is_webphone = if self == Device::Webphone { "Y".into() } else { "N".into() };
         if self == Device::External {
@@ -230,6 +328,23 @@ pub fn check_entry(input: &PhoneEntryInput, server_sip_stacks: Option<SipStacks>
             errors.push(FieldError::new(Field::ServerIp, Rule::SipStack { protocol, allowed }));
         }
     }
+    errors.sort_by_key(|e| Field::ALL.iter().position(|f| *f == e.field));
+    errors
+}
+
+/// Every error the web form refuses: [`check_entry`], then the weak passwords not `accepted`
+/// ([`weak_password_errors`]) on fields without another error. In field order.
+pub fn check_form(
+    input: &PhoneEntryInput,
+    server_sip_stacks: Option<SipStacks>,
+    accepted: &[Field],
+) -> Vec<FieldError> {
+    let mut errors = check_entry(input, server_sip_stacks);
+    let weak: Vec<FieldError> = weak_password_errors(input, accepted)
+        .into_iter()
+        .filter(|w| !errors.iter().any(|e| e.field == w.field))
+        .collect();
+    errors.extend(weak);
     errors.sort_by_key(|e| Field::ALL.iter().position(|f| *f == e.field));
     errors
 }
@@ -319,6 +434,37 @@ mod tests {
             (Field::ServerIp, &Rule::SipStack { protocol: Protocol::Sip, allowed: SipStacks::Pjsip })
         );
         assert!(e[0].labelled().contains("does not run SIP phones (it allows PJSIP only)"), "{}", e[0].labelled());
+    }
+
+    #[test]
+    fn weak_passwords_are_named_unless_accepted_and_external_rings_briefly() {
+        assert_eq!(password_strength("abc"), (Strength::Weak, Some("3 characters".into())));
+        assert_eq!(password_strength("1"), (Strength::Weak, Some("1 character".into())));
+        assert_eq!(password_strength("abcdefghij").0, Strength::Weak);
+        assert_eq!(password_strength("abcd1234").0, Strength::Fair);
+        assert_eq!(password_strength("Zx9strongsecret").0, Strength::Strong);
+        let weak = PhoneEntryInput { phone_pass: "abc".into(), registration_password: "1".into(), ..valid() };
+        let e = weak_password_errors(&weak, &[]);
+        assert_eq!(e.iter().map(|e| e.field).collect::<Vec<_>>(), [Field::PhonePass, Field::RegistrationPassword]);
+        assert!(e[0].labelled().starts_with("Login password is weak (3 characters)"), "{}", e[0].labelled());
+        assert!(weak_password_errors(&weak, &[Field::PhonePass, Field::RegistrationPassword]).is_empty());
+        // Empty (an edit keeping the stored one) is not judged; EXTERNAL's registration password neither.
+        assert!(weak_password_errors(&PhoneEntryInput { phone_pass: String::new(), ..valid() }, &[]).is_empty());
+        let mut ext = weak.clone();
+        Device::External.apply(&mut ext);
+        assert_eq!(weak_password_errors(&ext, &[]).len(), 1);
+        assert!(!GENERATED_ALPHABET.iter().any(|c| b"l1IO0".contains(c)));
+
+        let mut home = PhoneEntryInput { phone_ring_timeout: DEFAULT_RING_TIMEOUT.into(), ..valid() };
+        Device::External.apply(&mut home);
+        assert_eq!(home.phone_ring_timeout, MOBILE_VOICEMAIL_SECONDS.to_string());
+        // Back to a desk phone: back to its default; a value the user chose stays.
+        Device::SipPhone.apply(&mut home);
+        assert_eq!(home.phone_ring_timeout, DEFAULT_RING_TIMEOUT);
+        let mut kept = PhoneEntryInput { phone_ring_timeout: "15".into(), ..valid() };
+        Device::External.apply(&mut kept);
+        Device::Webphone.apply(&mut kept);
+        assert_eq!(kept.phone_ring_timeout, "15");
     }
 
     #[test]

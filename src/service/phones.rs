@@ -107,6 +107,13 @@ pub async fn find_phone(db: &Db, extension: &str, server_ip: &str) -> Result<Opt
     phones::find_phone(&mut conn, extension, server_ip).await
 }
 
+/// The phone that holds `login` as `(extension, server_ip)`, if any (for naming it when a login is
+/// refused as taken).
+pub async fn phone_holding_login(db: &Db, login: &str) -> Result<Option<(String, String)>, sqlx::Error> {
+    let mut conn = db.reader().acquire().await?;
+    Ok(phones::find_phone_by_login(&mut conn, login).await?.map(|row| (row.extension, row.server_ip)))
+}
+
 /// The raw input of a stored phone, for editing.
 pub fn row_to_input(row: &PhoneRow) -> PhoneEntryInput {
     PhoneEntryInput {

@@ -1,13 +1,13 @@
 //! The web admin's phone form use case (the wizard's "Create" and the edit form's "Save"): the web
 //! admin's rules on top of the phone-entry rules (`domain::wizard::check_entry`, with the chosen
 //! server's SIP stacks), secrets kept when an edit leaves them blank, a generated registration password
-//! for devices that do not register, then the same add/update service calls as every entry point.
-//! Database refusals come back against their field. Knows nothing of HTTP or the UI.
+//! for devices that do not register, weak passwords refused unless the user accepted them, then the
+//! same add/update service calls as every entry point. Database refusals come back against their field
+//! (a taken login names the phone that holds it). Knows nothing of HTTP or the UI.
 
 use crate::domain::phone_entry::{Field, FieldError, PhoneEntryInput, ProtocolSet, Rule};
-use crate::domain::wizard::check_entry;
+use crate::domain::wizard::{check_form, GENERATED_ALPHABET};
 use crate::domain::{Protocol, SipStacks};
-use crate::service::admin::random_password;
 use crate::service::phones::{self, PhoneError};
 use crate::service::Actor;
 use crate::storage::{servers, templates, Db};
@@ -37,25 +37,33 @@ async fn sip_stacks(db: &Db, server_ip: &str) -> Result<Option<SipStacks>, sqlx:
     Ok(servers::sip_stacks(&mut conn, server_ip).await?.as_deref().map(SipStacks::from_stored))
 }
 
-/// A strong registration password (20 letters and digits).
+/// A strong registration password: 20 characters of [`GENERATED_ALPHABET`] (letters and digits without
+/// look-alikes).
 pub fn new_registration_password() -> String {
-    random_password()
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..20).map(|_| char::from(GENERATED_ALPHABET[rng.random_range(0..GENERATED_ALPHABET.len())])).collect()
 }
 
 /// Saves a phone from the web form: adds it (`editing` is `None`: new phone or copy) or updates the
 /// phone `editing`. In an edit, an empty login or registration password keeps the stored one. For a
 /// device that does not register, an empty registration password gets a generated one (it is never
-/// used, but the column must hold a valid value). Returns the saved phone's key.
+/// used, but the column must hold a valid value). A weak password typed is refused unless its field is
+/// in `accept_weak` (the user ticked "Use this weak password anyway"). Returns the saved phone's key.
 pub async fn save_phone(
     db: &Db,
     actor: &Actor,
     editing: Option<&PhoneKey>,
     mut input: PhoneEntryInput,
+    accept_weak: &[Field],
 ) -> Result<PhoneKey, FormRefused> {
     let db_failed = |e: sqlx::Error| {
         tracing::error!("phone form: database error: {e}");
         FormRefused::Other("The database failed; nothing was saved. Try again.".into())
     };
+    // Judged as typed: a password left blank in an edit keeps the stored one and is not judged.
+    let mut accepted = accept_weak.to_vec();
+    accepted.extend([Field::PhonePass, Field::RegistrationPassword].into_iter().filter(|f| input.get(*f).is_empty()));
     if let Some(key) = editing {
         let current =
             phones::find_phone(db, &key.extension, &key.server_ip).await.map_err(db_failed)?.ok_or_else(|| {
@@ -73,7 +81,7 @@ pub async fn save_phone(
         input.registration_password = new_registration_password();
     }
     let stacks = sip_stacks(db, &input.server_ip).await.map_err(db_failed)?;
-    let errors = check_entry(&input, stacks);
+    let errors = check_form(&input, stacks, &accepted);
     if !errors.is_empty() {
         return Err(FormRefused::Fields(errors));
     }
@@ -86,6 +94,13 @@ pub async fn save_phone(
     };
     match saved {
         Ok(entry) => Ok(PhoneKey { extension: entry.extension, server_ip: entry.server_ip }),
+        Err(PhoneError::LoginTaken(login)) => {
+            let rule = match phones::phone_holding_login(db, &login).await.map_err(db_failed)? {
+                Some((extension, server_ip)) => Rule::TakenByPhone { extension, server_ip },
+                None => Rule::Taken("another phone".into()),
+            };
+            Err(FormRefused::Fields(vec![FieldError::new(Field::PhoneLogin, rule)]))
+        }
         Err(e) => Err(refusal(e)),
     }
 }
