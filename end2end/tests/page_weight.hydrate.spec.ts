@@ -94,3 +94,16 @@ test("bundle files are content-named, precompressed and immutable", async ({ pag
   expect(icon.status()).toBe(200);
   expect(icon.headers()["content-type"]).toBe("image/x-icon");
 });
+
+test("when the bundle cannot load, the wizard falls back to its whole no-JavaScript form", async ({ page, browserErrors }) => {
+  await signIn(page);
+  await page.route(/\/pkg\/dialtone\.[0-9a-f]{16}\.(js|wasm)$/, (route) => route.abort());
+  await page.goto("/phones/new");
+  await expect(page.locator("html")).not.toHaveClass(/\bjs\b/);
+  // Every step's fields are there to fill, as without JavaScript.
+  await expect(page.getByLabel("Extension", { exact: true })).toBeVisible();
+  await expect(page.getByLabel("Full name", { exact: true })).toBeVisible();
+  // The failure is reported in the console (and only that).
+  expect(browserErrors.every((e) => e.includes("could not be loaded") || e.includes("ERR_FAILED"))).toBe(true);
+  browserErrors.length = 0;
+});

@@ -4,7 +4,8 @@
 //    the browser sends it (a form it refuses to send, a `required` field left empty, leaves them as
 //    they are); a page restored with Back shows them ready again. No WebAssembly needed.
 // 2. Only when the page has an island (`<leptos-island>`), it loads the bundle (JS glue and wasm)
-//    when the browser is idle and hydrates each island; a page without one downloads neither.
+//    when the browser is idle and hydrates each island; a page without one downloads neither. If the
+//    bundle fails to load, the page shows its no-JavaScript form.
 ((jsPath, wasmPath) => {
   const sent = new Map();
   document.addEventListener("click", (event) => {
@@ -49,12 +50,19 @@
     for (const child of node.children) await walk(child, bundle);
     if (isChildren) childrenHooks.pop();
   }
+  // If the bundle cannot be loaded (blocked, offline), the page falls back to its no-JavaScript form:
+  // styles that show an island's first state under `html.js` (the wizard's current step) let go.
   const start = () =>
-    import(jsPath).then(async (bundle) => {
-      await bundle.default({ module_or_path: wasmPath });
-      bundle.hydrate();
-      await walk(document.body, bundle);
-    });
+    import(jsPath)
+      .then(async (bundle) => {
+        await bundle.default({ module_or_path: wasmPath });
+        bundle.hydrate();
+        await walk(document.body, bundle);
+      })
+      .catch((error) => {
+        document.documentElement.classList.remove("js");
+        console.error("the page's interactive parts could not be loaded", error);
+      });
   if ("requestIdleCallback" in window) requestIdleCallback(start);
   else start();
 })
