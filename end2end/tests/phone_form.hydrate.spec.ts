@@ -96,5 +96,3 @@ test("the generated password has no look-alikes and a Copy button; the preview m
   await show.click();
   await expect(preview).not.toContainText(fresh);
 });
-
-/** The cumulative layout shift of loading `path` on a 4x slower CPU, until the form is hydrated. */
