@@ -1,10 +1,10 @@
 import { type Page } from "@playwright/test";
 import { expect, test } from "./fixtures/test";
-import { ADMIN, signIn } from "./fixtures/session";
+import { signIn } from "./fixtures/session";
 
 // Needs the WASM bundle: the add wizard's focus and announcements on step changes, its clickable passed
-// steps, the generated password's Copy button, the preview's masked secrets, and no layout shift while
-// the page loads and hydrates on a 4x slower CPU.
+// steps, the generated password's Copy button and the preview's masked secrets (layout shift: see
+// layout_shift.hydrate.spec.ts).
 
 async function hydrated(page: Page) {
   await expect(page.locator("form.wizard[data-hydrated=true]")).toBeAttached({ timeout: 15_000 });
