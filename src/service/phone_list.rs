@@ -24,6 +24,12 @@ pub async fn list_phones(db: &Db, mut query: PhoneListQuery) -> Result<PhoneList
     Ok(PhoneListPage { query, total, rows })
 }
 
+/// How many phones match `query`'s search and filters: the total the list shows for that view.
+pub async fn count_phones(db: &Db, query: &PhoneListQuery) -> Result<u64, sqlx::Error> {
+    let mut conn = db.reader().acquire().await?;
+    count_matching(&mut conn, query).await
+}
+
 fn item(row: PhoneListRow, servers: &HashMap<&str, (ServerConfStatus, &str)>) -> PhoneListItem {
     let state = match servers.get(row.server_ip.as_str()) {
         Some((status, refused)) => {
