@@ -30,6 +30,7 @@ use super::form_kit::{
     problems_of, refusal_of, CheckField, FormNames, FormOutcome, FormRefusal, Refusal, SelectField, SubmitButton,
     TextField,
 };
+use super::phone_page::details::NOT_SET;
 use crate::app::{AppError, PageTitle};
 use crate::domain::asterisk_conf::ConfFile;
 use crate::domain::{SipStacks, GMT_OFFSETS};
@@ -1023,7 +1024,7 @@ fn ServerFields(
 #[component]
 fn SettingsView(form: ServerForm, secret_set: bool) -> impl IntoView {
     let yes_no = |v: &Option<String>| if v.is_some() { "Yes" } else { "No" }.to_string();
-    let or_none = |v: &str| if v.is_empty() { "(none)".to_string() } else { v.to_string() };
+    let or_none = |v: &str| if v.is_empty() { NOT_SET.to_string() } else { v.to_string() };
     let ami = if form.ami_host.is_empty() {
         "No AMI: Asterisk is reloaded by hand".to_string()
     } else {
@@ -1186,8 +1187,8 @@ fn AmiState(summary: String, state: String) -> impl IntoView {
 #[component]
 fn ConfState(server_ip: String, conf: ConfStateView, can_download: bool) -> impl IntoView {
     let or_never = |v: &Option<String>| v.clone().unwrap_or_else(|| "never".into());
-    let reload_error = if conf.apply_error.is_empty() { "none".to_string() } else { conf.apply_error.clone() };
-    let waiting = if conf.reload_pending.is_empty() { "nothing".to_string() } else { conf.reload_pending.join(", ") };
+    let reload_error = if conf.apply_error.is_empty() { NOT_SET.to_string() } else { conf.apply_error.clone() };
+    let waiting = if conf.reload_pending.is_empty() { NOT_SET.to_string() } else { conf.reload_pending.join(", ") };
     let applied =
         if conf.ami_configured { or_never(&conf.applied_at) } else { "by hand (no AMI settings)".to_string() };
     let files = if !conf.generates {
