@@ -1257,3 +1257,37 @@ fn ConfState(server_ip: String, conf: ConfStateView, can_download: bool) -> impl
         </section>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manual_reload_commands_follow_the_allowed_sip_stacks() {
+        let cmd = |c: &str| format!("asterisk -rx \"{c}\"");
+        assert_eq!(manual_reload_commands("SIP"), [cmd("dialplan reload"), cmd("sip reload"), cmd("iax2 reload")]);
+        assert_eq!(manual_reload_commands("PJSIP"), [cmd("dialplan reload"), cmd("pjsip reload"), cmd("iax2 reload")]);
+        assert_eq!(
+            manual_reload_commands("SIP_and_PJSIP"),
+            [cmd("dialplan reload"), cmd("sip reload"), cmd("pjsip reload"), cmd("iax2 reload")]
+        );
+    }
+
+    #[test]
+    fn ami_test_codes_read_back_and_messages_name_the_failure() {
+        for r in AmiTestResult::ALL {
+            assert_eq!(AmiTestResult::parse(r.code()), Some(r));
+        }
+        assert_eq!(AmiTestResult::parse("<script>"), None);
+        let failures = AmiTestResult::ALL.into_iter().filter(|r| !r.ok());
+        for r in failures {
+            let m = r.message("10.0.0.5:5038", "cron");
+            assert!(m.starts_with("Failed:") || m.starts_with("Not tested:"), "{m}");
+        }
+        assert!(AmiTestResult::Refused
+            .message("10.0.0.5:5038", "cron")
+            .contains("connection refused by 10.0.0.5:5038"));
+        assert!(AmiTestResult::Timeout.message("10.0.0.5:5038", "cron").contains("timeout"));
+        assert!(AmiTestResult::AuthFailed.message("10.0.0.5:5038", "cron").contains("authentication failed"));
+    }
+}
