@@ -444,7 +444,7 @@ fn ConfSection(
     let registration = if registers {
         registration
     } else {
-        format!("{registration} (this protocol does not register; nothing to wait for)")
+        "not applicable: this protocol does not register; nothing to wait for".to_string()
     };
     view! {
         <section class="card conf" aria-labelledby="conf-h">
