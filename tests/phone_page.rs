@@ -167,7 +167,7 @@ async fn a_protocol_that_never_registers_shows_no_registration_password_or_badge
 }
 
 #[tokio::test]
-async fn an_inactive_phone_says_so_next_to_its_status() {
+async fn an_inactive_phone_says_so_and_a_webphone_reads_sip_w() {
     let server = start_fixture_server().await;
     let addr = server.addr;
     add_phone(addr, "pp310", IP).await;
@@ -187,6 +187,19 @@ async fn an_inactive_phone_says_so_next_to_its_status() {
     assert!(page.body.contains("data-testid=\"inactive\""), "no inactive mark");
     assert!(page.body.contains(">Inactive</span>"), "the mark reads Inactive");
     assert!(page.body.contains("Status ACTIVE, but the phone is inactive"), "the status explains itself");
+
+    // A webphone's protocol reads as in the list: "SIP (w)".
+    assert!(page.body.contains("<span class=\"badge\">SIP</span>"), "plain SIP");
+    {
+        let mut tx = server.db.write().await.expect("tx");
+        sqlx::query("UPDATE phones SET is_webphone = 'Y' WHERE extension = 'pp310'")
+            .execute(&mut *tx)
+            .await
+            .expect("update");
+        tx.commit().await.expect("commit");
+    }
+    let page = get(addr, &admin, "/phones/10.10.10.15/pp310").await;
+    assert!(page.body.contains("<span class=\"badge\">SIP (w)</span>"), "webphone spelling");
 }
 
 #[tokio::test]

@@ -63,7 +63,7 @@ pub struct PhoneDetails {
     pub server_ip: String,
     /// `fullname`, for the heading.
     pub full_name: String,
-    /// `protocol`.
+    /// `protocol`, with " (w)" for a webphone (the list's spelling).
     pub protocol: String,
     /// `status`.
     pub status: String,
@@ -721,7 +721,7 @@ mod server {
             extension: row.extension,
             server_ip: row.server_ip,
             full_name: row.fullname,
-            protocol: row.protocol,
+            protocol: if row.is_webphone.starts_with('Y') { format!("{} (w)", row.protocol) } else { row.protocol },
             status: row.status,
             active: row.active == "Y",
             groups,
