@@ -464,7 +464,7 @@ async fn without_ami_settings_the_page_says_how_to_reload_asterisk_by_hand() {
 }
 
 #[tokio::test]
-async fn testing_the_ami_connection_reports_success_refusal_and_a_rejected_login() {
+async fn testing_the_ami_connection_reports_success_refusal_timeout_and_a_rejected_login() {
     let server = start_fixture_server().await;
     let addr = server.addr;
     let ami = AmiTestServer::start().await;
@@ -511,6 +511,15 @@ async fn testing_the_ami_connection_reports_success_refusal_and_a_rejected_login
     assert_eq!(location, "/servers/10.10.10.15?ami_test=refused#ami-test");
     assert!(page.body.contains(&format!("Failed: connection refused by 127.0.0.1:{closed}.")), "{}", page.body);
     assert!(!page.body.contains(TEST_SECRET));
+
+    // Asterisk accepts the connection but never greets: a timeout (the conf worker's 5 s AMI limit).
+    let silent = AmiTestServer::builder().silent().start().await;
+    set_ami(addr, &cookie, silent.addr().port(), TEST_USER, TEST_SECRET).await;
+    let started = std::time::Instant::now();
+    let (location, page) = test_ami(addr, &cookie).await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(15), "bounded: {:?}", started.elapsed());
+    assert_eq!(location, "/servers/10.10.10.15?ami_test=timeout#ami-test");
+    assert!(page.body.contains(&format!("Failed: timeout. 127.0.0.1:{} did not answer in time", silent.addr().port())));
 
     // The test changes nothing and is not a server change in the audit log.
     assert!(server_audit(&server).await.iter().all(|a| !a.contains(TEST_SECRET) && !a.contains("Wrong-S3cret")));
