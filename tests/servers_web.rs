@@ -436,6 +436,15 @@ async fn the_server_page_counts_its_phones_and_links_to_them() {
     let page = get(addr, &cookie, "/servers/10.10.10.15").await;
     assert!(page.body.contains(&format!("{count} phones on this server")), "{}", page.body);
     assert!(page.body.contains("href=\"/phones?server=10.10.10.15\""), "links to the filtered list");
+    // The servers list has the same number, as a link to the same list.
+    let servers = get(addr, &cookie, "/servers").await;
+    assert!(
+        servers.body.contains(&format!(
+            "<a href=\"/phones?server=10.10.10.15\" aria-label=\"{count} phones on TESTast\">{count}</a>"
+        )),
+        "{}",
+        servers.body
+    );
     // The list behind the link shows the same number.
     let list = get(addr, &cookie, "/phones?server=10.10.10.15").await;
     assert_eq!(list.status, 200);

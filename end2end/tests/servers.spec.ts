@@ -120,6 +120,11 @@ test("a server page counts its phones, links to them, and says how to reload Ast
   await page.getByRole("link", { name: "2 phones on this server" }).click();
   await expect(page).toHaveURL(`/phones?server=${server.ip}`);
   await expect(page.getByTestId("phone-total")).toContainText("2 phones");
+
+  // The servers list shows the same count, linking to the same list.
+  await page.goto("/servers");
+  await page.getByRole("link", { name: `2 phones on ${server.id}` }).click();
+  await expect(page).toHaveURL(`/phones?server=${server.ip}`);
 });
 
 test("Test AMI connection reports a working login, a rejected login and a refused connection", async ({ page }) => {

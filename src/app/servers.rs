@@ -183,6 +183,8 @@ pub struct ServerListItem {
     pub ami: String,
     /// Its state: `connected`, `connecting`, `down` or `not-configured`.
     pub ami_state: String,
+    /// How many phones belong to it.
+    pub phone_count: u64,
 }
 
 /// What the list page needs.
@@ -372,11 +374,13 @@ pub async fn get_servers() -> Result<ServerListView, AppError> {
     let state = ssr::state()?;
     let records = crate::service::admin::list_server_records(&state.db).await.map_err(ssr::db_error)?;
     let views = crate::service::conf::server_conf_views(&state.db).await.map_err(ssr::db_error)?;
+    let counts = crate::service::phone_list::phones_per_server(&state.db).await.map_err(ssr::db_error)?;
     let servers = records
         .into_iter()
         .map(|r| {
             let link = state.ami.link(&r.server_ip);
             ServerListItem {
+                phone_count: counts.get(&r.server_ip).copied().unwrap_or(0),
                 conf: views.iter().find(|v| v.server_ip == r.server_ip).map(|v| v.summary()).unwrap_or_default(),
                 ami: ami_line(&link),
                 ami_state: link.kind().to_string(),
@@ -659,6 +663,7 @@ fn ServerList(data: ServerListView) -> impl IntoView {
                             <th scope="col">"ID"</th>
                             <th scope="col">"IP"</th>
                             <th scope="col">"Description"</th>
+                            <th scope="col">"Phones"</th>
                             <th scope="col">"Active"</th>
                             <th scope="col">"Asterisk"</th>
                             <th scope="col">"SIP stacks"</th>
@@ -670,6 +675,8 @@ fn ServerList(data: ServerListView) -> impl IntoView {
                         {servers
                             .into_iter()
                             .map(|s| {
+                                let phones = phones_href(&s.server_ip);
+                                let phones_label = format!("{} phones on {}", s.phone_count, s.server_id);
                                 view! {
                                     <tr>
                                         <td>
@@ -677,6 +684,11 @@ fn ServerList(data: ServerListView) -> impl IntoView {
                                         </td>
                                         <td>{s.server_ip}</td>
                                         <td>{s.description}</td>
+                                        <td class="num">
+                                            <a href=phones aria-label=phones_label>
+                                                {s.phone_count}
+                                            </a>
+                                        </td>
                                         <td>{if s.active { "Yes" } else { "No" }}</td>
                                         <td>{s.asterisk_version}</td>
                                         <td>{s.allowed_sip_stacks}</td>
@@ -1071,10 +1083,15 @@ fn SettingsView(form: ServerForm, secret_set: bool) -> impl IntoView {
     }
 }
 
+/// The phones list filtered to one server.
+fn phones_href(server_ip: &str) -> String {
+    crate::domain::phone_list::PhoneListQuery { server_ip: Some(server_ip.to_string()), ..Default::default() }.href()
+}
+
 /// The number of the server's phones, a link to the phones list filtered to this server.
 #[component]
 fn PhoneCount(server_ip: String, count: u64) -> impl IntoView {
-    let href = crate::domain::phone_list::PhoneListQuery { server_ip: Some(server_ip), ..Default::default() }.href();
+    let href = phones_href(&server_ip);
     let text = match count {
         0 => "No phones on this server yet".to_string(),
         1 => "1 phone on this server".to_string(),
