@@ -44,7 +44,7 @@ test("add a server, find it in the list, open it and change its description", as
   const row = page.getByRole("row").filter({ hasText: ip });
   await expect(row).toContainText("Added by e2e");
   await expect(row).toContainText("18.21.0-vici");
-  await row.getByRole("link", { name: id }).click();
+  await row.getByRole("link", { name: id, exact: true }).click();
   await expect(page.getByRole("heading", { name: `Server ${id}` })).toBeVisible();
   await expect(field(page, "Server IP")).toHaveValue(ip);
   await expect(field(page, "Description")).toHaveValue("Added by e2e");
