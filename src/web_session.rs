@@ -8,7 +8,7 @@
 use axum::extract::{Form, FromRequest, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use axum::routing::post;
 use axum::Router;
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
@@ -20,6 +20,22 @@ use crate::state::AppState;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "dialtone_session";
+
+/// The cookie that carries the user name of a refused sign-in back to the sign-in page, so the form
+/// keeps it (never the password). Only sent to `/sign-in`, for five minutes, not readable by scripts.
+pub const SIGN_IN_USER_COOKIE: &str = "dialtone_sign_in_user";
+
+/// The `Set-Cookie` value that keeps `user` (percent-encoded, at most 100 characters) for the sign-in
+/// page; an empty `user` clears it.
+fn sign_in_user_cookie(user: &str, secure: bool) -> String {
+    let kept: String = user.chars().take(100).collect();
+    let max_age = if kept.is_empty() { 0 } else { 300 };
+    format!(
+        "{SIGN_IN_USER_COOKIE}={}; Path=/sign-in; HttpOnly; SameSite=Strict; Max-Age={max_age}{}",
+        utf8_percent_encode(&kept, NON_ALPHANUMERIC),
+        if secure { "; Secure" } else { "" }
+    )
+}
 
 /// The sign-in and sign-out form handlers.
 pub fn router() -> Router<AppState> {
@@ -207,12 +223,29 @@ async fn sign_in(State(state): State<AppState>, req: Request) -> Response {
                 "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={SESSION_MAX_AGE}{}",
                 if secure { "; Secure" } else { "" }
             );
-            ([(header::SET_COOKIE, cookie)], Redirect::to(safe_return_path(&form.next))).into_response()
+            let forget = sign_in_user_cookie("", secure);
+            (
+                AppendHeaders([(header::SET_COOKIE, cookie), (header::SET_COOKIE, forget)]),
+                Redirect::to(safe_return_path(&form.next)),
+            )
+                .into_response()
         }
-        Err(SignInError::Refused) => Redirect::to(&sign_in_page(&form.next, Some("refused"))).into_response(),
-        Err(SignInError::Locked) => Redirect::to(&sign_in_page(&form.next, Some("locked"))).into_response(),
+        Err(SignInError::Refused) => (
+            [(header::SET_COOKIE, sign_in_user_cookie(&form.user, secure))],
+            Redirect::to(&sign_in_page(&form.next, Some("refused"))),
+        )
+            .into_response(),
+        Err(SignInError::Locked) => (
+            [(header::SET_COOKIE, sign_in_user_cookie(&form.user, secure))],
+            Redirect::to(&sign_in_page(&form.next, Some("locked"))),
+        )
+            .into_response(),
         Err(SignInError::Slow(wait)) => {
-            let mut res = Redirect::to(&sign_in_page(&form.next, Some("slow"))).into_response();
+            let mut res = (
+                [(header::SET_COOKIE, sign_in_user_cookie(&form.user, secure))],
+                Redirect::to(&sign_in_page(&form.next, Some("slow"))),
+            )
+                .into_response();
             res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(wait));
             res
         }

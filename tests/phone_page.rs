@@ -20,11 +20,16 @@ const MASK: &str = "••••••";
 
 /// Adds a SIP phone through the legacy API with known passwords.
 async fn add_phone(addr: SocketAddr, ext: &str, ip: &str) {
+    add_phone_with(addr, ext, ip, "SIP").await;
+}
+
+/// Adds a phone of `protocol` through the legacy API with known passwords.
+async fn add_phone_with(addr: SocketAddr, ext: &str, ip: &str, protocol: &str) {
     let r = api_get(
         addr,
         &format!(
             "source=test&user=apiadmin&pass=apipass1&function=add_phone&extension={ext}&dialplan_number=4711\
-             &voicemail_id=4711&phone_login={ext}{}&phone_pass={LOGIN_PASS}&server_ip={ip}&protocol=SIP\
+             &voicemail_id=4711&phone_login={ext}{}&phone_pass={LOGIN_PASS}&server_ip={ip}&protocol={protocol}\
              &registration_password={REG_PASS}&phone_full_name=Page+Agent&local_gmt=-5.00&outbound_cid=3125554711",
             ip.replace('.', "")
         ),
@@ -132,6 +137,69 @@ async fn the_page_groups_the_details_masks_the_secrets_and_shows_the_stanza() {
         assert!(!page.body.contains(absent), "{absent} offered to noast");
     }
     assert_no_secret("noast's page", &page.body);
+}
+
+#[tokio::test]
+async fn a_protocol_that_never_registers_shows_no_registration_password_or_badge() {
+    let server = start_fixture_server().await;
+    let addr = server.addr;
+    add_phone_with(addr, "pp300", IP, "EXTERNAL").await;
+    add_phone(addr, "pp301", IP).await;
+    let admin = session(addr, "apiadmin", "apipass1").await;
+    let page = get(addr, &admin, "/phones/10.10.10.15/pp300").await;
+    assert_eq!(page.status, 200);
+    assert_no_secret("the EXTERNAL phone's page", &page.body);
+    for absent in ["Reveal registration password", "<dt>Registration password</dt>", "Registration: UNKNOWN"] {
+        assert!(!page.body.contains(absent), "{absent} shown for an EXTERNAL phone");
+    }
+    for needle in ["Reveal login password", "<dt>Login password</dt>", "this protocol does not register"] {
+        assert!(page.body.contains(needle), "{needle} missing");
+    }
+    // The data the page is built from leaves it out too.
+    let data = server_fn_json(addr, &admin, "get_phone_page", &page_json("pp300")).await;
+    assert!(!data.body.contains("RegistrationPassword"), "{}", data.body);
+
+    // A SIP phone keeps both.
+    let page = get(addr, &admin, "/phones/10.10.10.15/pp301").await;
+    for needle in ["Reveal registration password", "<dt>Registration password</dt>", "Registration: UNKNOWN"] {
+        assert!(page.body.contains(needle), "{needle} missing for a SIP phone");
+    }
+}
+
+#[tokio::test]
+async fn an_inactive_phone_says_so_and_a_webphone_reads_sip_w() {
+    let server = start_fixture_server().await;
+    let addr = server.addr;
+    add_phone(addr, "pp310", IP).await;
+    let admin = session(addr, "apiadmin", "apipass1").await;
+    let page = get(addr, &admin, "/phones/10.10.10.15/pp310").await;
+    assert!(page.body.contains(">ACTIVE</span>"), "status shown");
+    assert!(!page.body.contains("data-testid=\"inactive\""), "an active phone is not marked inactive");
+    {
+        let mut tx = server.db.write().await.expect("tx");
+        sqlx::query("UPDATE phones SET active = 'N' WHERE extension = 'pp310'")
+            .execute(&mut *tx)
+            .await
+            .expect("update");
+        tx.commit().await.expect("commit");
+    }
+    let page = get(addr, &admin, "/phones/10.10.10.15/pp310").await;
+    assert!(page.body.contains("data-testid=\"inactive\""), "no inactive mark");
+    assert!(page.body.contains(">Inactive</span>"), "the mark reads Inactive");
+    assert!(page.body.contains("Status ACTIVE, but the phone is inactive"), "the status explains itself");
+
+    // A webphone's protocol reads as in the list: "SIP (w)".
+    assert!(page.body.contains("<span class=\"badge\">SIP</span>"), "plain SIP");
+    {
+        let mut tx = server.db.write().await.expect("tx");
+        sqlx::query("UPDATE phones SET is_webphone = 'Y' WHERE extension = 'pp310'")
+            .execute(&mut *tx)
+            .await
+            .expect("update");
+        tx.commit().await.expect("commit");
+    }
+    let page = get(addr, &admin, "/phones/10.10.10.15/pp310").await;
+    assert!(page.body.contains("<span class=\"badge\">SIP (w)</span>"), "webphone spelling");
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ mod common;
 
 use std::net::SocketAddr;
 
+use common::ami::{closed_port, AmiTestServer, TEST_SECRET, TEST_USER};
 use common::{http_with, snapshot, start_fixture_server, HttpResponse, TestServer};
 use dialtone::service::conf::{self, ConfSettings};
 
@@ -377,6 +378,193 @@ async fn editing_audits_a_redacted_diff_keeps_a_blank_secret_and_marks_a_rebuild
     let list = get(addr, &cookie, "/servers").await;
     assert!(!list.body.contains(SECRET) && !list.body.contains("An0therSecret"));
     assert!(server_audit(&server).await.iter().all(|a| !a.contains(SECRET) && !a.contains("An0therSecret")));
+}
+
+/// Stores AMI settings for the fixture's server 10.10.10.15 (as the edit form does).
+async fn set_ami(addr: SocketAddr, cookie: &str, port: u16, user: &str, secret: &str) {
+    let port = port.to_string();
+    let edit = form(&[
+        ("server_ip", "10.10.10.15"),
+        ("server_id", "TESTast"),
+        ("server_description", "test server"),
+        ("ami_host", "127.0.0.1"),
+        ("ami_port", &port),
+        ("ami_user", user),
+        ("ami_secret", secret),
+    ]);
+    let r = call(addr, cookie, "update_server", &edit).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+/// Presses "Test AMI connection" without JavaScript; returns the page it is sent back to.
+async fn test_ami(addr: SocketAddr, cookie: &str) -> (String, HttpResponse) {
+    let r = post_form(addr, cookie, "test_ami_connection", "/servers/10.10.10.15", "server_ip=10.10.10.15").await;
+    assert_eq!(r.status, 302, "{}", r.body);
+    let location = header(&r, "location").expect("location").to_string();
+    let page = get(addr, cookie, local(&location)).await;
+    assert_eq!(page.status, 200);
+    (location, page)
+}
+
+#[tokio::test]
+async fn the_server_page_counts_its_phones_and_links_to_them() {
+    let server = start_fixture_server().await;
+    let addr = server.addr;
+    let cookie = session(addr, "apiadmin", "apipass1").await;
+    for ext in ["sw201", "sw202", "sw203"] {
+        let r = common::api_get(
+            addr,
+            &format!(
+                "source=test&user=apiadmin&pass=apipass1&function=add_phone&extension={ext}&dialplan_number=9{}\
+                 &voicemail_id=9{}&phone_login={ext}x&phone_pass=Pw4711xy&server_ip=10.10.10.15&protocol=SIP\
+                 &registration_password=Reg4711xy&phone_full_name=Count+Me&local_gmt=-5.00&outbound_cid=3125554711",
+                &ext[2..],
+                &ext[2..]
+            ),
+        )
+        .await;
+        assert!(r.body.starts_with("SUCCESS: add_phone"), "{}", r.body);
+    }
+    let count: i64 = {
+        let mut conn = server.db.reader().acquire().await.expect("conn");
+        sqlx::query_scalar("SELECT count(*) FROM phones WHERE server_ip = '10.10.10.15'")
+            .fetch_one(&mut *conn)
+            .await
+            .expect("count")
+    };
+    assert!(count > 1, "the fixture has phones on 10.10.10.15");
+    let page = get(addr, &cookie, "/servers/10.10.10.15").await;
+    assert!(page.body.contains(&format!("{count} phones on this server")), "{}", page.body);
+    assert!(page.body.contains("href=\"/phones?server=10.10.10.15\""), "links to the filtered list");
+    // The servers list has the same number, as a link to the same list.
+    let servers = get(addr, &cookie, "/servers").await;
+    assert!(
+        servers.body.contains(&format!(
+            "<a href=\"/phones?server=10.10.10.15\" aria-label=\"{count} phones on TESTast\">{count}</a>"
+        )),
+        "{}",
+        servers.body
+    );
+    // The list behind the link shows the same number.
+    let list = get(addr, &cookie, "/phones?server=10.10.10.15").await;
+    assert_eq!(list.status, 200);
+    assert!(list.body.contains(&format!("{count} phones, showing")), "the filtered list counts {count}");
+}
+
+#[tokio::test]
+async fn without_ami_settings_the_page_says_how_to_reload_asterisk_by_hand() {
+    let server = start_fixture_server().await;
+    let addr = server.addr;
+    let cookie = session(addr, "apiadmin", "apipass1").await;
+    let page = get(addr, &cookie, "/servers/10.10.10.15").await;
+    assert!(page.body.contains(">Apply changes to Asterisk</h2>"));
+    assert!(page.body.contains("This server has no AMI settings"), "{}", page.body);
+    // The fixture's server allows SIP only: no pjsip reload.
+    let stacks = scalar(&server, "SELECT allowed_sip_stacks FROM servers WHERE server_ip = ?", "10.10.10.15").await;
+    assert_eq!(stacks.as_deref(), Some("SIP"));
+    let pre = page.body.split("data-testid=\"manual-reload\">").nth(1).and_then(|r| r.split("</pre>").next());
+    let lines: Vec<String> =
+        pre.expect("the commands").lines().map(|l| l.replace("&quot;", "\"").replace("&#x27;", "'")).collect();
+    assert_eq!(
+        lines,
+        ["asterisk -rx \"dialplan reload\"", "asterisk -rx \"sip reload\"", "asterisk -rx \"iax2 reload\""]
+    );
+    assert!(!page.body.contains("Test AMI connection"), "nothing to test");
+}
+
+#[tokio::test]
+async fn testing_the_ami_connection_reports_success_refusal_timeout_and_a_rejected_login() {
+    let server = start_fixture_server().await;
+    let addr = server.addr;
+    let ami = AmiTestServer::start().await;
+    let port = ami.addr().port();
+    let cookie = session(addr, "apiadmin", "apipass1").await;
+
+    // Success: connected, logged in, logged off.
+    set_ami(addr, &cookie, port, TEST_USER, TEST_SECRET).await;
+    let page = get(addr, &cookie, "/servers/10.10.10.15").await;
+    assert!(
+        page.body.contains("Test AMI connection") && page.body.contains("action=\"/serverfn/test_ami_connection\"")
+    );
+    assert!(page
+        .body
+        .contains(&format!("Dialtone reloads Asterisk itself over AMI (127.0.0.1:{port} as {TEST_USER})")));
+    assert!(!page.body.contains("manual-reload"), "no manual commands with AMI settings");
+    let (location, page) = test_ami(addr, &cookie).await;
+    assert_eq!(location, "/servers/10.10.10.15?ami_test=ok#ami-test");
+    assert!(
+        page.body.contains(&format!(
+            "Connected: 127.0.0.1:{port} answered as an Asterisk manager and accepted the login as {TEST_USER}."
+        )),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("data-result=\"ok\""));
+    assert_eq!((ami.logins(), ami.logoffs()), (1, 1));
+    assert!(!page.body.contains(TEST_SECRET));
+
+    // A wrong secret: authentication failed, and the secret is nowhere.
+    set_ami(addr, &cookie, port, TEST_USER, "Wrong-S3cret-77").await;
+    let (location, page) = test_ami(addr, &cookie).await;
+    assert_eq!(location, "/servers/10.10.10.15?ami_test=auth-failed#ami-test");
+    assert!(page
+        .body
+        .contains(&format!("Failed: authentication failed. 127.0.0.1:{port} refused the login as {TEST_USER}")));
+    assert!(!page.body.contains("Wrong-S3cret-77") && !location.contains("Wrong-S3cret-77"));
+    assert_eq!(ami.failed_logins(), 1);
+
+    // Nothing listening: refused.
+    let closed = closed_port().await;
+    set_ami(addr, &cookie, closed, TEST_USER, TEST_SECRET).await;
+    let (location, page) = test_ami(addr, &cookie).await;
+    assert_eq!(location, "/servers/10.10.10.15?ami_test=refused#ami-test");
+    assert!(page.body.contains(&format!("Failed: connection refused by 127.0.0.1:{closed}.")), "{}", page.body);
+    assert!(!page.body.contains(TEST_SECRET));
+
+    // Asterisk accepts the connection but never greets: a timeout (the conf worker's 5 s AMI limit).
+    let silent = AmiTestServer::builder().silent().start().await;
+    set_ami(addr, &cookie, silent.addr().port(), TEST_USER, TEST_SECRET).await;
+    let started = std::time::Instant::now();
+    let (location, page) = test_ami(addr, &cookie).await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(15), "bounded: {:?}", started.elapsed());
+    assert_eq!(location, "/servers/10.10.10.15?ami_test=timeout#ami-test");
+    assert!(page.body.contains(&format!("Failed: timeout. 127.0.0.1:{} did not answer in time", silent.addr().port())));
+
+    // The test changes nothing and is not a server change in the audit log.
+    assert!(server_audit(&server).await.iter().all(|a| !a.contains(TEST_SECRET) && !a.contains("Wrong-S3cret")));
+}
+
+#[tokio::test]
+async fn testing_the_ami_connection_needs_modify_servers() {
+    let server = start_fixture_server().await;
+    let addr = server.addr;
+    let ami = AmiTestServer::start().await;
+    let admin = session(addr, "apiadmin", "apipass1").await;
+    set_ami(addr, &admin, ami.addr().port(), TEST_USER, TEST_SECRET).await;
+
+    // level8 (no modify_servers): no button, and the server function refuses.
+    let cookie = session(addr, "level8", "level8pass").await;
+    let page = get(addr, &cookie, "/servers/10.10.10.15").await;
+    assert!(!page.body.contains("Test AMI connection"));
+    let r = call(addr, &cookie, "test_ami_connection", "server_ip=10.10.10.15").await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("may not test AMI connections (needs modify_servers)"), "{}", r.body);
+    // Without JavaScript the refusal comes back to the page.
+    let r = post_form(addr, &cookie, "test_ami_connection", "/servers/10.10.10.15", "server_ip=10.10.10.15").await;
+    let location = header(&r, "location").expect("location").to_string();
+    assert!(redirect_error(&location).contains("needs modify_servers"));
+    let shown = get(addr, &cookie, local(&location)).await;
+    assert!(shown.body.contains("may not test AMI connections (needs modify_servers)"), "{}", shown.body);
+    assert_eq!(ami.connections(), 0, "nothing was tried");
+
+    // Signed out: 401; an unknown server: a clear 404.
+    let origin = format!("http://{addr}");
+    let r =
+        http_with(addr, "POST", "/serverfn/test_ami_connection", &[("Origin", &origin)], Some("server_ip=10.10.10.15"))
+            .await;
+    assert_eq!(r.status, 401);
+    let r = call(addr, &admin, "test_ami_connection", "server_ip=10.9.9.9").await;
+    assert!(r.status == 404 && r.body.contains("no server with server_ip 10.9.9.9"), "{}", r.body);
 }
 
 #[tokio::test]

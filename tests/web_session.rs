@@ -69,7 +69,7 @@ async fn who_may_sign_in() {
         let r =
             common::http_from(from, server.addr, "POST", "/auth/sign-in", &[("Origin", &origin)], Some(&body)).await;
         assert_eq!(header(&r, "location"), Some("/sign-in?error=refused&next=%2F"), "{user}");
-        assert!(header(&r, "set-cookie").is_none());
+        assert!(header(&r, "set-cookie").is_none_or(|c| !c.starts_with("dialtone_session=")), "no session");
     }
     let page = http_with(server.addr, "GET", "/sign-in?error=refused&next=%2F", &[], None).await;
     assert!(page.body.contains("role=\"alert\"") && page.body.contains("The user name or password is wrong"));
@@ -96,7 +96,7 @@ async fn ten_failures_lock_the_account_for_the_web_as_for_the_api() {
     }
     let r = attempt(10, "nodelpass1").await;
     assert_eq!(header(&r, "location"), Some("/sign-in?error=locked&next=%2F"));
-    assert!(header(&r, "set-cookie").is_none());
+    assert!(header(&r, "set-cookie").is_none_or(|c| !c.starts_with("dialtone_session=")), "no session");
     let page = http_with(server.addr, "GET", "/sign-in?error=locked", &[], None).await;
     assert!(page.body.contains("locked after 10 failed sign-ins"));
     // The API shares the lock.
@@ -164,4 +164,68 @@ async fn signing_out_ends_the_session() {
         tx.commit().await.expect("commit");
     }
     assert_eq!(http_with(addr, "GET", "/", &[("Cookie", &cookie)], None).await.status, 303);
+}
+
+#[tokio::test]
+async fn a_refused_sign_in_keeps_the_user_name_escaped_and_never_the_password() {
+    let server = start_fixture_server().await;
+    let addr = server.addr;
+    let origin = format!("http://{addr}");
+    let sign_in_as = |user: &'static str, pass: &'static str| {
+        let origin = origin.clone();
+        async move {
+            let body = format!(
+                "user={}&pass={}&next=%2Fphones",
+                percent_encoding::utf8_percent_encode(user, percent_encoding::NON_ALPHANUMERIC),
+                percent_encoding::utf8_percent_encode(pass, percent_encoding::NON_ALPHANUMERIC)
+            );
+            http_with(addr, "POST", "/auth/sign-in", &[("Origin", &origin)], Some(&body)).await
+        }
+    };
+    let cookies = |r: &common::HttpResponse| -> Vec<String> {
+        r.headers.iter().filter(|(k, _)| k == "set-cookie").map(|(_, v)| v.clone()).collect()
+    };
+
+    // Refused: the same redirect as before, plus a short-lived, HttpOnly cookie for the sign-in page
+    // holding the name only.
+    let r = sign_in_as("apiadmin", "Wr0ngPassw0rd").await;
+    assert_eq!((r.status, header(&r, "location")), (303, Some("/sign-in?error=refused&next=%2Fphones")));
+    let set = cookies(&r);
+    assert_eq!(set.len(), 1, "{set:?}");
+    let kept = &set[0];
+    assert!(kept.starts_with("dialtone_sign_in_user=apiadmin;"), "{kept}");
+    for part in ["; Path=/sign-in", "; HttpOnly", "; SameSite=Strict", "; Max-Age=300"] {
+        assert!(kept.contains(part), "{part} missing in {kept}");
+    }
+    assert!(!kept.contains("Wr0ngPassw0rd") && !header(&r, "location").unwrap_or_default().contains("apiadmin"));
+    let pair = kept.split(';').next().expect("pair");
+    let page = http_with(addr, "GET", "/sign-in?error=refused&next=%2Fphones", &[("Cookie", pair)], None).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("user name or password is wrong"));
+    let user_input = page.body.split("id=\"sign-in-user\"").nth(1).and_then(|r| r.split('>').next()).expect("input");
+    assert!(user_input.contains("value=\"apiadmin\""), "{user_input}");
+    let pass_input = page.body.split("id=\"sign-in-pass\"").nth(1).and_then(|r| r.split('>').next()).expect("input");
+    assert!(!pass_input.contains("value=") && pass_input.contains("autofocus"), "{pass_input}");
+    assert!(!page.body.contains("Wr0ngPassw0rd"));
+
+    // A hostile name comes back escaped, never as markup.
+    let hostile = "\"><script>alert(1)</script>";
+    let r = sign_in_as(hostile, "x").await;
+    let set = cookies(&r);
+    let pair = set[0].split(';').next().expect("pair");
+    assert!(!pair.contains('<') && !pair.contains('"') && !pair.contains(' '), "encoded in the cookie: {pair}");
+    let page = http_with(addr, "GET", "/sign-in?error=refused&next=%2Fphones", &[("Cookie", pair)], None).await;
+    assert!(!page.body.contains("<script>alert(1)"), "reflected unescaped");
+    assert!(page.body.contains("value=\"&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;\""), "{}", page.body);
+
+    // Signing in forgets the name.
+    let r = sign_in_as("apiadmin", "apipass1").await;
+    assert_eq!(r.status, 303);
+    let set = cookies(&r);
+    assert!(set[0].starts_with("dialtone_session="), "{set:?}");
+    assert!(set.iter().any(|c| c.starts_with("dialtone_sign_in_user=;") && c.contains("Max-Age=0")), "{set:?}");
+    // Without the cookie the field is empty.
+    let page = http_with(addr, "GET", "/sign-in", &[], None).await;
+    let user_input = page.body.split("id=\"sign-in-user\"").nth(1).and_then(|r| r.split('>').next()).expect("input");
+    assert!(!user_input.contains("value="), "{user_input}");
 }

@@ -1,6 +1,7 @@
 import { type Page } from "@playwright/test";
 import { expect, test } from "./fixtures/test";
 import { signIn } from "./fixtures/session";
+import { expectNoSeriousAxe } from "./fixtures/a11y";
 
 // Runs with JavaScript on and off: the carrier forms are plain forms posting to their server function,
 // which redirects to the carrier's page, or back to the form with the refusal in the URL; "Test a
@@ -91,4 +92,21 @@ test("a bad dial pattern is refused next to its field, the values are kept and n
   await page.goto("/carriers");
   await expect(page.getByRole("heading", { name: "Carriers", exact: true })).toBeVisible();
   await expect(page.getByRole("link", { name: id })).toHaveCount(0);
+});
+
+test("the carriers list, a carrier's page and the add form are axe-clean", async ({ page }) => {
+  const id = uniqueId();
+  await signIn(page);
+  await page.goto("/carriers/new");
+  await expect(page.getByRole("heading", { name: "Add a carrier" })).toBeVisible();
+  await expectNoSeriousAxe(page);
+  await field(page, "Carrier ID").fill(id);
+  await field(page, "Name").fill("Axe trunk");
+  await field(page, "Dialplan entry").fill(DIALPLAN);
+  await page.getByRole("button", { name: "Add carrier" }).click();
+  await expect(page.getByRole("heading", { name: `Carrier ${id}` })).toBeVisible();
+  await expectNoSeriousAxe(page);
+  await page.goto("/carriers");
+  await expect(page.getByRole("heading", { name: "Carriers", exact: true })).toBeVisible();
+  await expectNoSeriousAxe(page);
 });

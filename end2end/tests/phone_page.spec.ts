@@ -1,6 +1,7 @@
 import { type APIRequestContext, type Page, type TestInfo } from "@playwright/test";
 import { expect, test } from "./fixtures/test";
 import { ADMIN, signIn } from "./fixtures/session";
+import { expectNoSeriousAxe } from "./fixtures/a11y";
 
 // Runs with JavaScript on and off: reveal and delete work both ways (a POST form to the page and an
 // ActionForm without JavaScript; server functions in place with it). The hydrated run also checks
@@ -10,18 +11,20 @@ const SERVER = "10.10.10.15";
 const MASK = "••••••";
 
 /** A phone unique to this test and project, added through the legacy API; returns its extension. */
-async function addPhone(request: APIRequestContext, testInfo: TestInfo, tag: string, regPass: string): Promise<string> {
+async function addPhone(
+  request: APIRequestContext, testInfo: TestInfo, tag: string, regPass: string, protocol = "SIP",
+): Promise<string> {
   const n = `${Date.now() % 1_000_000}`.padStart(6, "0");
   const ext = `pg${tag}${testInfo.project.name === "hydrated" ? "h" : "n"}${n}`;
   const res = await request.get("/vicidial/non_agent_api.php", {
     params: {
       source: "e2e", user: ADMIN.user, pass: ADMIN.pass, function: "add_phone", extension: ext,
       dialplan_number: `7${n}`, voicemail_id: `7${n}`, phone_login: ext, phone_pass: `login${n}x`,
-      server_ip: SERVER, protocol: "SIP", registration_password: regPass,
+      server_ip: SERVER, protocol, registration_password: regPass,
       phone_full_name: "Page Agent", local_gmt: "-5.00", outbound_cid: "3125557000",
     },
   });
-  expect(await res.text()).toContain(`SUCCESS: add_phone PHONE HAS BEEN ADDED - ${ADMIN.user}|${ext}|${SERVER}|SIP|`);
+  expect(await res.text()).toContain(`SUCCESS: add_phone PHONE HAS BEEN ADDED - ${ADMIN.user}|${ext}|${SERVER}|${protocol}|`);
   return ext;
 }
 
@@ -116,4 +119,48 @@ test("the phone page fits a 390 px wide screen", async ({ page, request }, testI
     await page.keyboard.press("Tab");
   }
   await expect(reveal).toBeFocused();
+});
+
+test("an EXTERNAL phone shows no registration password or badge; a SIP phone keeps both (axe-clean)", async ({ page, request }, testInfo) => {
+  const external = await addPhone(request, testInfo, "x", `reg${Date.now() % 1_000_000}X`, "EXTERNAL");
+  const sip = await addPhone(request, testInfo, "s", `reg${Date.now() % 1_000_000}S`);
+  await signIn(page);
+
+  await page.goto(`/phones/${SERVER}/${external}`);
+  await settle(page, testInfo);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(`Phone ${external} on ${SERVER}`);
+  await expect(page.getByTestId("value-phone_pass")).toContainText(MASK);
+  await expect(page.getByRole("button", { name: "Reveal login password" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Reveal registration password" })).toHaveCount(0);
+  await expect(page.getByTestId("value-registration_password")).toHaveCount(0);
+  await expect(page.locator(".groups").getByRole("term").filter({ hasText: /^Registration password$/ })).toHaveCount(0);
+  await expect(page.locator(".groups").getByRole("term").filter({ hasText: /^Login password$/ })).toHaveCount(1);
+  await expect(page.locator(".summary")).not.toContainText("Registration:");
+  await expect(page.getByTestId("registration")).toContainText("this protocol does not register");
+  await expectNoSeriousAxe(page);
+
+  await page.goto(`/phones/${SERVER}/${sip}`);
+  await settle(page, testInfo);
+  await expect(page.getByRole("button", { name: "Reveal registration password" })).toBeVisible();
+  await expect(page.locator(".summary")).toContainText("Registration: UNKNOWN");
+  await expectNoSeriousAxe(page);
+});
+
+test("an inactive phone says so next to its status", async ({ page, request }, testInfo) => {
+  const ext = await addPhone(request, testInfo, "i", `reg${Date.now() % 1_000_000}I`);
+  await signIn(page);
+  await page.goto(`/phones/${SERVER}/${ext}`);
+  await expect(page.getByTestId("inactive")).toHaveCount(0);
+  const res = await request.get("/vicidial/non_agent_api.php", {
+    params: {
+      source: "e2e", user: ADMIN.user, pass: ADMIN.pass, function: "update_phone", extension: ext,
+      server_ip: SERVER, active: "N",
+    },
+  });
+  expect(await res.text()).toContain("SUCCESS: update_phone");
+  await page.reload();
+  await settle(page, testInfo);
+  await expect(page.getByTestId("inactive")).toHaveText("Inactive");
+  await expect(page.getByText("Status ACTIVE, but the phone is inactive")).toBeVisible();
+  await expectNoSeriousAxe(page);
 });

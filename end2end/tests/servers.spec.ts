@@ -1,6 +1,9 @@
 import { type Page } from "@playwright/test";
 import { expect, test } from "./fixtures/test";
 import { signIn } from "./fixtures/session";
+import { expectNoSeriousAxe } from "./fixtures/a11y";
+import { addPhone, addServer } from "./fixtures/setup";
+import { startAmiServer } from "./fixtures/ami_server";
 
 // Runs with JavaScript on and off: the server forms are plain forms posting to their server function,
 // which redirects to the server's page, or back to the form with the refusal in the URL.
@@ -41,7 +44,7 @@ test("add a server, find it in the list, open it and change its description", as
   const row = page.getByRole("row").filter({ hasText: ip });
   await expect(row).toContainText("Added by e2e");
   await expect(row).toContainText("18.21.0-vici");
-  await row.getByRole("link", { name: id }).click();
+  await row.getByRole("link", { name: id, exact: true }).click();
   await expect(page.getByRole("heading", { name: `Server ${id}` })).toBeVisible();
   await expect(field(page, "Server IP")).toHaveValue(ip);
   await expect(field(page, "Description")).toHaveValue("Added by e2e");
@@ -78,4 +81,92 @@ test("a bad server IP is refused next to its field, the values are kept and noth
   await page.goto("/servers");
   await expect(page.getByRole("heading", { name: "Servers", exact: true })).toBeVisible();
   await expect(page.getByRole("link", { name: id })).toHaveCount(0);
+});
+
+test("the servers list, a server page and the add form are axe-clean and the list fits 1280 px", async ({ page }) => {
+  await signIn(page);
+  await page.goto("/servers");
+  await expect(page.getByRole("heading", { name: "Servers", exact: true })).toBeVisible();
+  await expectNoSeriousAxe(page);
+  // Every column without scrolling sideways at 1280 px.
+  const wrap = page.locator(".servers-table-wrap");
+  const overflow = await wrap.evaluate((el) => el.scrollWidth - el.clientWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  await expect(page.getByRole("columnheader", { name: "AMI" })).toBeInViewport();
+  await page.goto("/servers/10.10.10.15");
+  await expect(page.getByRole("heading", { name: "Server e2east" })).toBeVisible();
+  await expectNoSeriousAxe(page);
+  await page.goto("/servers/new");
+  await expect(page.getByRole("heading", { name: "Add a server" })).toBeVisible();
+  await expectNoSeriousAxe(page);
+});
+
+test("a server page counts its phones, links to them, and says how to reload Asterisk without AMI", async ({ page, request }) => {
+  const server = unique();
+  await signIn(page);
+  await addServer(page, server);
+  const stamp = `${Date.now() % 100000}`;
+  await addPhone(request, `sc${stamp}a`, server.ip);
+  await addPhone(request, `sc${stamp}b`, server.ip);
+  await page.goto(`/servers/${server.ip}`);
+
+  const apply = page.getByRole("region", { name: "Apply changes to Asterisk" });
+  await expect(apply).toContainText("This server has no AMI settings");
+  await expect(apply.getByRole("button", { name: "Test AMI connection" })).toHaveCount(0);
+  await expect(page.getByLabel("Reload commands")).toHaveText(
+    ['asterisk -rx "dialplan reload"', 'asterisk -rx "sip reload"', 'asterisk -rx "iax2 reload"'].join("\n"));
+  await expectNoSeriousAxe(page);
+
+  await page.getByRole("link", { name: "2 phones on this server" }).click();
+  await expect(page).toHaveURL(`/phones?server=${server.ip}`);
+  await expect(page.getByTestId("phone-total")).toContainText("2 phones");
+
+  // The servers list shows the same count, linking to the same list.
+  await page.goto("/servers");
+  await page.getByRole("link", { name: `2 phones on ${server.id}` }).click();
+  await expect(page).toHaveURL(`/phones?server=${server.ip}`);
+});
+
+test("Test AMI connection reports a working login, a rejected login and a refused connection", async ({ page }) => {
+  const ami = await startAmiServer({ user: "dialtone", secret: "amiT3st9" });
+  const closed = await startAmiServer();
+  const closedPort = closed.port;
+  await closed.close();
+  try {
+    await signIn(page);
+    const good = unique();
+    await addServer(page, good, { port: ami.port, user: "dialtone", secret: "amiT3st9" });
+    const test = page.getByRole("button", { name: "Test AMI connection" });
+    await expect(page.getByRole("region", { name: "Apply changes to Asterisk" }))
+      .toContainText(`Dialtone reloads Asterisk itself over AMI (127.0.0.1:${ami.port} as dialtone)`);
+    await test.click();
+    await expect(page).toHaveURL(new RegExp(`\\?ami_test=ok#ami-test$`));
+    const result = page.getByTestId("ami-test-result");
+    await expect(result).toHaveText(
+      `Connected: 127.0.0.1:${ami.port} answered as an Asterisk manager and accepted the login as dialtone.`);
+    await expect(result).toHaveAttribute("role", "status");
+    await expectNoSeriousAxe(page);
+
+    const wrong = unique();
+    await addServer(page, wrong, { port: ami.port, user: "dialtone", secret: "not-the-secret" });
+    await test.click();
+    await expect(result).toContainText(`Failed: authentication failed. 127.0.0.1:${ami.port} refused the login as dialtone`);
+    await expect(page.locator("body")).not.toContainText("not-the-secret");
+    expect(page.url()).not.toContain("secret");
+
+    const down = unique();
+    await addServer(page, down, { port: closedPort, user: "dialtone", secret: "amiT3st9" });
+    await test.click();
+    await expect(result).toContainText(`Failed: connection refused by 127.0.0.1:${closedPort}.`);
+    await expectNoSeriousAxe(page);
+  } finally {
+    await ami.close();
+  }
+});
+
+test("a view-only user is not offered the AMI test", async ({ page }) => {
+  await signIn(page, { user: "e2eview", pass: "e2eviewpass" });
+  await page.goto("/servers/10.10.10.15");
+  await expect(page.getByRole("heading", { name: "Server e2east" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Test AMI connection" })).toHaveCount(0);
 });

@@ -525,7 +525,7 @@ fn CarrierList(data: CarrierListView) -> impl IntoView {
                                 let more = c.pattern_count > c.first_patterns.len();
                                 let patterns = match (&c.problem, c.first_patterns.is_empty()) {
                                     (Some(p), _) => format!("stored entry is wrong: {p}"),
-                                    (None, true) => "none".to_string(),
+                                    (None, true) => super::phone_page::details::NOT_SET.to_string(),
                                     (None, false) => {
                                         format!("{}{}", c.first_patterns.join(", "), if more { ", …" } else { "" })
                                     }
@@ -1019,7 +1019,7 @@ fn DeleteSection(carrier_id: String, href: String) -> impl IntoView {
 /// shown to them).
 #[component]
 fn SettingsView(form: CarrierForm, registration_set: bool) -> impl IntoView {
-    let or_none = |v: &str| if v.is_empty() { "(none)".to_string() } else { v.to_string() };
+    let or_none = |v: &str| if v.is_empty() { super::phone_page::details::NOT_SET.to_string() } else { v.to_string() };
     let rows = vec![
         ("Carrier ID", form.carrier_id.clone()),
         ("Name", form.carrier_name.clone()),
@@ -1029,7 +1029,12 @@ fn SettingsView(form: CarrierForm, registration_set: bool) -> impl IntoView {
         ("Protocol", form.protocol.clone()),
         (
             "Registration string",
-            if registration_set { "set (hidden: it may hold the trunk's password)" } else { "(none)" }.to_string(),
+            if registration_set {
+                "set (hidden: it may hold the trunk's password)"
+            } else {
+                super::phone_page::details::NOT_SET
+            }
+            .to_string(),
         ),
     ];
     view! {

@@ -634,7 +634,7 @@ fn RemoteAgents(view: RemoteAgentsView) -> impl IntoView {
                                 let problem = r
                                     .problem
                                     .map(|(id, why)| format!("{}: {why}", id.title()))
-                                    .unwrap_or_else(|| "—".to_string());
+                                    .unwrap_or_else(|| super::phone_page::details::NOT_SET.to_string());
                                 view! {
                                     <tr class="clickable" data-testid=format!("agent-{}", r.subject.extension)>
                                         <td>
@@ -730,7 +730,7 @@ pub mod server {
             server_ip: f.server_ip.clone(),
             full_name: f.full_name.clone(),
             login: f.login.clone(),
-            protocol: if f.webphone { format!("{}(w)", f.protocol) } else { f.protocol.clone() },
+            protocol: if f.webphone { format!("{} (w)", f.protocol) } else { f.protocol.clone() },
         }
     }
 
@@ -824,7 +824,7 @@ pub mod server {
             .take(super::BOARD_PAGE)
             .map(|a| RemoteAgentRow {
                 subject: FlowSubject {
-                    protocol: if a.webphone { format!("{}(w)", a.protocol) } else { a.protocol },
+                    protocol: if a.webphone { format!("{} (w)", a.protocol) } else { a.protocol },
                     extension: a.extension,
                     server_ip: a.server_ip,
                     full_name: a.full_name,

@@ -63,10 +63,12 @@ pub struct PhoneDetails {
     pub server_ip: String,
     /// `fullname`, for the heading.
     pub full_name: String,
-    /// `protocol`.
+    /// `protocol`, with " (w)" for a webphone (the list's spelling).
     pub protocol: String,
     /// `status`.
     pub status: String,
+    /// `active` is `Y`: an inactive phone is left out of the conf files and cannot be used.
+    pub active: bool,
     /// The fields, grouped; secrets masked.
     pub groups: Vec<DetailGroup>,
     /// `peer_status` (`UNKNOWN`, `REGISTERED` …).
@@ -234,6 +236,7 @@ fn PhoneView(phone: PhoneDetails, can_manage: bool, can_delete: bool, can_reveal
         full_name,
         protocol,
         status,
+        active,
         groups,
         registration,
         registers,
@@ -259,14 +262,39 @@ fn PhoneView(phone: PhoneDetails, can_manage: bool, can_delete: bool, can_reveal
                 <p class="summary">
                     <span>{if full_name.is_empty() { NOT_SET.to_string() } else { full_name.clone() }}</span>
                     <span class="badge">{protocol}</span>
-                    <span class="badge">{if status.is_empty() { NOT_SET.to_string() } else { status }}</span>
-                    <span class=format!("badge reg-{}", registration.to_lowercase())>
-                        {format!("Registration: {registration}")}
-                    </span>
+                    <span class="badge">{if status.is_empty() { NOT_SET.to_string() } else { status.clone() }}</span>
+                    {(!active)
+                        .then(|| {
+                            view! {
+                                <span class="badge status-inactive" data-testid="inactive">
+                                    "Inactive"
+                                </span>
+                            }
+                        })}
+                    {registers
+                        .then(|| {
+                            view! {
+                                <span class=format!("badge reg-{}", registration.to_lowercase())>
+                                    {format!("Registration: {registration}")}
+                                </span>
+                            }
+                        })}
                     <span class=format!("badge conf-{}", conf_label.replace(' ', "-"))>
                         {format!("Conf: {conf_label}")}
                     </span>
                 </p>
+                {(!active)
+                    .then(|| {
+                        view! {
+                            <p class="hint inactive-note">
+                                {format!(
+                                    "Status {}, but the phone is inactive: it is left out of the conf files and \
+                                     cannot be used until Active is set to Yes.",
+                                    if status.is_empty() { NOT_SET } else { status.as_str() },
+                                )}
+                            </p>
+                        }
+                    })}
             </div>
             <div class="actions">
                 <a class="button secondary" href=crate::app::flow::flow_href(&key.server_ip, &key.extension)>
@@ -416,7 +444,7 @@ fn ConfSection(
     let registration = if registers {
         registration
     } else {
-        format!("{registration} (this protocol does not register; nothing to wait for)")
+        "not applicable: this protocol does not register; nothing to wait for".to_string()
     };
     view! {
         <section class="card conf" aria-labelledby="conf-h">
@@ -657,7 +685,8 @@ mod server {
             .into_iter()
             .find(|s| s.server_ip == row.server_ip)
             .map(|s| s.server_id);
-        let groups = detail_groups(&phones::row_to_input(&row), server_id.as_deref());
+        let registers = Protocol::parse(&row.protocol).is_some_and(Protocol::registers);
+        let groups = detail_groups(&phones::row_to_input(&row), server_id.as_deref(), registers);
         let conf = conf_view(state, &row.extension, &row.server_ip).await?;
         let prefix = phones::phone_notes(&row.extension, &row.server_ip);
         let history = phones::phone_history(&state.db, &row.extension, &row.server_ip, HISTORY_LIMIT)
@@ -678,7 +707,6 @@ mod server {
             Some(FormReveal(Err(e))) => (Vec::new(), Some(e)),
             None => (Vec::new(), None),
         };
-        let registers = Protocol::parse(&row.protocol).is_some_and(Protocol::registers);
         let registration_facts = if registers {
             let stored = registration::phone_registration(&state.db, &row.server_ip, &row.extension)
                 .await
@@ -693,8 +721,9 @@ mod server {
             extension: row.extension,
             server_ip: row.server_ip,
             full_name: row.fullname,
-            protocol: row.protocol,
+            protocol: if row.is_webphone.starts_with('Y') { format!("{} (w)", row.protocol) } else { row.protocol },
             status: row.status,
+            active: row.active == "Y",
             groups,
             registration: row.peer_status,
             conf,

@@ -25,10 +25,12 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
+use super::busy_button::BusyButton;
 use super::form_kit::{
     problems_of, refusal_of, CheckField, FormNames, FormOutcome, FormRefusal, Refusal, SelectField, SubmitButton,
     TextField,
 };
+use super::phone_page::details::NOT_SET;
 use crate::app::{AppError, PageTitle};
 use crate::domain::asterisk_conf::ConfFile;
 use crate::domain::{SipStacks, GMT_OFFSETS};
@@ -181,6 +183,8 @@ pub struct ServerListItem {
     pub ami: String,
     /// Its state: `connected`, `connecting`, `down` or `not-configured`.
     pub ami_state: String,
+    /// How many phones belong to it.
+    pub phone_count: u64,
 }
 
 /// What the list page needs.
@@ -232,6 +236,134 @@ pub struct ServerPage {
     pub ami: String,
     /// Its state: `connected`, `connecting`, `down` or `not-configured`.
     pub ami_state: String,
+    /// How many phones belong to the server.
+    pub phone_count: u64,
+}
+
+/// The outcome of "Test AMI connection", as the page's address carries it (`?ami_test=<code>`) after
+/// the test's redirect, so it shows the same with and without JavaScript.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AmiTestResult {
+    /// Connected and logged in.
+    LoggedIn,
+    /// No AMI settings to test.
+    NotConfigured,
+    /// Connection refused.
+    Refused,
+    /// Host unreachable or unknown.
+    Unreachable,
+    /// No answer in time.
+    Timeout,
+    /// Login refused.
+    AuthFailed,
+    /// Not an Asterisk manager.
+    NotAmi,
+    /// User or secret not sendable.
+    BadSettings,
+}
+
+impl AmiTestResult {
+    /// Every outcome.
+    pub const ALL: [AmiTestResult; 8] = [
+        AmiTestResult::LoggedIn,
+        AmiTestResult::NotConfigured,
+        AmiTestResult::Refused,
+        AmiTestResult::Unreachable,
+        AmiTestResult::Timeout,
+        AmiTestResult::AuthFailed,
+        AmiTestResult::NotAmi,
+        AmiTestResult::BadSettings,
+    ];
+
+    /// The value of `ami_test` in the page's address.
+    pub fn code(self) -> &'static str {
+        match self {
+            AmiTestResult::LoggedIn => "ok",
+            AmiTestResult::NotConfigured => "not-configured",
+            AmiTestResult::Refused => "refused",
+            AmiTestResult::Unreachable => "unreachable",
+            AmiTestResult::Timeout => "timeout",
+            AmiTestResult::AuthFailed => "auth-failed",
+            AmiTestResult::NotAmi => "not-ami",
+            AmiTestResult::BadSettings => "bad-settings",
+        }
+    }
+
+    /// The outcome named by `code`, if any.
+    pub fn parse(code: &str) -> Option<AmiTestResult> {
+        AmiTestResult::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// Whether the test succeeded.
+    pub fn ok(self) -> bool {
+        self == AmiTestResult::LoggedIn
+    }
+
+    /// What it means, for the server reached at `address` (`host:port`) as `user`.
+    pub fn message(self, address: &str, user: &str) -> String {
+        match self {
+            AmiTestResult::LoggedIn => {
+                format!("Connected: {address} answered as an Asterisk manager and accepted the login as {user}.")
+            }
+            AmiTestResult::NotConfigured => {
+                "Not tested: this server has no AMI settings (AMI host and user).".to_string()
+            }
+            AmiTestResult::Refused => format!(
+                "Failed: connection refused by {address}. Nothing listens there: check that Asterisk runs, that \
+                 manager.conf has enabled = yes and this port, and that no firewall rejects it."
+            ),
+            AmiTestResult::Unreachable => {
+                format!("Failed: {address} could not be reached (no route to the host, or its name does not resolve).")
+            }
+            AmiTestResult::Timeout => format!(
+                "Failed: timeout. {address} did not answer in time (a firewall dropping the packets, or a busy host)."
+            ),
+            AmiTestResult::AuthFailed => format!(
+                "Failed: authentication failed. {address} refused the login as {user}: check the AMI user and \
+                 secret, and that manager.conf permits this address (permit/deny)."
+            ),
+            AmiTestResult::NotAmi => {
+                format!("Failed: something answered at {address}, but not as an Asterisk manager. Check the port.")
+            }
+            AmiTestResult::BadSettings => {
+                "Failed: the stored AMI user or secret holds a line break, so it was not sent. Enter them again."
+                    .to_string()
+            }
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<crate::service::conf::AmiCheck> for AmiTestResult {
+    fn from(check: crate::service::conf::AmiCheck) -> Self {
+        use crate::service::conf::AmiCheck;
+        match check {
+            AmiCheck::NotConfigured => AmiTestResult::NotConfigured,
+            AmiCheck::LoggedIn { .. } => AmiTestResult::LoggedIn,
+            AmiCheck::Refused => AmiTestResult::Refused,
+            AmiCheck::Unreachable => AmiTestResult::Unreachable,
+            AmiCheck::Timeout => AmiTestResult::Timeout,
+            AmiCheck::AuthFailed => AmiTestResult::AuthFailed,
+            AmiCheck::NotAmi => AmiTestResult::NotAmi,
+            AmiCheck::BadSettings => AmiTestResult::BadSettings,
+        }
+    }
+}
+
+/// The Asterisk CLI commands that load this server's generated files by hand, in VICIdial's order
+/// (dialplan first): `sip reload` and `pjsip reload` only for the SIP stacks the server allows.
+pub fn manual_reload_commands(allowed_sip_stacks: &str) -> Vec<String> {
+    use crate::domain::Protocol;
+    let stacks = SipStacks::from_stored(allowed_sip_stacks);
+    ConfFile::ALL
+        .into_iter()
+        .filter(|f| match f {
+            ConfFile::Sip => stacks.allows(Protocol::Sip),
+            ConfFile::PjsipWizard => stacks.allows(Protocol::Pjsip),
+            ConfFile::Extensions | ConfFile::Iax => true,
+        })
+        .map(|f| format!("asterisk -rx \"{}\"", f.reload_command()))
+        .collect()
 }
 
 /// Every server with its conf state, and whether the viewer may add servers.
@@ -242,11 +374,13 @@ pub async fn get_servers() -> Result<ServerListView, AppError> {
     let state = ssr::state()?;
     let records = crate::service::admin::list_server_records(&state.db).await.map_err(ssr::db_error)?;
     let views = crate::service::conf::server_conf_views(&state.db).await.map_err(ssr::db_error)?;
+    let counts = crate::service::phone_list::phones_per_server(&state.db).await.map_err(ssr::db_error)?;
     let servers = records
         .into_iter()
         .map(|r| {
             let link = state.ami.link(&r.server_ip);
             ServerListItem {
+                phone_count: counts.get(&r.server_ip).copied().unwrap_or(0),
                 conf: views.iter().find(|v| v.server_ip == r.server_ip).map(|v| v.summary()).unwrap_or_default(),
                 ami: ami_line(&link),
                 ami_state: link.kind().to_string(),
@@ -289,7 +423,11 @@ pub async fn get_server(server_ip: String) -> Result<Option<ServerPage>, AppErro
         })
         .unwrap_or_default();
     let link = state.ami.link(&record.server_ip);
+    let phones =
+        crate::domain::phone_list::PhoneListQuery { server_ip: Some(record.server_ip.clone()), ..Default::default() };
+    let phone_count = crate::service::phone_list::count_phones(&state.db, &phones).await.map_err(ssr::db_error)?;
     Ok(Some(ServerPage {
+        phone_count,
         ami: ami_line(&link),
         ami_state: link.kind().to_string(),
         form: form_of(&record),
@@ -345,6 +483,26 @@ pub async fn update_server(#[server(flatten)] form: ServerForm) -> Result<(), Se
         }
         Err(e) => Err(change_refused(e, &form)),
     }
+}
+
+/// Tests the server's AMI settings (connect, greeting, login, logoff; needs `modify_servers`, as the
+/// stored secret is sent), then sends the browser back to the server's page with the outcome
+/// (`?ami_test=<code>`, see [`AmiTestResult`]). Changes nothing; the secret is never in the answer.
+#[server(prefix = "/serverfn", endpoint = "test_ami_connection")]
+pub async fn test_ami_connection(server_ip: String) -> Result<(), AppError> {
+    use super::ssr;
+    let viewer = ssr::require_viewer()?;
+    if !viewer.can_manage_servers() {
+        return Err(AppError::Forbidden("Your user may not test AMI connections (needs modify_servers).".into()));
+    }
+    let state = ssr::state()?;
+    let check = crate::service::conf::check_ami(&state.db, &server_ip, state.conf.ami_timeout)
+        .await
+        .map_err(ssr::db_error)?
+        .ok_or_else(|| AppError::NotFound(format!("there is no server with server_ip {server_ip}")))?;
+    let result = AmiTestResult::from(check);
+    leptos_axum::redirect(&format!("{}?ami_test={}#ami-test", server_href(&server_ip), result.code()));
+    Ok(())
 }
 
 /// A server's AMI link in one line (times as `YYYY-MM-DD HH:MM:SS UTC`).
@@ -505,6 +663,7 @@ fn ServerList(data: ServerListView) -> impl IntoView {
                             <th scope="col">"ID"</th>
                             <th scope="col">"IP"</th>
                             <th scope="col">"Description"</th>
+                            <th scope="col">"Phones"</th>
                             <th scope="col">"Active"</th>
                             <th scope="col">"Asterisk"</th>
                             <th scope="col">"SIP stacks"</th>
@@ -516,6 +675,8 @@ fn ServerList(data: ServerListView) -> impl IntoView {
                         {servers
                             .into_iter()
                             .map(|s| {
+                                let phones = phones_href(&s.server_ip);
+                                let phones_label = format!("{} phones on {}", s.phone_count, s.server_id);
                                 view! {
                                     <tr>
                                         <td>
@@ -523,6 +684,11 @@ fn ServerList(data: ServerListView) -> impl IntoView {
                                         </td>
                                         <td>{s.server_ip}</td>
                                         <td>{s.description}</td>
+                                        <td class="num">
+                                            <a href=phones aria-label=phones_label>
+                                                {s.phone_count}
+                                            </a>
+                                        </td>
                                         <td>{if s.active { "Yes" } else { "No" }}</td>
                                         <td>{s.asterisk_version}</td>
                                         <td>{s.allowed_sip_stacks}</td>
@@ -612,8 +778,11 @@ pub fn ServerDetailPage() -> impl IntoView {
     let query = super::use_query();
     let server_ip = move || params.read().get("server_ip").unwrap_or_default();
     let action = ServerAction::<UpdateServer>::new();
+    let ami_test = ServerAction::<TestAmiConnection>::new();
     let outcome = Signal::derive(move || action.value().get());
     let data = Resource::new(move || (server_ip(), action.version().get()), |(ip, _)| get_server(ip));
+    let ami_result = move || query.read().get("ami_test").and_then(|c| AmiTestResult::parse(&c));
+    let ami_refusal = move || ami_test.value().get().and_then(Result::err).map(|e| e.to_string());
     // What the redirect after a change says (with or without JavaScript); hidden once a later attempt fails.
     let notice = move || {
         if matches!(outcome.get(), Some(Err(_))) {
@@ -651,12 +820,20 @@ pub fn ServerDetailPage() -> impl IntoView {
                                     <h1>{format!("Server {}", page.form.server_id)}</h1>
                                     <span class="servers-ip">{page.form.server_ip.clone()}</span>
                                 </div>
+                                <PhoneCount server_ip=page.form.server_ip.clone() count=page.phone_count />
                                 {move || notice().map(|n| view! { <p role="status" class="servers-notice">{n}</p> })}
                                 <AmiState summary=page.ami.clone() state=page.ami_state.clone() />
                                 <ConfState
                                     server_ip=page.form.server_ip.clone()
                                     conf=page.conf.clone()
                                     can_download=page.can_download
+                                />
+                                <ApplySection
+                                    form=page.form.clone()
+                                    can_manage=page.can_manage
+                                    action=ami_test
+                                    result=ami_result()
+                                    refusal=ami_refusal()
                                 />
                                 {if page.can_manage {
                                     view! {
@@ -859,7 +1036,7 @@ fn ServerFields(
 #[component]
 fn SettingsView(form: ServerForm, secret_set: bool) -> impl IntoView {
     let yes_no = |v: &Option<String>| if v.is_some() { "Yes" } else { "No" }.to_string();
-    let or_none = |v: &str| if v.is_empty() { "(none)".to_string() } else { v.to_string() };
+    let or_none = |v: &str| if v.is_empty() { NOT_SET.to_string() } else { v.to_string() };
     let ami = if form.ami_host.is_empty() {
         "No AMI: Asterisk is reloaded by hand".to_string()
     } else {
@@ -906,6 +1083,102 @@ fn SettingsView(form: ServerForm, secret_set: bool) -> impl IntoView {
     }
 }
 
+/// The phones list filtered to one server.
+fn phones_href(server_ip: &str) -> String {
+    crate::domain::phone_list::PhoneListQuery { server_ip: Some(server_ip.to_string()), ..Default::default() }.href()
+}
+
+/// The number of the server's phones, a link to the phones list filtered to this server.
+#[component]
+fn PhoneCount(server_ip: String, count: u64) -> impl IntoView {
+    let href = phones_href(&server_ip);
+    let text = match count {
+        0 => "No phones on this server yet".to_string(),
+        1 => "1 phone on this server".to_string(),
+        n => format!("{n} phones on this server"),
+    };
+    view! {
+        <p class="servers-phones">
+            <a href=href data-testid="server-phones">
+                {text}
+            </a>
+            {(count == 0).then(|| view! { " · " <a href="/phones/new">"Add a phone"</a> })}
+        </p>
+    }
+}
+
+/// How the generated files reach Asterisk: with AMI settings Dialtone reloads it itself (and the
+/// settings can be tested here); without, the exact commands to reload it by hand.
+#[component]
+fn ApplySection(
+    form: ServerForm,
+    can_manage: bool,
+    action: ServerAction<TestAmiConnection>,
+    result: Option<AmiTestResult>,
+    refusal: Option<String>,
+) -> impl IntoView {
+    let configured = !form.ami_host.is_empty() && !form.ami_user.is_empty();
+    let address = if form.ami_host.contains(':') {
+        format!("[{}]:{}", form.ami_host, form.ami_port)
+    } else {
+        format!("{}:{}", form.ami_host, form.ami_port)
+    };
+    let how = if configured {
+        view! {
+            <p>
+                {format!(
+                    "Dialtone reloads Asterisk itself over AMI ({address} as {}) within seconds of every change.",
+                    form.ami_user,
+                )}
+            </p>
+        }
+        .into_any()
+    } else {
+        let commands = manual_reload_commands(&form.allowed_sip_stacks).join("\n");
+        view! {
+            <p>
+                "This server has no AMI settings, so Dialtone writes the files but cannot reload Asterisk. \
+                 After a change (its state reads \"written\"), run these on the Asterisk server:"
+            </p>
+            <pre tabindex="0" aria-label="Reload commands" data-testid="manual-reload">{commands}</pre>
+            <p class="form-hint">
+                "Only the files that changed need their command; reloading all of them is harmless. \
+                 With AMI settings (below) Dialtone does this itself."
+            </p>
+        }
+        .into_any()
+    };
+    let shown = result.map(|r| {
+        let class = if r.ok() { "ami-test-result ok" } else { "ami-test-result bad" };
+        view! {
+            <p role="status" class=class data-testid="ami-test-result" data-result=r.code()>
+                {r.message(&address, &form.ami_user)}
+            </p>
+        }
+    });
+    view! {
+        <section class="card servers-apply" id="ami-test" aria-labelledby="server-apply-h">
+            <h2 id="server-apply-h">"Apply changes to Asterisk"</h2>
+            {how}
+            {refusal.map(|e| view! { <p role="alert" class="error">{e}</p> })}
+            {shown}
+            {(configured && can_manage)
+                .then(|| {
+                    view! {
+                        <ActionForm action>
+                            <input type="hidden" name="server_ip" value=form.server_ip.clone() />
+                            <BusyButton
+                                label="Test AMI connection".to_string()
+                                busy="Testing…".to_string()
+                                class="button".to_string()
+                            />
+                        </ActionForm>
+                    }
+                })}
+        </section>
+    }
+}
+
 /// The AMI link of the registration monitor (server-rendered; no island).
 #[component]
 fn AmiState(summary: String, state: String) -> impl IntoView {
@@ -931,8 +1204,8 @@ fn AmiState(summary: String, state: String) -> impl IntoView {
 #[component]
 fn ConfState(server_ip: String, conf: ConfStateView, can_download: bool) -> impl IntoView {
     let or_never = |v: &Option<String>| v.clone().unwrap_or_else(|| "never".into());
-    let reload_error = if conf.apply_error.is_empty() { "none".to_string() } else { conf.apply_error.clone() };
-    let waiting = if conf.reload_pending.is_empty() { "nothing".to_string() } else { conf.reload_pending.join(", ") };
+    let reload_error = if conf.apply_error.is_empty() { NOT_SET.to_string() } else { conf.apply_error.clone() };
+    let waiting = if conf.reload_pending.is_empty() { NOT_SET.to_string() } else { conf.reload_pending.join(", ") };
     let applied =
         if conf.ami_configured { or_never(&conf.applied_at) } else { "by hand (no AMI settings)".to_string() };
     let files = if !conf.generates {
@@ -999,5 +1272,39 @@ fn ConfState(server_ip: String, conf: ConfStateView, can_download: bool) -> impl
             <h3>"Generated files"</h3>
             {files}
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manual_reload_commands_follow_the_allowed_sip_stacks() {
+        let cmd = |c: &str| format!("asterisk -rx \"{c}\"");
+        assert_eq!(manual_reload_commands("SIP"), [cmd("dialplan reload"), cmd("sip reload"), cmd("iax2 reload")]);
+        assert_eq!(manual_reload_commands("PJSIP"), [cmd("dialplan reload"), cmd("pjsip reload"), cmd("iax2 reload")]);
+        assert_eq!(
+            manual_reload_commands("SIP_and_PJSIP"),
+            [cmd("dialplan reload"), cmd("sip reload"), cmd("pjsip reload"), cmd("iax2 reload")]
+        );
+    }
+
+    #[test]
+    fn ami_test_codes_read_back_and_messages_name_the_failure() {
+        for r in AmiTestResult::ALL {
+            assert_eq!(AmiTestResult::parse(r.code()), Some(r));
+        }
+        assert_eq!(AmiTestResult::parse("<script>"), None);
+        let failures = AmiTestResult::ALL.into_iter().filter(|r| !r.ok());
+        for r in failures {
+            let m = r.message("10.0.0.5:5038", "cron");
+            assert!(m.starts_with("Failed:") || m.starts_with("Not tested:"), "{m}");
+        }
+        assert!(AmiTestResult::Refused
+            .message("10.0.0.5:5038", "cron")
+            .contains("connection refused by 10.0.0.5:5038"));
+        assert!(AmiTestResult::Timeout.message("10.0.0.5:5038", "cron").contains("timeout"));
+        assert!(AmiTestResult::AuthFailed.message("10.0.0.5:5038", "cron").contains("authentication failed"));
     }
 }

@@ -6,10 +6,15 @@ use super::busy_button::BusyButton;
 use super::{PageTitle, SIGN_IN_ACTION};
 
 /// The sign-in page: a plain form (works without JavaScript); the outcome of a refused attempt comes
-/// back in the query string (`error=refused|locked`), never the user name or password.
+/// back in the query string (`error=refused|locked`), never the user name or password. The user name
+/// of a refused attempt comes back in a short-lived cookie only the server reads (see
+/// `web_session::SIGN_IN_USER_COOKIE`) and is put back in the field (escaped as every attribute
+/// value), with the focus on the password.
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let query = super::use_query();
+    let kept_user = kept_user_name();
+    let focus_password = !kept_user.is_empty();
     let error = move || match query.read().get("error").as_deref() {
         Some("refused") => Some("The user name or password is wrong, or this account may not sign in."),
         Some("locked") => Some("This account is locked after 10 failed sign-ins. Try again in 15 minutes."),
@@ -29,12 +34,53 @@ pub fn SignInPage() -> impl IntoView {
             <form method="post" action=SIGN_IN_ACTION>
                 <input type="hidden" name="next" value=next />
                 <label for="sign-in-user">"User name"</label>
-                <input id="sign-in-user" name="user" autocomplete="username" required maxlength="20" />
+                <input
+                    id="sign-in-user"
+                    name="user"
+                    autocomplete="username"
+                    required
+                    maxlength="20"
+                    value=(!kept_user.is_empty()).then_some(kept_user)
+                />
                 <label for="sign-in-pass">"Password"</label>
-                <input id="sign-in-pass" name="pass" type="password" autocomplete="current-password" required maxlength="100" />
+                <input
+                    id="sign-in-pass"
+                    name="pass"
+                    type="password"
+                    autocomplete="current-password"
+                    required
+                    maxlength="100"
+                    autofocus=focus_password
+                />
                 <BusyButton label="Sign in".to_string() busy="Signing in…".to_string() />
             </form>
         </section>
+    }
+}
+
+/// The user name of the refused sign-in that led here, from its cookie; empty when there is none (or
+/// when not rendering on the server).
+fn kept_user_name() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        use crate::web_session::SIGN_IN_USER_COOKIE;
+        let Some(parts) = use_context::<axum::http::request::Parts>() else { return String::new() };
+        parts
+            .headers
+            .get_all(axum::http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == SIGN_IN_USER_COOKIE)
+            .map(|(_, value)| {
+                percent_encoding::percent_decode_str(value).decode_utf8_lossy().chars().take(100).collect()
+            })
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        String::new()
     }
 }
 

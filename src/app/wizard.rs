@@ -402,7 +402,7 @@ fn review_text(field: Field, value: &str) -> String {
         ("N", _) if yes_no => "No".into(),
         ("", Field::TemplateId) => "None".into(),
         ("", Field::AdminUserGroup) => "---ALL--- (every group)".into(),
-        ("", _) => "—".into(),
+        ("", _) => super::phone_page::details::NOT_SET.into(),
         _ => value.to_string(),
     }
 }

@@ -484,7 +484,7 @@ impl Check {
     fn show(&mut self, label: &str, value: impl Into<String>) -> &mut Check {
         let value = value.into();
         self.evidence
-            .push(Evidence { label: label.into(), value: if value.is_empty() { "(empty)".into() } else { value } });
+            .push(Evidence { label: label.into(), value: if value.is_empty() { "(none)".into() } else { value } });
         self
     }
 
@@ -820,7 +820,7 @@ fn codec_check(c: &mut Check, input: &FlowInput) {
         .filter(|k| k.active)
         .filter_map(|k| k.codecs.as_ref().filter(|list| !list.is_empty()).map(|list| (k, list)))
         .collect();
-    c.show("Codecs", if phone.is_empty() { "none".to_string() } else { phone.join(", ") });
+    c.show("Codecs", if phone.is_empty() { "(none)".to_string() } else { phone.join(", ") });
     if phone.is_empty() {
         c.fail(
             "The peer allows no codec (disallow=all without an allow=): no call can carry audio",
@@ -932,7 +932,7 @@ fn registration(input: &FlowInput) -> FlowNode {
     let server = input.server.as_ref().map_or(p.server_ip.as_str(), |s| s.server_ip.as_str());
     match &r.source {
         RegistrationSource::NotConfigured => {
-            c.show("Registration source", "none");
+            c.show("Registration source", "(none)");
             c.unknown(
                 format!(
                     "No registration source: server {server} has no AMI settings, so nothing reports registrations"

@@ -198,6 +198,71 @@ fn ami_config(row: &ServerConfRow, timeout: Duration) -> AmiConfig {
     }
 }
 
+/// What testing a server's AMI settings found (see [`check_ami`]). Never holds the secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AmiCheck {
+    /// The server has no AMI settings (no host or no user): nothing was tried.
+    NotConfigured,
+    /// Connected and logged in (then logged off); the AMI version from Asterisk's greeting.
+    LoggedIn {
+        /// e.g. `5.0.1`.
+        version: String,
+    },
+    /// The connection was refused: nothing listens on that port (Asterisk down, manager disabled,
+    /// wrong port) or a firewall rejects it.
+    Refused,
+    /// The host could not be reached or its name did not resolve.
+    Unreachable,
+    /// No answer within the time limit (while connecting, or waiting for the greeting or the login's
+    /// answer).
+    Timeout,
+    /// Asterisk refused the login (wrong user or secret, or the user is not allowed from this address).
+    AuthFailed,
+    /// Something answered, but not as an Asterisk manager does (closed the connection, another
+    /// protocol).
+    NotAmi,
+    /// The stored user or secret cannot be sent (it holds a line break); nothing was sent.
+    BadSettings,
+}
+
+/// Tests `server_ip`'s AMI settings: connects, reads the greeting, logs in and logs off, each step
+/// bounded by `timeout`. `None` when there is no such server. Changes nothing and writes no log line
+/// with the secret (the client redacts it from every error).
+pub async fn check_ami(db: &Db, server_ip: &str, timeout: Duration) -> Result<Option<AmiCheck>, sqlx::Error> {
+    let row = {
+        let mut conn = db.reader().acquire().await?;
+        conf::server_conf(&mut conn, server_ip).await?
+    };
+    let Some(row) = row else { return Ok(None) };
+    if !row.ami_configured() {
+        return Ok(Some(AmiCheck::NotConfigured));
+    }
+    let cfg = ami_config(&row, timeout);
+    let check = match ami::AmiSession::connect(&cfg).await {
+        Ok(session) => {
+            let version = session.server_version().to_string();
+            if let Err(e) = session.logoff().await {
+                tracing::debug!(server_ip, "AMI test: logoff: {e}");
+            }
+            AmiCheck::LoggedIn { version }
+        }
+        Err(e) => {
+            tracing::info!(server_ip, "AMI test failed: {e}");
+            match e {
+                ami::AmiError::Connect { source, .. } if source.kind() == std::io::ErrorKind::ConnectionRefused => {
+                    AmiCheck::Refused
+                }
+                ami::AmiError::Connect { .. } => AmiCheck::Unreachable,
+                ami::AmiError::Timeout { .. } => AmiCheck::Timeout,
+                ami::AmiError::LoginRejected { .. } => AmiCheck::AuthFailed,
+                ami::AmiError::InvalidAction { .. } => AmiCheck::BadSettings,
+                _ => AmiCheck::NotAmi,
+            }
+        }
+    };
+    Ok(Some(check))
+}
+
 fn parse_pending(text: &str) -> BTreeSet<ConfFile> {
     text.split_whitespace().filter_map(ConfFile::from_file_name).collect()
 }

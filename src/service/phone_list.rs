@@ -24,6 +24,19 @@ pub async fn list_phones(db: &Db, mut query: PhoneListQuery) -> Result<PhoneList
     Ok(PhoneListPage { query, total, rows })
 }
 
+/// How many phones match `query`'s search and filters: the total the list shows for that view.
+pub async fn count_phones(db: &Db, query: &PhoneListQuery) -> Result<u64, sqlx::Error> {
+    let mut conn = db.reader().acquire().await?;
+    count_matching(&mut conn, query).await
+}
+
+/// The number of phones of every server that has any, by server IP.
+pub async fn phones_per_server(db: &Db) -> Result<HashMap<String, u64>, sqlx::Error> {
+    let mut conn = db.reader().acquire().await?;
+    let counts = crate::storage::phone_list::count_by_server(&mut conn).await?;
+    Ok(counts.into_iter().map(|(ip, n)| (ip, u64::try_from(n).unwrap_or(0))).collect())
+}
+
 fn item(row: PhoneListRow, servers: &HashMap<&str, (ServerConfStatus, &str)>) -> PhoneListItem {
     let state = match servers.get(row.server_ip.as_str()) {
         Some((status, refused)) => {

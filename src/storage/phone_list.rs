@@ -119,6 +119,11 @@ fn order_clause(sort: SortColumn, descending: bool) -> String {
     }
 }
 
+/// The number of phones of every server that has any, by server IP (read from the `server_ip` index).
+pub async fn count_by_server(conn: &mut SqliteConnection) -> sqlx::Result<Vec<(String, i64)>> {
+    sqlx::query_as("SELECT server_ip, count(*) FROM phones GROUP BY server_ip").fetch_all(conn).await
+}
+
 /// How many phones match `q`'s search and filters.
 pub async fn count_matching(conn: &mut SqliteConnection, q: &PhoneListQuery) -> sqlx::Result<u64> {
     let only_text_search = q.search.chars().count() >= 3

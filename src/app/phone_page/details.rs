@@ -35,8 +35,10 @@ pub struct DetailItem {
 }
 
 /// The phone's fields grouped as the wizard's steps ([`Step::fields`]), with display values; secrets
-/// are [`MASK`]ed, whatever their value. `server_id` names the phone's server when known.
-pub fn detail_groups(input: &PhoneEntryInput, server_id: Option<&str>) -> Vec<DetailGroup> {
+/// are [`MASK`]ed, whatever their value. `server_id` names the phone's server when known. A phone
+/// whose protocol never registers (EXTERNAL, Zap: `registers` false) has no registration password
+/// to show, so that field is left out.
+pub fn detail_groups(input: &PhoneEntryInput, server_id: Option<&str>, registers: bool) -> Vec<DetailGroup> {
     Step::ALL
         .iter()
         .filter(|step| !step.fields().is_empty())
@@ -45,6 +47,7 @@ pub fn detail_groups(input: &PhoneEntryInput, server_id: Option<&str>) -> Vec<De
             items: step
                 .fields()
                 .iter()
+                .filter(|&&field| registers || field != Field::RegistrationPassword)
                 .map(|&field| DetailItem { field, value: display_value(field, input.get(field), server_id) })
                 .collect(),
         })
@@ -236,7 +239,7 @@ mod tests {
 
     #[test]
     fn groups_follow_the_wizard_and_mask_secrets() {
-        let groups = detail_groups(&input(), Some("ast1"));
+        let groups = detail_groups(&input(), Some("ast1"), true);
         let titles: Vec<_> = groups.iter().map(|g| g.title.as_str()).collect();
         assert_eq!(titles, ["Device", "Identity", "Server and credentials", "Person", "Options"]);
         let all: Vec<_> = groups.iter().flat_map(|g| &g.items).collect();
@@ -252,6 +255,12 @@ mod tests {
         assert_eq!(value(Field::PhoneRingTimeout), "60 seconds");
         assert_eq!(value(Field::AdminUserGroup), "---ALL--- (all groups)");
         assert_eq!(value(Field::Email), NOT_SET);
+
+        // A protocol that never registers has no registration password to show.
+        let groups = detail_groups(&input(), Some("ast1"), false);
+        let fields: Vec<_> = groups.iter().flat_map(|g| &g.items).map(|i| i.field).collect();
+        assert_eq!(fields.len(), Field::ALL.len() - 1);
+        assert!(fields.contains(&Field::PhonePass) && !fields.contains(&Field::RegistrationPassword));
     }
 
     #[test]
