@@ -379,6 +379,9 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Every verdict, worst first.
+    pub const ALL: [Verdict; 3] = [Verdict::WillHearSilence, Verdict::Unknown, Verdict::Ready];
+
     /// Words for people.
     pub fn label(self) -> &'static str {
         match self {

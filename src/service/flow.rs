@@ -78,6 +78,20 @@ impl Context {
         phones: &[PhoneRow],
         registrations: Option<HashMap<(String, String), RegistrationRow>>,
     ) -> Result<Context, sqlx::Error> {
+        Context::load_with(db, links, Templates::Of(phones), registrations).await
+    }
+
+    /// [`Context::load`], with the templates of `templates`.
+    async fn load_with(
+        db: &Db,
+        links: &AmiLinks,
+        templates: Templates<'_>,
+        registrations: Option<HashMap<(String, String), RegistrationRow>>,
+    ) -> Result<Context, sqlx::Error> {
+        let phones = match templates {
+            Templates::Of(phones) => phones,
+            Templates::All => &[],
+        };
         let mut tx = db.reader().begin().await?;
         let records = list_server_records(&mut tx).await?;
         let confs = conf::all_server_conf(&mut tx).await?;
@@ -105,11 +119,16 @@ impl Context {
                 codecs: allowed_codecs(&row.account_entry),
             });
         }
+        let mut template_ids: Vec<String> = match templates {
+            Templates::Of(phones) => phones.iter().map(|p| p.template_id.clone()).collect(),
+            Templates::All => crate::storage::templates::template_ids(&mut tx).await?,
+        };
+        template_ids.retain(|t| !t.is_empty());
         let mut templates = HashMap::new();
-        for p in phones.iter().filter(|p| !p.template_id.is_empty()) {
-            if !templates.contains_key(&p.template_id) {
-                let contents = conf::template_contents(&mut tx, &p.template_id).await?;
-                templates.insert(p.template_id.clone(), contents);
+        for id in template_ids {
+            if !templates.contains_key(&id) {
+                let contents = conf::template_contents(&mut tx, &id).await?;
+                templates.insert(id, contents);
             }
         }
         let registrations = match registrations {
@@ -155,6 +174,17 @@ impl Context {
 
     /// The engine's input for `row`.
     fn input(&self, row: &PhoneRow, attempt: Option<LoginAttempt>) -> FlowInput {
+        let registration = self.registrations.get(&(row.server_ip.clone(), row.extension.to_ascii_lowercase()));
+        self.input_with(row, registration, attempt)
+    }
+
+    /// The engine's input for `row` with its registration state `registration` (`None`: none stored).
+    fn input_with(
+        &self,
+        row: &PhoneRow,
+        registration: Option<&RegistrationRow>,
+        attempt: Option<LoginAttempt>,
+    ) -> FlowInput {
         let server = self.servers.get(&row.server_ip);
         let phone = FlowPhone {
             extension: row.extension.clone(),
@@ -208,7 +238,7 @@ impl Context {
         FlowInput {
             server: server.map(|(r, _, _)| flow_server(r)),
             carriers: self.carriers.get(&row.server_ip).cloned().unwrap_or_default(),
-            registration: self.registration(row),
+            registration: self.registration(row, registration),
             aliases,
             conf,
             phone,
@@ -217,15 +247,15 @@ impl Context {
         }
     }
 
-    /// The phone's registration as the AMI monitor stored it, and whether that is current.
-    fn registration(&self, row: &PhoneRow) -> FlowRegistration {
+    /// The phone's registration as the AMI monitor stored it (`stored`), and whether that is current.
+    fn registration(&self, row: &PhoneRow, stored: Option<&RegistrationRow>) -> FlowRegistration {
         let source = match self.links.get(&row.server_ip) {
             None | Some(AmiLink::NotConfigured) => RegistrationSource::NotConfigured,
             Some(AmiLink::Connecting { .. }) => RegistrationSource::Connecting,
             Some(AmiLink::Connected { since }) => RegistrationSource::Connected(*since),
             Some(AmiLink::Down { error, .. }) => RegistrationSource::Down(error.clone()),
         };
-        let Some(r) = self.registrations.get(&(row.server_ip.clone(), row.extension.to_ascii_lowercase())) else {
+        let Some(r) = stored else {
             return FlowRegistration { source, ..FlowRegistration::default() };
         };
         FlowRegistration {
@@ -257,6 +287,41 @@ impl Context {
             report: evaluate(&self.input(row, attempt)),
         }
     }
+}
+
+/// Which templates a [`Context`] loads.
+enum Templates<'a> {
+    /// Those these phones use.
+    Of(&'a [PhoneRow]),
+    /// Every template (for phones read after the context).
+    All,
+}
+
+/// The login-path verdicts of many phones at once (the phones list's verdict column, filter and sort):
+/// what every flow shares (servers, conf state, carriers, aliases, templates, the AMI links) is read
+/// once, then `read` hands over the phones one by one with their registration states, on a blocking
+/// thread (it is given the database file's path), and each is evaluated as it comes; `keep` turns a
+/// phone and its verdict into what the caller keeps (`None`: dropped), so the phones themselves are not
+/// all held at once.
+pub async fn each_verdict<T: Send + 'static>(
+    db: &Db,
+    links: &AmiLinks,
+    read: impl FnOnce(&str, &mut dyn FnMut(PhoneRow, RegistrationRow)) -> rusqlite::Result<()> + Send + 'static,
+    mut keep: impl FnMut(PhoneRow, Verdict) -> Option<T> + Send + 'static,
+) -> Result<Vec<T>, sqlx::Error> {
+    let ctx = Context::load_with(db, links, Templates::All, Some(HashMap::new())).await?;
+    let path = db.path().to_string();
+    tokio::task::spawn_blocking(move || {
+        let mut kept = Vec::new();
+        read(&path, &mut |row, registration| {
+            let verdict = evaluate(&ctx.input_with(&row, Some(&registration), None)).verdict;
+            kept.extend(keep(row, verdict));
+        })
+        .map(|()| kept)
+    })
+    .await
+    .map_err(|e| sqlx::Error::Protocol(format!("evaluating the phones' login paths: {e}")))?
+    .map_err(|e| sqlx::Error::Protocol(format!("reading the phones for their login paths: {e}")))
 }
 
 fn flow_server(r: &ServerRecord) -> FlowServer {
