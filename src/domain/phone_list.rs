@@ -509,7 +509,7 @@ mod tests {
             per_page: 100,
         };
         let qs = q.to_query_string();
-        assert_eq!(qs, "q=Smith%20%26%20co%2F1&proto=IAX2&server=10.0.0.1&status=SUSPENDED&reg=LAGGED&sort=name&dir=desc&page=3&per=100");
+        assert_eq!(qs, "q=Smith%20%26%20co%2F1&proto=IAX2&server=10.0.0.1&status=SUSPENDED&reg=LAGGED&verdict=silence&sort=name&dir=desc&page=3&per=100");
         let pairs: Vec<(String, String)> = qs
             .split('&')
             .map(|kv| {
