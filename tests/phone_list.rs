@@ -7,9 +7,9 @@
 mod common;
 
 use common::{http_with, server_fn_json, session, start_fixture_server, TestServer};
+use dialtone::domain::decision_flow::Verdict;
 use dialtone::domain::phone_list::{PhoneListPage, PhoneListQuery, SortColumn};
 use dialtone::domain::{PhoneStatus, Protocol, ProtocolSet};
-use dialtone::domain::decision_flow::Verdict;
 use dialtone::service::flow::phone_flow;
 use dialtone::service::phone_list::list_phones;
 use dialtone::service::registration::AmiLinks;
@@ -415,8 +415,11 @@ async fn an_inactive_phone_never_reads_as_plainly_active() {
     assert_eq!(html.matches("<span class=\"badge inactive\">inactive</span>").count(), 1, "{html}");
     let row_7001 = &html[html.find("href=\"/phones/10.10.10.15/7001\"").expect("7001")..];
     let row_7001 = &row_7001[..row_7001.find("</tr>").expect("row end")];
-    assert!(row_7001.contains("ACTIVE <span class=\"badge inactive\">inactive</span>")
-        || row_7001.contains("ACTIVE<!-- --> <span class=\"badge inactive\">inactive</span>"), "{row_7001}");
+    assert!(
+        row_7001.contains("ACTIVE <span class=\"badge inactive\">inactive</span>")
+            || row_7001.contains("ACTIVE<!-- --> <span class=\"badge inactive\">inactive</span>"),
+        "{row_7001}"
+    );
 }
 
 #[tokio::test]

@@ -47,7 +47,9 @@ pub async fn get_phone_list(params: Vec<(String, String)>) -> Result<PhoneListVi
         .map(|s| ServerChoice { server_ip: s.server_ip, server_id: s.server_id })
         .collect();
     let page = match PhoneListQuery::from_params(params.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
-        Ok(query) => Ok(crate::service::phone_list::list_phones(&state.db, &state.ami, query).await.map_err(ssr::db_error)?),
+        Ok(query) => {
+            Ok(crate::service::phone_list::list_phones(&state.db, &state.ami, query).await.map_err(ssr::db_error)?)
+        }
         Err(e) => Err(e.to_string()),
     };
     Ok(PhoneListView { page, servers, can_add: viewer.can_manage_phones() })

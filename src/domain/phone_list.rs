@@ -201,9 +201,12 @@ impl PhoneListQuery {
                         )?);
                 }
                 "verdict" => {
-                    q.verdict = Some(Verdict::ALL.into_iter().find(|v| v.key() == value).ok_or_else(|| {
-                        refuse("verdict", "verdict must be one of ready, silence, unknown")
-                    })?);
+                    q.verdict = Some(
+                        Verdict::ALL
+                            .into_iter()
+                            .find(|v| v.key() == value)
+                            .ok_or_else(|| refuse("verdict", "verdict must be one of ready, silence, unknown"))?,
+                    );
                 }
                 "sort" => {
                     q.sort = SortColumn::parse(value).ok_or_else(|| {

@@ -49,6 +49,10 @@ pub struct PhoneFlow {
     pub webphone: bool,
     /// `dialplan_number`.
     pub dialplan_number: String,
+    /// `status`.
+    pub status: String,
+    /// `active` is `Y`.
+    pub active: bool,
     /// The flow.
     pub report: FlowReport,
 }
@@ -284,6 +288,8 @@ impl Context {
             user_group: row.user_group.clone(),
             webphone: row.is_webphone.starts_with('Y'),
             dialplan_number: row.dialplan_number.clone(),
+            status: row.status.clone(),
+            active: row.active == "Y",
             report: evaluate(&self.input(row, attempt)),
         }
     }
@@ -464,6 +470,8 @@ pub struct RemoteAgent {
     pub user_group: String,
     /// A webphone.
     pub webphone: bool,
+    /// `active` is `Y`.
+    pub active: bool,
     /// The verdict.
     pub verdict: Verdict,
     /// The first node that does not pass, and why.
@@ -500,6 +508,7 @@ pub async fn remote_agents(
                 problem.as_ref().and_then(|(id, _)| NodeId::ALL.iter().position(|x| x == id)).unwrap_or(usize::MAX);
             let agent = RemoteAgent {
                 webphone: row.is_webphone.starts_with('Y'),
+                active: row.active == "Y",
                 extension: row.extension,
                 server_ip: row.server_ip,
                 full_name: row.fullname,

@@ -52,10 +52,8 @@ pub async fn list_phones(db: &Db, links: &AmiLinks, query: PhoneListQuery) -> Re
         .into_iter()
         .map(|row| {
             // A phone deleted between the two reads has no verdict: unknown.
-            let verdict = verdicts
-                .get(&(row.server_ip.clone(), row.extension.clone()))
-                .copied()
-                .unwrap_or(Verdict::Unknown);
+            let verdict =
+                verdicts.get(&(row.server_ip.clone(), row.extension.clone())).copied().unwrap_or(Verdict::Unknown);
             item(row, verdict, &statuses)
         })
         .collect();
@@ -92,12 +90,8 @@ async fn list_by_verdict(db: &Db, links: &AmiLinks, mut query: PhoneListQuery) -
     let statuses = conf_statuses(&servers);
     let offset = usize::try_from(query.offset()).unwrap_or(usize::MAX);
     let per_page = usize::try_from(query.per_page).unwrap_or(usize::MAX);
-    let rows = matching
-        .into_iter()
-        .skip(offset)
-        .take(per_page)
-        .map(|(row, verdict)| item(row, verdict, &statuses))
-        .collect();
+    let rows =
+        matching.into_iter().skip(offset).take(per_page).map(|(row, verdict)| item(row, verdict, &statuses)).collect();
     Ok(PhoneListPage { query, total, rows })
 }
 
