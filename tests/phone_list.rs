@@ -394,6 +394,22 @@ async fn each_row_has_its_login_paths_verdict_filtered_and_sorted_by_it() {
     assert!(first_ready < first_silence, "descending: ready first");
     let bad = http_with(addr, "GET", "/phones?verdict=fine", &[("Cookie", &cookie)], None).await;
     assert!(bad.body.contains("verdict: verdict must be one of ready, silence, unknown"), "{}", bad.body);
+
+    // Every verdict is kept between pages, and any change is seen by the next one: a phone made inactive,
+    // then its server no longer an agent-login server (not a phone change).
+    let ready = PhoneListQuery { verdict: Some(Verdict::Ready), ..PhoneListQuery::default() };
+    assert!(exts(&list(&server, ready.clone()).await).contains(&"demohome1"));
+    phones::update_phone(&server.db, &Actor::cli(), "demohome1", demo::DEMO_SERVER, |p| p.active = "N".into(), "X")
+        .await
+        .expect("deactivate");
+    assert!(!exts(&list(&server, ready.clone()).await).contains(&"demohome1"), "the cache saw the phone change");
+    let silence = PhoneListQuery { verdict: Some(Verdict::WillHearSilence), ..PhoneListQuery::default() };
+    assert!(exts(&list(&server, silence).await).contains(&"demohome1"));
+    assert!(!list(&server, ready.clone()).await.rows.is_empty());
+    let mut tx = server.db.write().await.expect("write");
+    sqlx::query("UPDATE servers SET active_agent_login_server = 'N'").execute(&mut *tx).await.expect("servers");
+    tx.commit().await.expect("commit");
+    assert!(list(&server, ready).await.rows.is_empty(), "the cache saw the servers change");
 }
 
 #[tokio::test]

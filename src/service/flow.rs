@@ -7,6 +7,7 @@
 //! never leave this module: the reports hold none.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::domain::asterisk_conf::{
     allowed_codecs, conf_state, peer_stanza, ConfPhone, PhoneConfState, ServerConfStatus,
@@ -328,6 +329,81 @@ pub async fn each_verdict<T: Send + 'static>(
     .await
     .map_err(|e| sqlx::Error::Protocol(format!("evaluating the phones' login paths: {e}")))?
     .map_err(|e| sqlx::Error::Protocol(format!("reading the phones for their login paths: {e}")))
+}
+
+/// Every phone's verdict, by (server IP, lower-case extension).
+pub type VerdictMap = HashMap<(String, String), Verdict>;
+
+/// The last [`all_verdicts`] of one database, and what it was computed from.
+struct CachedVerdicts {
+    /// `PRAGMA data_version` of the watching connection when the computation started.
+    data_version: i64,
+    /// The AMI links then (the registration step reads them).
+    links: HashMap<String, AmiLink>,
+    verdicts: Arc<VerdictMap>,
+}
+
+/// One database's verdict cache: a read-only connection that only watches `PRAGMA data_version`
+/// (it changes whenever any other connection, or process, commits), and the last result.
+struct VerdictCache {
+    watcher: Mutex<rusqlite::Connection>,
+    last: Mutex<Option<CachedVerdicts>>,
+}
+
+/// The verdict caches, by database file (each test's database has its own).
+static VERDICT_CACHES: OnceLock<Mutex<HashMap<String, Arc<VerdictCache>>>> = OnceLock::new();
+
+/// The data version of `cache`'s database as its watching connection sees it.
+fn data_version(cache: &VerdictCache) -> Result<i64, sqlx::Error> {
+    let conn = cache.watcher.lock().unwrap_or_else(|p| p.into_inner());
+    conn.query_row("PRAGMA data_version", [], |r| r.get(0))
+        .map_err(|e| sqlx::Error::Protocol(format!("reading the database's data version: {e}")))
+}
+
+/// Every phone's login-path verdict, by (server IP, lower-case extension): what the phones list needs
+/// to filter or sort by verdict, and the overview to count them. The verdict depends on the database
+/// (phones, registrations, servers, conf state, carriers, aliases, templates, settings) and on the AMI
+/// links, not on the time; the result is kept and given again while neither has changed: any commit to
+/// the database by anyone changes `PRAGMA data_version` on a connection that itself never writes, and
+/// the links are compared whole. A change during a computation is seen by the next call (the version is
+/// read before).
+pub async fn all_verdicts(db: &Db, links: &AmiLinks) -> Result<Arc<VerdictMap>, sqlx::Error> {
+    let path = db.path().to_string();
+    let cache = {
+        let mut caches = VERDICT_CACHES.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
+        match caches.get(&path) {
+            Some(c) => Arc::clone(c),
+            None => {
+                let watcher = crate::storage::conf::open_read_only(&path)
+                    .map_err(|e| sqlx::Error::Protocol(format!("opening the database to watch it: {e}")))?;
+                let c = Arc::new(VerdictCache { watcher: Mutex::new(watcher), last: Mutex::new(None) });
+                caches.insert(path.clone(), Arc::clone(&c));
+                c
+            }
+        }
+    };
+    let version = data_version(&cache)?;
+    let now_links = links.all();
+    {
+        let last = cache.last.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = last.as_ref().filter(|c| c.data_version == version && c.links == now_links) {
+            return Ok(Arc::clone(&c.verdicts));
+        }
+    }
+    let all = crate::domain::phone_list::PhoneListQuery::default();
+    let verdicts: VerdictMap = each_verdict(
+        db,
+        links,
+        move |path, each| crate::storage::phone_list::each_matching(path, &all, each),
+        |row, v| Some(((row.server_ip, row.extension.to_ascii_lowercase()), v)),
+    )
+    .await?
+    .into_iter()
+    .collect();
+    let verdicts = Arc::new(verdicts);
+    *cache.last.lock().unwrap_or_else(|p| p.into_inner()) =
+        Some(CachedVerdicts { data_version: version, links: now_links, verdicts: Arc::clone(&verdicts) });
+    Ok(verdicts)
 }
 
 fn flow_server(r: &ServerRecord) -> FlowServer {

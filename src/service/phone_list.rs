@@ -3,8 +3,8 @@
 //!
 //! The verdict is not stored (it follows the registrations, servers, carriers and aliases as they
 //! change), so it is evaluated when the page is asked for: for the page's rows only, unless the view
-//! filters or sorts by it; then every phone matching the other filters is evaluated, with what the
-//! flows share read once ([`crate::service::flow::each_verdict`]).
+//! filters or sorts by it; then every phone's verdict is needed ([`all_verdicts`]: evaluated with what
+//! the flows share read once, and kept until the database or the AMI links change).
 
 use std::collections::HashMap;
 
@@ -12,10 +12,9 @@ use crate::domain::asterisk_conf::{conf_state, ServerConfStatus};
 use crate::domain::decision_flow::Verdict;
 use crate::domain::phone_list::{PhoneListItem, PhoneListPage, PhoneListQuery, SortColumn};
 use crate::service::conf::status_of;
-use crate::service::flow::each_verdict;
+use crate::service::flow::{all_verdicts, each_verdict};
 use crate::service::registration::AmiLinks;
-use crate::storage::phone_list::{count_matching, each_matching, list_page, phones_by_keys, PhoneListRow};
-use crate::storage::phones::PhoneRow;
+use crate::storage::phone_list::{count_matching, each_matching_row, list_page, phones_by_keys, PhoneListRow};
 use crate::storage::{conf, Db};
 
 /// One page of the phones list for `query`, each phone with its verdict (`links`: the AMI monitors'
@@ -60,19 +59,30 @@ pub async fn list_phones(db: &Db, links: &AmiLinks, query: PhoneListQuery) -> Re
     Ok(PhoneListPage { query, total, rows })
 }
 
-/// A view filtered or sorted by verdict: every phone matching the other filters is evaluated, those of
-/// the verdict kept (only the list's columns), sorted by verdict when asked (worst first ascending;
-/// the rows come by extension, and the sort is stable), and the page cut from them.
+/// A view filtered or sorted by verdict: every phone's verdict ([`all_verdicts`], kept while nothing
+/// changes), then the list's columns of the phones matching the other filters, those of the verdict
+/// kept, sorted by verdict when asked (worst first ascending; the rows come by extension, and the sort
+/// is stable), and the page cut from them. (A phone added between the two reads shows as unknown until
+/// the next page load.)
 async fn list_by_verdict(db: &Db, links: &AmiLinks, mut query: PhoneListQuery) -> Result<PhoneListPage, sqlx::Error> {
+    let verdicts = all_verdicts(db, links).await?;
     let wanted = query.verdict;
     let filter = query.clone();
-    let mut matching = each_verdict(
-        db,
-        links,
-        move |path, each| each_matching(path, &filter, each),
-        move |row, verdict| wanted.is_none_or(|w| w == verdict).then(|| (list_row(row), verdict)),
-    )
-    .await?;
+    let path = db.path().to_string();
+    let read = tokio::task::spawn_blocking(move || {
+        let mut kept = Vec::new();
+        each_matching_row(&path, &filter, &mut |row| {
+            let key = (row.server_ip.clone(), row.extension.to_ascii_lowercase());
+            let verdict = verdicts.get(&key).copied().unwrap_or(Verdict::Unknown);
+            if wanted.is_none_or(|w| w == verdict) {
+                kept.push((row, verdict));
+            }
+        })
+        .map(|()| kept)
+    })
+    .await
+    .map_err(|e| sqlx::Error::Protocol(format!("reading the phones list: {e}")))?;
+    let mut matching = read.map_err(|e| sqlx::Error::Protocol(format!("reading the phones list: {e}")))?;
     if query.sort == SortColumn::Verdict {
         if query.descending {
             matching.sort_by_key(|(_, v)| std::cmp::Reverse(v.rank()));
@@ -100,23 +110,6 @@ fn conf_statuses(servers: &[conf::ServerConfRow]) -> HashMap<&str, (ServerConfSt
     servers.iter().map(|s| (s.server_ip.as_str(), (status_of(s), s.conf_refused.as_str()))).collect()
 }
 
-/// The list's columns of a phone read whole.
-fn list_row(row: PhoneRow) -> PhoneListRow {
-    PhoneListRow {
-        extension: row.extension,
-        protocol: row.protocol,
-        is_webphone: row.is_webphone,
-        server_ip: row.server_ip,
-        dialplan_number: row.dialplan_number,
-        voicemail_id: row.voicemail_id,
-        status: row.status,
-        fullname: row.fullname,
-        user_group: row.user_group,
-        peer_status: row.peer_status,
-        active: row.active,
-    }
-}
-
 fn item(row: PhoneListRow, verdict: Verdict, servers: &HashMap<&str, (ServerConfStatus, &str)>) -> PhoneListItem {
     let state = match servers.get(row.server_ip.as_str()) {
         Some((status, refused)) => {
@@ -141,4 +134,43 @@ fn item(row: PhoneListRow, verdict: Verdict, servers: &HashMap<&str, (ServerConf
         conf_state: state,
         verdict,
     }
+}
+
+/// What the overview counts: every phone by registration state and by server, and by the login path's
+/// verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PhoneCounts {
+    /// Phones stored.
+    pub total: u64,
+    /// By `peer_status`, in [`crate::domain::phone_list::REGISTRATION_STATES`] order, those with phones.
+    pub by_registration: Vec<(String, u64)>,
+    /// By `server_ip`.
+    pub by_server: HashMap<String, u64>,
+    /// By verdict, in [`Verdict::ALL`] order (worst first).
+    pub by_verdict: Vec<(Verdict, u64)>,
+}
+
+/// Counts every phone by registration state, server and verdict (every phone's login path is
+/// evaluated, with what the flows share read once).
+pub async fn phone_counts(db: &Db, links: &AmiLinks) -> Result<PhoneCounts, sqlx::Error> {
+    use crate::domain::phone_list::REGISTRATION_STATES;
+    use crate::storage::phone_list::{count_by, CountColumn};
+    let (registration, by_server) = {
+        let mut tx = db.reader().begin().await?;
+        let registration = count_by(&mut tx, CountColumn::Registration).await?;
+        let by_server: HashMap<String, u64> = count_by(&mut tx, CountColumn::Server).await?.into_iter().collect();
+        tx.commit().await?;
+        (registration, by_server)
+    };
+    let total = by_server.values().sum();
+    let by_registration = REGISTRATION_STATES
+        .iter()
+        .filter_map(|state| {
+            let n: u64 = registration.iter().filter(|(s, _)| s == state).map(|(_, n)| n).sum();
+            (n > 0).then(|| (state.to_string(), n))
+        })
+        .collect();
+    let verdicts = all_verdicts(db, links).await?;
+    let by_verdict = Verdict::ALL.iter().map(|v| (*v, verdicts.values().filter(|x| *x == v).count() as u64)).collect();
+    Ok(PhoneCounts { total, by_registration, by_server, by_verdict })
 }

@@ -228,3 +228,53 @@ pub fn phones_by_keys(path: &str, keys: &[(String, String)]) -> rusqlite::Result
     let rows = stmt.query_map(rusqlite::params_from_iter(binds), phone_with_registration)?;
     rows.collect()
 }
+
+/// How many phones have each value of the list column `column` (`peer_status` or `server_ip`: both
+/// have an index, which the count walks), by value.
+pub async fn count_by(conn: &mut SqliteConnection, column: CountColumn) -> sqlx::Result<Vec<(String, u64)>> {
+    let sql = match column {
+        CountColumn::Registration => "SELECT peer_status, count(*) FROM phones GROUP BY peer_status",
+        CountColumn::Server => "SELECT server_ip, count(*) FROM phones GROUP BY server_ip",
+    };
+    let rows: Vec<(String, i64)> = sqlx::query_as(sql).fetch_all(conn).await?;
+    Ok(rows.into_iter().map(|(v, n)| (v, u64::try_from(n).unwrap_or(0))).collect())
+}
+
+/// A column [`count_by`] groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CountColumn {
+    /// `peer_status`.
+    Registration,
+    /// `server_ip`.
+    Server,
+}
+
+/// The list's columns of every phone matching `q`'s search and filters (its page aside), handed to
+/// `each` in `q`'s order (by extension for a verdict sort). Blocking, like [`each_matching`].
+pub fn each_matching_row(path: &str, q: &PhoneListQuery, each: &mut dyn FnMut(PhoneListRow)) -> rusqlite::Result<()> {
+    let conn = super::conf::open_read_only(path)?;
+    let (filter, binds) = where_clause(q, false);
+    let order = order_clause(q.sort, q.descending);
+    let mut stmt = conn.prepare(&format!(
+        "SELECT p.extension, p.protocol, p.is_webphone, p.server_ip, p.dialplan_number, p.voicemail_id, p.status, \
+         p.fullname, p.user_group, p.peer_status, p.active FROM phones p{filter}{order}"
+    ))?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(binds))?;
+    while let Some(r) = rows.next()? {
+        let text = |i: usize| -> rusqlite::Result<String> { Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default()) };
+        each(PhoneListRow {
+            extension: text(0)?,
+            protocol: text(1)?,
+            is_webphone: text(2)?,
+            server_ip: text(3)?,
+            dialplan_number: text(4)?,
+            voicemail_id: text(5)?,
+            status: text(6)?,
+            fullname: text(7)?,
+            user_group: text(8)?,
+            peer_status: text(9)?,
+            active: text(10)?,
+        });
+    }
+    Ok(())
+}
