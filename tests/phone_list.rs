@@ -450,3 +450,75 @@ async fn the_pager_shows_only_when_there_is_more_than_one_page() {
     let two = http_with(addr, "GET", "/phones?per=25", &[("Cookie", &cookie)], None).await;
     assert!(two.body.contains("aria-label=\"Pages\"") && two.body.contains("Page 1 of 2"));
 }
+
+/// The number in the overview's link to `href` (`<a href="{href}" ...><span ...>label</span><strong>N</strong>`).
+fn linked_count(body: &str, href: &str) -> u64 {
+    let at = body.find(&format!("<a href=\"{href}\"")).unwrap_or_else(|| panic!("a link to {href}"));
+    let rest = &body[at..];
+    let n = &rest[rest.find("<strong>").expect("count") + 8..];
+    n[..n.find('<').expect("end")].parse().expect("a number")
+}
+
+#[tokio::test]
+async fn the_overview_counts_link_to_the_list_showing_them() {
+    let server = demo_server().await;
+    let addr = server.addr;
+    let cookie = session(addr, "apiadmin", "apipass1").await;
+    let page = http_with(addr, "GET", "/", &[("Cookie", &cookie)], None).await;
+    assert_eq!(page.status, 200);
+    let body = &page.body;
+    assert!(body.contains("10 phones") && !body.contains("No phones yet"));
+    // Each registration state and verdict count is a link to the list filtered by it, and says how
+    // many phones that list holds.
+    let mut by_registration = 0;
+    for state in dialtone::domain::phone_list::REGISTRATION_STATES {
+        let q = PhoneListQuery { registration: Some(state.into()), ..PhoneListQuery::default() };
+        let total = list(&server, q.clone()).await.total;
+        if total > 0 {
+            assert_eq!(linked_count(body, &q.href()), total, "{state}");
+            by_registration += total;
+        } else {
+            assert!(!body.contains(&format!("href=\"{}\"", q.href())), "{state}: no phones, no link");
+        }
+    }
+    assert_eq!(by_registration, 10);
+    for v in Verdict::ALL {
+        let q = PhoneListQuery { verdict: Some(v), ..PhoneListQuery::default() };
+        assert_eq!(linked_count(body, &q.href()), list(&server, q.clone()).await.total, "{v:?}");
+    }
+    // Each server: its phones, a link to the list of them; its conf state; its page.
+    for ip in [demo::DEMO_SERVER, demo::DEMO_NO_LOGIN_SERVER] {
+        let q = PhoneListQuery { server_ip: Some(ip.into()), ..PhoneListQuery::default() };
+        let n = list(&server, q.clone()).await.total;
+        assert!(n > 0);
+        let link = format!("<a href=\"{}\" aria-label=\"{n} phones on ", q.href());
+        assert!(body.contains(&link), "{link}");
+        assert!(body.contains(&format!("href=\"/servers/{ip}\"")));
+    }
+    assert!(!body.contains("Legacy API: non_agent_api.php level"), "no developer box");
+}
+
+#[tokio::test]
+async fn an_empty_overview_says_what_to_do_first() {
+    let server = start_fixture_server().await;
+    phones::delete_phone(&server.db, &Actor::cli(), "seed100", "10.10.10.15", "ADMIN DELETE PHONE")
+        .await
+        .expect("empty the fixture");
+    let addr = server.addr;
+    let admin = session(addr, "apiadmin", "apipass1").await;
+    let page = http_with(addr, "GET", "/", &[("Cookie", &admin)], None).await;
+    for needle in [
+        "No phones yet",
+        "<a class=\"button primary\" href=\"/phones/new\">Add a phone</a>",
+        "Load demo data",
+        "Import through the API",
+        "<code>/vicidial/non_agent_api.php</code>",
+    ] {
+        assert!(page.body.contains(needle), "{needle}");
+    }
+    // A user who may not add phones is told whom to ask, and offered no demo data.
+    let viewer = session(addr, "noast", "noastpass").await;
+    let page = http_with(addr, "GET", "/", &[("Cookie", &viewer)], None).await;
+    assert!(page.body.contains("No phones yet") && page.body.contains("ask an administrator"));
+    assert!(!page.body.contains("href=\"/phones/new\"") && !page.body.contains("Load demo data"));
+}
