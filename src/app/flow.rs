@@ -778,13 +778,13 @@ fn RemoteAgents(view: RemoteAgentsView) -> impl IntoView {
                                     .unwrap_or_else(|| "—".to_string());
                                 view! {
                                     <tr class="clickable" data-testid=format!("agent-{}", r.subject.extension)>
-                                        <td>
+                                        <td data-label="VERDICT">
                                             <span class=format!("badge verdict-{}", r.verdict.key())>{r.verdict.label()}</span>
                                         </td>
-                                        <td>
+                                        <td data-label="EXTEN">
                                             <a class="row-link" href=href>{r.subject.extension.clone()}</a>
                                         </td>
-                                        <td class="name">
+                                        <td data-label="NAME" class="name">
                                             {r.subject.full_name}
                                             {(!r.subject.active)
                                                 .then(|| {
@@ -794,10 +794,10 @@ fn RemoteAgents(view: RemoteAgentsView) -> impl IntoView {
                                                     }
                                                 })}
                                         </td>
-                                        <td>{r.subject.protocol}</td>
-                                        <td>{r.subject.server_ip}</td>
-                                        <td>{r.user_group}</td>
-                                        <td class="problem">{problem}</td>
+                                        <td data-label="PROTO">{r.subject.protocol}</td>
+                                        <td data-label="SERVER">{r.subject.server_ip}</td>
+                                        <td data-label="GROUP">{r.user_group}</td>
+                                        <td data-label="FIRST PROBLEM" class="problem">{problem}</td>
                                     </tr>
                                 }
                             })
