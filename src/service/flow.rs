@@ -129,12 +129,12 @@ impl Context {
             Templates::All => crate::storage::templates::template_ids(&mut tx).await?,
         };
         template_ids.retain(|t| !t.is_empty());
+        template_ids.sort_unstable();
+        template_ids.dedup();
         let mut templates = HashMap::new();
         for id in template_ids {
-            if !templates.contains_key(&id) {
-                let contents = conf::template_contents(&mut tx, &id).await?;
-                templates.insert(id, contents);
-            }
+            let contents = conf::template_contents(&mut tx, &id).await?;
+            templates.insert(id, contents);
         }
         let registrations = match registrations {
             Some(r) => r,
@@ -475,7 +475,7 @@ pub enum CheckTarget<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoginCheck {
     /// Checked: the phone's flow for that attempt (`None`: no such phone).
-    Checked(Option<PhoneFlow>),
+    Checked(Option<Box<PhoneFlow>>),
     /// Not checked: too many login checks by this user or of this phone; the seconds to wait.
     TooMany(i64),
 }
@@ -525,7 +525,7 @@ pub async fn check_login(
     }
     let Some(row) = row else { return Ok(LoginCheck::Checked(None)) };
     let ctx = Context::load(db, links, std::slice::from_ref(&row), None).await?;
-    Ok(LoginCheck::Checked(Some(ctx.flow(&row, Some(attempt)))))
+    Ok(LoginCheck::Checked(Some(Box::new(ctx.flow(&row, Some(attempt))))))
 }
 
 /// One remote agent's phone on the readiness board: who, the verdict and the first node that does
