@@ -14,7 +14,9 @@ use crate::domain::phone_list::{PhoneListItem, PhoneListPage, PhoneListQuery, So
 use crate::service::conf::status_of;
 use crate::service::flow::{all_verdicts, each_verdict};
 use crate::service::registration::AmiLinks;
-use crate::storage::phone_list::{count_matching, each_matching_row, list_page, phones_by_keys, PhoneListRow};
+use crate::storage::phone_list::{
+    count_matching, each_matching_key, list_page, phones_by_keys, rows_by_rowid, PhoneListRow,
+};
 use crate::storage::{conf, Db};
 
 /// One page of the phones list for `query`, each phone with its verdict (`links`: the AMI monitors'
@@ -60,22 +62,27 @@ pub async fn list_phones(db: &Db, links: &AmiLinks, query: PhoneListQuery) -> Re
 }
 
 /// A view filtered or sorted by verdict: every phone's verdict ([`all_verdicts`], kept while nothing
-/// changes), then the list's columns of the phones matching the other filters, those of the verdict
-/// kept, sorted by verdict when asked (worst first ascending; the rows come by extension, and the sort
-/// is stable), and the page cut from them. (A phone added between the two reads shows as unknown until
-/// the next page load.)
+/// changes), then the rowids of the phones matching the other filters, in the view's order (by
+/// extension for a verdict sort), those of the verdict kept, sorted by verdict when asked (worst first
+/// ascending; the sort is stable), and only the page's rows read. (A phone added between the two reads
+/// shows as unknown until the next page load.)
 async fn list_by_verdict(db: &Db, links: &AmiLinks, mut query: PhoneListQuery) -> Result<PhoneListPage, sqlx::Error> {
     let verdicts = all_verdicts(db, links).await?;
     let wanted = query.verdict;
     let filter = query.clone();
     let path = db.path().to_string();
     let read = tokio::task::spawn_blocking(move || {
-        let mut kept = Vec::new();
-        each_matching_row(&path, &filter, &mut |row| {
-            let key = (row.server_ip.clone(), row.extension.to_ascii_lowercase());
+        let mut kept: Vec<(i64, Verdict)> = Vec::new();
+        // One key, refilled for each row: no allocation per phone.
+        let mut key = (String::new(), String::new());
+        each_matching_key(&path, &filter, &mut |rowid, server_ip, extension| {
+            key.0.clear();
+            key.0.push_str(server_ip);
+            key.1.clear();
+            key.1.extend(extension.chars().map(|c| c.to_ascii_lowercase()));
             let verdict = verdicts.get(&key).copied().unwrap_or(Verdict::Unknown);
             if wanted.is_none_or(|w| w == verdict) {
-                kept.push((row, verdict));
+                kept.push((rowid, verdict));
             }
         })
         .map(|()| kept)
@@ -93,15 +100,26 @@ async fn list_by_verdict(db: &Db, links: &AmiLinks, mut query: PhoneListQuery) -
     let total = matching.len() as u64;
     let last = PhoneListPage { query: query.clone(), total, rows: Vec::new() }.pages();
     query.page = query.page.clamp(1, last);
-    let servers = {
-        let mut conn = db.reader().acquire().await?;
-        conf::all_server_conf(&mut conn).await?
-    };
-    let statuses = conf_statuses(&servers);
     let offset = usize::try_from(query.offset()).unwrap_or(usize::MAX);
     let per_page = usize::try_from(query.per_page).unwrap_or(usize::MAX);
-    let rows =
-        matching.into_iter().skip(offset).take(per_page).map(|(row, verdict)| item(row, verdict, &statuses)).collect();
+    let page: Vec<(i64, Verdict)> = matching.into_iter().skip(offset).take(per_page).collect();
+    let rowids: Vec<i64> = page.iter().map(|(id, _)| *id).collect();
+    let (rows, servers) = {
+        let mut tx = db.reader().begin().await?;
+        let rows = rows_by_rowid(&mut tx, &rowids).await?;
+        let servers = conf::all_server_conf(&mut tx).await?;
+        tx.commit().await?;
+        (rows, servers)
+    };
+    let statuses = conf_statuses(&servers);
+    let by_rowid: HashMap<i64, Verdict> = page.into_iter().collect();
+    let rows = rows
+        .into_iter()
+        .map(|(id, row)| {
+            let verdict = by_rowid.get(&id).copied().unwrap_or(Verdict::Unknown);
+            item(row, verdict, &statuses)
+        })
+        .collect();
     Ok(PhoneListPage { query, total, rows })
 }
 

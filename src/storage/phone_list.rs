@@ -249,32 +249,55 @@ pub enum CountColumn {
     Server,
 }
 
-/// The list's columns of every phone matching `q`'s search and filters (its page aside), handed to
-/// `each` in `q`'s order (by extension for a verdict sort). Blocking, like [`each_matching`].
-pub fn each_matching_row(path: &str, q: &PhoneListQuery, each: &mut dyn FnMut(PhoneListRow)) -> rusqlite::Result<()> {
+/// The rowid, server IP and extension of every phone matching `q`'s search and filters (its page
+/// aside), handed to `each` in `q`'s order (by extension for a verdict sort), borrowed from the row (no
+/// copy is made: a verdict view walks every match). Blocking, like [`each_matching`].
+pub fn each_matching_key(
+    path: &str,
+    q: &PhoneListQuery,
+    each: &mut dyn FnMut(i64, &str, &str),
+) -> rusqlite::Result<()> {
     let conn = super::conf::open_read_only(path)?;
     let (filter, binds) = where_clause(q, false);
     let order = order_clause(q.sort, q.descending);
-    let mut stmt = conn.prepare(&format!(
-        "SELECT p.extension, p.protocol, p.is_webphone, p.server_ip, p.dialplan_number, p.voicemail_id, p.status, \
-         p.fullname, p.user_group, p.peer_status, p.active FROM phones p{filter}{order}"
-    ))?;
+    let mut stmt = conn.prepare(&format!("SELECT p.rowid, p.server_ip, p.extension FROM phones p{filter}{order}"))?;
     let mut rows = stmt.query(rusqlite::params_from_iter(binds))?;
     while let Some(r) = rows.next()? {
-        let text = |i: usize| -> rusqlite::Result<String> { Ok(r.get::<_, Option<String>>(i)?.unwrap_or_default()) };
-        each(PhoneListRow {
-            extension: text(0)?,
-            protocol: text(1)?,
-            is_webphone: text(2)?,
-            server_ip: text(3)?,
-            dialplan_number: text(4)?,
-            voicemail_id: text(5)?,
-            status: text(6)?,
-            fullname: text(7)?,
-            user_group: text(8)?,
-            peer_status: text(9)?,
-            active: text(10)?,
-        });
+        let text = |i: usize| -> rusqlite::Result<&str> {
+            Ok(r.get_ref(i)?
+                .as_str_or_null()
+                .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))?
+                .unwrap_or(""))
+        };
+        each(r.get(0)?, text(1)?, text(2)?);
     }
     Ok(())
+}
+
+/// The list's columns of the phones `rowids` (one page's) with their rowids, in the order given (a
+/// phone deleted since is left out).
+pub async fn rows_by_rowid(conn: &mut SqliteConnection, rowids: &[i64]) -> sqlx::Result<Vec<(i64, PhoneListRow)>> {
+    if rowids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; rowids.len()].join(", ");
+    let sql = format!(
+        "SELECT p.rowid, p.extension, p.protocol, p.is_webphone, p.server_ip, p.dialplan_number, p.voicemail_id, \
+         p.status, p.fullname, p.user_group, p.peer_status, p.active FROM phones p WHERE p.rowid IN ({marks})"
+    );
+    let mut query = sqlx::query_as::<_, RowidRow>(sqlx::AssertSqlSafe(sql));
+    for id in rowids {
+        query = query.bind(id);
+    }
+    let mut found: std::collections::HashMap<i64, PhoneListRow> =
+        query.fetch_all(conn).await?.into_iter().map(|r| (r.rowid, r.row)).collect();
+    Ok(rowids.iter().filter_map(|id| found.remove(id).map(|row| (*id, row))).collect())
+}
+
+/// A [`PhoneListRow`] with its rowid.
+#[derive(sqlx::FromRow)]
+struct RowidRow {
+    rowid: i64,
+    #[sqlx(flatten)]
+    row: PhoneListRow,
 }
