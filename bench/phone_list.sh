@@ -70,6 +70,10 @@ views=(
   "q=smith&sort=group&page=200"
   "status=ACTIVE&proto=SIP&sort=group&page=1500"
   "reg=REGISTERED&page=1000"
+  "sort=verdict"
+  "verdict=silence"
+  "sort=verdict&dir=desc&page=1000"
+  "verdict=ready&proto=SIP&page=3"
 )
 report() { # label file
   python3 - "$1" "$2" <<'PY'

@@ -297,3 +297,87 @@ async fn a_phone_sharing_no_codec_with_its_carriers_is_warned_on_its_page() {
     assert!(peer.evidence.iter().all(|e| e.label != "Carriers' codecs"), "{peer:?}");
     assert!(peer.evidence.iter().any(|e| e.label == "Codecs" && e.value == "ulaw, g729"), "{:?}", peer.evidence);
 }
+
+#[tokio::test]
+async fn after_the_break_nothing_passes_and_the_fix_shows_once() {
+    let server = demo_server().await;
+    let cookie = session(server.addr, "apiadmin", "apipass1").await;
+    // demodesk7: an inactive SIP desk phone, refused at the login.
+    let page =
+        http_with(server.addr, "GET", &format!("/phones/{DEMO}/demodesk7/flow"), &[("Cookie", &cookie)], None).await;
+    assert_eq!(page.status, 200);
+    let body = &page.body;
+    assert!(body.contains(r#"data-testid="flow-node-login" data-status="fail""#));
+    for node in ["protocol", "peer", "registration"] {
+        assert!(
+            body.contains(&format!(r#"data-testid="flow-node-{node}" data-status="not-reached""#)),
+            "{node} drawn as not reached"
+        );
+        assert!(
+            body.contains(&format!(r#"data-testid="flow-step-{node}" data-status="not-reached""#)),
+            "{node} listed as not reached"
+        );
+    }
+    // Nothing on the path after the login reads "passes", in the diagram or the steps.
+    let after_login = &body[body.find(r#"data-testid="flow-node-protocol""#).expect("protocol node")..];
+    let diagram = &after_login[..after_login.find("</svg>").expect("svg end")];
+    assert!(!diagram.contains("passes") && !diagram.contains("decides the path"), "{diagram}");
+    let steps = &body[body.find(r#"data-testid="flow-step-protocol""#).expect("steps")..];
+    let steps = &steps[..steps.find("</ol>").expect("list end")];
+    assert!(!steps.contains(">passes<"), "{steps}");
+    assert!(steps.contains("The login never gets here: the path breaks at \"Agent submits login\"."));
+    // The fix: once in the verdict banner and once on the failing step, not on the silence end.
+    let fix = body.matches("<p class=\"fix\">Fix: ").count();
+    assert_eq!(fix, 2, "the fix in the banner and on the failing node only");
+    // The phone's status says it is inactive.
+    let status = &body[body.find(r#"data-testid="flow-status""#).expect("status")..];
+    let status = &status[..status.find("</span></span>").expect("status end")];
+    assert!(status.contains("Status ACTIVE") && status.contains("inactive"), "{status}");
+}
+
+#[tokio::test]
+async fn the_board_filters_by_verdict_from_its_counts() {
+    let server = demo_server().await;
+    let cookie = session(server.addr, "apiadmin", "apipass1").await;
+    let board = http_with(server.addr, "GET", "/remote-agents", &[("Cookie", &cookie)], None).await;
+    assert_eq!(board.status, 200);
+    // Each count is a link to the board filtered by its verdict.
+    for (key, n, label) in [("silence", 3, "will hear silence"), ("unknown", 1, "unknown"), ("ready", 2, "ready")] {
+        let needle = format!(
+            r#"<a href="/remote-agents?verdict={key}" title="Show only these"><strong>{n}</strong> {label}</a>"#
+        );
+        assert!(board.body.contains(&needle), "{needle}");
+    }
+    assert!(board.body.contains(r#"<label for="ra-verdict">Verdict</label>"#), "a verdict filter without JavaScript");
+    let silence = http_with(server.addr, "GET", "/remote-agents?verdict=silence", &[("Cookie", &cookie)], None).await;
+    assert_eq!(silence.status, 200);
+    for ext in ["demoweb6", "demohome3", "demointl4"] {
+        assert!(silence.body.contains(&format!("agent-{ext}")), "{ext} listed");
+    }
+    for ext in ["demoweb5", "demomobile2", "demohome1"] {
+        assert!(!silence.body.contains(&format!("agent-{ext}\"")), "{ext} not listed");
+    }
+    // The counts stay those of every verdict; the one shown is marked and links back to all.
+    assert!(silence.body.contains(
+        r#"<a href="/remote-agents" aria-current="true" title="Show every verdict"><strong>3</strong> will hear silence</a>"#
+    ));
+    assert!(silence.body.contains(r#"<option value="silence" selected"#));
+    // With the server filter kept.
+    let both = http_with(
+        server.addr,
+        "GET",
+        &format!("/remote-agents?server={DEMO}&verdict=ready"),
+        &[("Cookie", &cookie)],
+        None,
+    )
+    .await;
+    assert!(both.body.contains("agent-demohome1") && !both.body.contains("agent-demoweb6\""));
+    assert!(
+        both.body.contains(&format!(r#"href="/remote-agents?server={DEMO}&amp;verdict=silence""#)),
+        "{}",
+        both.body
+    );
+    // A bad value is named.
+    let bad = http_with(server.addr, "GET", "/remote-agents?verdict=fine", &[("Cookie", &cookie)], None).await;
+    assert!(bad.body.contains("verdict must be one of ready, silence, unknown"), "{}", bad.body);
+}

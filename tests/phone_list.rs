@@ -1,15 +1,19 @@
 //! The phones list against a real SQLite file and over real HTTP: search (trigram index, and the
 //! prefix match of short text) kept in step with adds, edits and deletes, filters, sorting, paging
 //! and its clamp, the page's columns and links, the refusal of bad URL values, and who is offered
-//! "Add a phone".
+//! "Add a phone"; the login path's verdict per row (filtered and sorted by it, against each phone's own
+//! flow), an inactive phone's status, and the pager shown only when there is more than one page.
 
 mod common;
 
 use common::{http_with, server_fn_json, session, start_fixture_server, TestServer};
+use dialtone::domain::decision_flow::Verdict;
 use dialtone::domain::phone_list::{PhoneListPage, PhoneListQuery, SortColumn};
 use dialtone::domain::{PhoneStatus, Protocol, ProtocolSet};
+use dialtone::service::flow::phone_flow;
 use dialtone::service::phone_list::list_phones;
-use dialtone::service::{phones, Actor};
+use dialtone::service::registration::AmiLinks;
+use dialtone::service::{demo, phones, Actor};
 
 /// Adds `n` phones: extension `7000+i`, names cycling through a few people, protocols and statuses.
 async fn add_phones(server: &TestServer, n: usize) {
@@ -29,7 +33,7 @@ async fn add_phones(server: &TestServer, n: usize) {
 }
 
 async fn list(server: &TestServer, q: PhoneListQuery) -> PhoneListPage {
-    list_phones(&server.db, q).await.expect("list")
+    list_phones(&server.db, &AmiLinks::default(), q).await.expect("list")
 }
 
 fn exts(page: &PhoneListPage) -> Vec<&str> {
@@ -236,6 +240,7 @@ fn sort_key(row: &dialtone::domain::phone_list::PhoneListItem, column: SortColum
         SortColumn::Name => row.fullname.to_lowercase(),
         SortColumn::Group => row.user_group.clone(),
         SortColumn::Registration => row.registration.clone(),
+        SortColumn::Verdict => row.verdict.rank().to_string(),
     }
 }
 
@@ -313,4 +318,207 @@ async fn every_sort_filter_and_page_depth_gives_the_reference_order() {
             }
         }
     }
+}
+
+/// The fixture server with its seed phone removed and the demo data loaded (every verdict).
+async fn demo_server() -> TestServer {
+    let server = start_fixture_server().await;
+    phones::delete_phone(&server.db, &Actor::cli(), "seed100", "10.10.10.15", "ADMIN DELETE PHONE")
+        .await
+        .expect("empty the fixture");
+    demo::load_demo(&server.db).await.expect("demo");
+    server
+}
+
+#[tokio::test]
+async fn each_row_has_its_login_paths_verdict_filtered_and_sorted_by_it() {
+    let server = demo_server().await;
+    let all = list(&server, PhoneListQuery::default()).await;
+    assert_eq!(all.total, 10);
+    // Each row's verdict is its own flow's.
+    let mut reference = Vec::new();
+    for r in &all.rows {
+        let f = phone_flow(&server.db, &AmiLinks::default(), &r.extension, &r.server_ip).await.expect("flow");
+        let v = f.expect("phone").report.verdict;
+        assert_eq!(r.verdict, v, "{}", r.extension);
+        reference.push((v, r.extension.clone(), r.server_ip.clone()));
+    }
+    assert!(Verdict::ALL.iter().all(|v| reference.iter().any(|(r, _, _)| r == v)), "the demo shows every verdict");
+    // Filtered by each verdict: exactly the phones of that verdict, by extension; with another filter too.
+    for v in Verdict::ALL {
+        let page = list(&server, PhoneListQuery { verdict: Some(v), ..PhoneListQuery::default() }).await;
+        let expected: Vec<&str> = reference.iter().filter(|(r, _, _)| *r == v).map(|(_, e, _)| e.as_str()).collect();
+        assert_eq!(exts(&page), expected, "{v:?}");
+        assert_eq!(page.total, expected.len() as u64);
+        let ext = PhoneListQuery { verdict: Some(v), protocol: Some(Protocol::External), ..PhoneListQuery::default() };
+        let page = list(&server, ext).await;
+        assert!(page.rows.iter().all(|r| r.verdict == v && r.protocol == "EXTERNAL"), "{v:?}");
+    }
+    // Sorted by verdict: worst first (silence, unknown, ready), then by extension; descending is the
+    // reverse; pages of 25 cut the same order.
+    let mut expected = reference.clone();
+    expected.sort_by(|a, b| (a.0.rank(), &a.1, &a.2).cmp(&(b.0.rank(), &b.1, &b.2)));
+    let order: Vec<&str> = expected.iter().map(|(_, e, _)| e.as_str()).collect();
+    let by_verdict = PhoneListQuery { sort: SortColumn::Verdict, ..PhoneListQuery::default() };
+    assert_eq!(exts(&list(&server, by_verdict.clone()).await), order);
+    let mut reversed = order.clone();
+    reversed.reverse();
+    let down = list(&server, by_verdict.sorted_by(SortColumn::Verdict)).await;
+    assert!(down.query.descending);
+    assert_eq!(exts(&down), reversed);
+    // A filter and a verdict sort, past the last page: the last page.
+    let deep = PhoneListQuery { sort: SortColumn::Verdict, per_page: 25, page: 7, ..PhoneListQuery::default() };
+    assert_eq!(list(&server, deep).await.query.page, 1);
+
+    // Over HTTP: the column next to the path link, the filter select, the sort link, a bad value named.
+    let addr = server.addr;
+    let cookie = session(addr, "apiadmin", "apipass1").await;
+    let page = http_with(addr, "GET", "/phones", &[("Cookie", &cookie)], None).await;
+    assert_eq!(page.status, 200);
+    let verdict_at = page.body.find(">VERDICT").expect("VERDICT column");
+    let path_at = page.body.find(">LOGIN PATH").expect("LOGIN PATH column");
+    let conf_at = page.body.find(">CONF<").expect("CONF column");
+    assert!(conf_at < verdict_at && verdict_at < path_at, "VERDICT sits next to LOGIN PATH");
+    assert!(page.body.contains("href=\"/phones?sort=verdict\""), "the VERDICT heading sorts");
+    assert!(page.body.contains("<label for=\"f-verdict\">Verdict</label>"));
+    assert!(page.body.contains("<option value=\"silence\">will hear silence</option>"));
+    let silence = http_with(addr, "GET", "/phones?verdict=silence", &[("Cookie", &cookie)], None).await;
+    let n = reference.iter().filter(|(v, _, _)| *v == Verdict::WillHearSilence).count();
+    assert!(silence.body.contains(&format!("{n} phones, showing 1–{n}")), "{}", silence.body);
+    assert!(silence.body.contains("<option value=\"silence\" selected"));
+    assert_eq!(silence.body.matches("badge verdict-silence").count(), n);
+    assert!(!silence.body.contains("badge verdict-ready"));
+    let sorted = http_with(addr, "GET", "/phones?sort=verdict&dir=desc", &[("Cookie", &cookie)], None).await;
+    let first_ready = sorted.body.find("badge verdict-ready").expect("ready rows");
+    let first_silence = sorted.body.find("badge verdict-silence").expect("silence rows");
+    assert!(first_ready < first_silence, "descending: ready first");
+    let bad = http_with(addr, "GET", "/phones?verdict=fine", &[("Cookie", &cookie)], None).await;
+    assert!(bad.body.contains("verdict: verdict must be one of ready, silence, unknown"), "{}", bad.body);
+
+    // Every verdict is kept between pages, and any change is seen by the next one: a phone made inactive,
+    // then its server no longer an agent-login server (not a phone change).
+    let ready = PhoneListQuery { verdict: Some(Verdict::Ready), ..PhoneListQuery::default() };
+    assert!(exts(&list(&server, ready.clone()).await).contains(&"demohome1"));
+    phones::update_phone(&server.db, &Actor::cli(), "demohome1", demo::DEMO_SERVER, |p| p.active = "N".into(), "X")
+        .await
+        .expect("deactivate");
+    assert!(!exts(&list(&server, ready.clone()).await).contains(&"demohome1"), "the cache saw the phone change");
+    let silence = PhoneListQuery { verdict: Some(Verdict::WillHearSilence), ..PhoneListQuery::default() };
+    assert!(exts(&list(&server, silence).await).contains(&"demohome1"));
+    assert!(!list(&server, ready.clone()).await.rows.is_empty());
+    let mut tx = server.db.write().await.expect("write");
+    sqlx::query("UPDATE servers SET active_agent_login_server = 'N'").execute(&mut *tx).await.expect("servers");
+    tx.commit().await.expect("commit");
+    assert!(list(&server, ready).await.rows.is_empty(), "the cache saw the servers change");
+}
+
+#[tokio::test]
+async fn an_inactive_phone_never_reads_as_plainly_active() {
+    let server = start_fixture_server().await;
+    add_phones(&server, 3).await;
+    phones::update_phone(&server.db, &Actor::cli(), "7001", "10.10.10.15", |p| p.active = "N".into(), "X")
+        .await
+        .expect("deactivate");
+    let page = list(&server, PhoneListQuery::default()).await;
+    let row = |ext: &str| page.rows.iter().find(|r| r.extension == ext).expect("row").clone();
+    let (inactive, active) = (row("7001"), row("7002"));
+    assert_eq!((inactive.status.as_str(), inactive.active), ("ACTIVE", false));
+    assert_eq!(inactive.status_cell(), "ACTIVE · inactive");
+    assert_eq!((active.active, active.status_cell().as_str()), (true, "ACTIVE"));
+    let addr = server.addr;
+    let cookie = session(addr, "apiadmin", "apipass1").await;
+    let html = http_with(addr, "GET", "/phones", &[("Cookie", &cookie)], None).await.body;
+    assert_eq!(html.matches("<span class=\"badge inactive\">inactive</span>").count(), 1, "{html}");
+    let row_7001 = &html[html.find("href=\"/phones/10.10.10.15/7001\"").expect("7001")..];
+    let row_7001 = &row_7001[..row_7001.find("</tr>").expect("row end")];
+    assert!(
+        row_7001.contains("ACTIVE <span class=\"badge inactive\">inactive</span>")
+            || row_7001.contains("ACTIVE<!-- --> <span class=\"badge inactive\">inactive</span>"),
+        "{row_7001}"
+    );
+}
+
+#[tokio::test]
+async fn the_pager_shows_only_when_there_is_more_than_one_page() {
+    let server = start_fixture_server().await;
+    add_phones(&server, 30).await;
+    let addr = server.addr;
+    let cookie = session(addr, "apiadmin", "apipass1").await;
+    let one = http_with(addr, "GET", "/phones", &[("Cookie", &cookie)], None).await;
+    assert!(one.body.contains("31 phones, showing 1–31"));
+    assert!(!one.body.contains("aria-label=\"Pages\""), "one page: no pager");
+    let two = http_with(addr, "GET", "/phones?per=25", &[("Cookie", &cookie)], None).await;
+    assert!(two.body.contains("aria-label=\"Pages\"") && two.body.contains("Page 1 of 2"));
+}
+
+/// The number in the overview's link to `href` (`<a href="{href}" ...><span ...>label</span><strong>N</strong>`).
+fn linked_count(body: &str, href: &str) -> u64 {
+    let at = body.find(&format!("<a href=\"{href}\"")).unwrap_or_else(|| panic!("a link to {href}"));
+    let rest = &body[at..];
+    let n = &rest[rest.find("<strong>").expect("count") + 8..];
+    n[..n.find('<').expect("end")].parse().expect("a number")
+}
+
+#[tokio::test]
+async fn the_overview_counts_link_to_the_list_showing_them() {
+    let server = demo_server().await;
+    let addr = server.addr;
+    let cookie = session(addr, "apiadmin", "apipass1").await;
+    let page = http_with(addr, "GET", "/", &[("Cookie", &cookie)], None).await;
+    assert_eq!(page.status, 200);
+    let body = &page.body;
+    assert!(body.contains("10 phones") && !body.contains("No phones yet"));
+    // Each registration state and verdict count is a link to the list filtered by it, and says how
+    // many phones that list holds.
+    let mut by_registration = 0;
+    for state in dialtone::domain::phone_list::REGISTRATION_STATES {
+        let q = PhoneListQuery { registration: Some(state.into()), ..PhoneListQuery::default() };
+        let total = list(&server, q.clone()).await.total;
+        if total > 0 {
+            assert_eq!(linked_count(body, &q.href()), total, "{state}");
+            by_registration += total;
+        } else {
+            assert!(!body.contains(&format!("href=\"{}\"", q.href())), "{state}: no phones, no link");
+        }
+    }
+    assert_eq!(by_registration, 10);
+    for v in Verdict::ALL {
+        let q = PhoneListQuery { verdict: Some(v), ..PhoneListQuery::default() };
+        assert_eq!(linked_count(body, &q.href()), list(&server, q.clone()).await.total, "{v:?}");
+    }
+    // Each server: its phones, a link to the list of them; its conf state; its page.
+    for ip in [demo::DEMO_SERVER, demo::DEMO_NO_LOGIN_SERVER] {
+        let q = PhoneListQuery { server_ip: Some(ip.into()), ..PhoneListQuery::default() };
+        let n = list(&server, q.clone()).await.total;
+        assert!(n > 0);
+        let link = format!("<a href=\"{}\" aria-label=\"{n} phones on ", q.href());
+        assert!(body.contains(&link), "{link}");
+        assert!(body.contains(&format!("href=\"/servers/{ip}\"")));
+    }
+    assert!(!body.contains("Legacy API: non_agent_api.php level"), "no developer box");
+}
+
+#[tokio::test]
+async fn an_empty_overview_says_what_to_do_first() {
+    let server = start_fixture_server().await;
+    phones::delete_phone(&server.db, &Actor::cli(), "seed100", "10.10.10.15", "ADMIN DELETE PHONE")
+        .await
+        .expect("empty the fixture");
+    let addr = server.addr;
+    let admin = session(addr, "apiadmin", "apipass1").await;
+    let page = http_with(addr, "GET", "/", &[("Cookie", &admin)], None).await;
+    for needle in [
+        "No phones yet",
+        "<a class=\"button primary\" href=\"/phones/new\">Add a phone</a>",
+        "Load demo data",
+        "Import through the API",
+        "<code>/vicidial/non_agent_api.php</code>",
+    ] {
+        assert!(page.body.contains(needle), "{needle}");
+    }
+    // A user who may not add phones is told whom to ask, and offered no demo data.
+    let viewer = session(addr, "noast", "noastpass").await;
+    let page = http_with(addr, "GET", "/", &[("Cookie", &viewer)], None).await;
+    assert!(page.body.contains("No phones yet") && page.body.contains("ask an administrator"));
+    assert!(!page.body.contains("href=\"/phones/new\"") && !page.body.contains("Load demo data"));
 }

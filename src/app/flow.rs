@@ -43,6 +43,10 @@ pub struct FlowSubject {
     pub login: String,
     /// `protocol` (with `(w)` for webphones).
     pub protocol: String,
+    /// `status`.
+    pub status: String,
+    /// `active` is `Y` (an inactive phone cannot log in, whatever its status says).
+    pub active: bool,
 }
 
 /// What the flow page shows.
@@ -188,6 +192,16 @@ fn FlowPageBody(view: FlowPageView, action: Option<String>) -> impl IntoView {
         <p class="summary">
             <span>{if subject.full_name.is_empty() { "(no name)".to_string() } else { subject.full_name.clone() }}</span>
             <span class="badge">{subject.protocol.clone()}</span>
+            <span data-testid="flow-status">
+                {format!("Status {}", subject.status)}
+                {(!subject.active)
+                    .then(|| {
+                        view! {
+                            " "
+                            <span class="badge inactive">"inactive"</span>
+                        }
+                    })}
+            </span>
             <span>{format!("Phone login {}", subject.login)}</span>
         </p>
         {refused.map(|m| view! { <p role="alert" class="error">{m}</p> })}
@@ -320,6 +334,7 @@ fn VerdictBanner(report: FlowReport) -> impl IntoView {
 #[component]
 fn FlowSvg(report: FlowReport) -> impl IntoView {
     let d = layout(&report);
+    let not_reached = report.not_reached();
     let view_box = format!("0 0 {} {}", d.width, d.height);
     let label = format!("Agent login path: {}", report.verdict.label());
     let arrows = d
@@ -330,9 +345,12 @@ fn FlowSvg(report: FlowReport) -> impl IntoView {
             let class = if a.on_path { "flow-arrow on-path" } else { "flow-arrow" };
             let marker = if a.on_path { "url(#flow-head-on)" } else { "url(#flow-head)" };
             let text = a.label.map(|l| {
-                let (x, y) = a.points.get(a.points.len().saturating_sub(2)).copied().unwrap_or((0, 0));
-                let (x, y) = if a.points.len() == 2 { (x + 6, y + 16) } else { (x + 4, y - 3) };
-                view! { <text class="flow-arrow-label" x=x y=y>{l}</text> }
+                let anchor = if l.end { "end" } else { "start" };
+                view! {
+                    <text class="flow-arrow-label" x=l.x y=l.y text-anchor=anchor>
+                        {l.text}
+                    </text>
+                }
             });
             view! {
                 <polyline class=class points=points marker-end=marker />
@@ -346,8 +364,9 @@ fn FlowSvg(report: FlowReport) -> impl IntoView {
         .map(|p| {
             let node = report.node(p.id);
             let status = node.map_or(NodeStatus::Skipped, |n| n.status);
-            let reached = report.path().contains(&p.id);
-            let class = format!("flow-node {}{}", status.key(), if reached { " reached" } else { "" });
+            let reached = report.reached().contains(&p.id);
+            let shown = Shown::of(status, not_reached.contains(&p.id));
+            let class = format!("flow-node {}{}", shown.key(), if reached { " reached" } else { "" });
             let (cx, w, h) = (p.x + p.w / 2, p.w, p.h);
             let shape = if p.decision {
                 let pts = format!(
@@ -370,10 +389,10 @@ fn FlowSvg(report: FlowReport) -> impl IntoView {
                 view! { <rect x=p.x y=p.y width=w height=h rx="8" /> }.into_any()
             };
             view! {
-                <g class=class data-testid=format!("flow-node-{}", p.id.key()) data-status=status.key()>
+                <g class=class data-testid=format!("flow-node-{}", p.id.key()) data-status=shown.key()>
                     {shape}
                     <text x=cx y=p.y + 24 text-anchor="middle" class="flow-title">{p.id.title()}</text>
-                    <text x=cx y=p.y + 43 text-anchor="middle" class="flow-status">{status_word(p.id, status)}</text>
+                    <text x=cx y=p.y + 43 text-anchor="middle" class="flow-status">{shown.word(p.id)}</text>
                 </g>
             }
         })
@@ -412,15 +431,42 @@ fn FlowSvg(report: FlowReport) -> impl IntoView {
     }
 }
 
-/// The word under a node's title.
-fn status_word(id: NodeId, status: NodeStatus) -> &'static str {
-    match (id, status) {
-        (NodeId::Protocol, NodeStatus::Ok) => "decides the path",
-        (_, NodeStatus::Ok) => "passes",
-        (_, NodeStatus::Warning) => "passes, with a warning",
-        (_, NodeStatus::Fail) => "breaks here",
-        (_, NodeStatus::Unknown) => "cannot be told",
-        (_, NodeStatus::Skipped) => "not on this path",
+/// How a node is shown: its status, or "not reached" when it is on the path after the node where it
+/// breaks (whatever it would say, the login never gets there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shown {
+    Status(NodeStatus),
+    NotReached,
+}
+
+impl Shown {
+    fn of(status: NodeStatus, not_reached: bool) -> Shown {
+        if not_reached {
+            Shown::NotReached
+        } else {
+            Shown::Status(status)
+        }
+    }
+
+    /// CSS class and test id word.
+    fn key(self) -> &'static str {
+        match self {
+            Shown::Status(s) => s.key(),
+            Shown::NotReached => "not-reached",
+        }
+    }
+
+    /// The word under a node's title.
+    fn word(self, id: NodeId) -> &'static str {
+        match (id, self) {
+            (_, Shown::NotReached) => "not reached",
+            (NodeId::Protocol, Shown::Status(NodeStatus::Ok)) => "decides the path",
+            (_, Shown::Status(NodeStatus::Ok)) => "passes",
+            (_, Shown::Status(NodeStatus::Warning)) => "passes, with a warning",
+            (_, Shown::Status(NodeStatus::Fail)) => "breaks here",
+            (_, Shown::Status(NodeStatus::Unknown)) => "cannot be told",
+            (_, Shown::Status(NodeStatus::Skipped)) => "not on this path",
+        }
     }
 }
 
@@ -432,10 +478,20 @@ fn FlowSteps(report: FlowReport) -> impl IntoView {
     let mut on = on;
     on.sort_by_key(|n| path.iter().position(|id| *id == n.id));
     let off_count = off.len();
+    let not_reached = report.not_reached();
+    let breaks = report.breaks_at.map(|id| id.title()).unwrap_or_default();
     view! {
         <div class="flow-steps">
             <h2>"Steps"</h2>
-            <ol>{on.into_iter().map(|n| view! { <FlowStep node=n /> }).collect_view()}</ol>
+            <ol>
+                {on
+                    .into_iter()
+                    .map(|n| {
+                        let reached = !not_reached.contains(&n.id);
+                        view! { <FlowStep node=n reached breaks /> }
+                    })
+                    .collect_view()}
+            </ol>
             <details>
                 <summary>{format!("Not on this phone's path ({off_count})")}</summary>
                 <ul class="flow-skipped">
@@ -449,16 +505,30 @@ fn FlowSteps(report: FlowReport) -> impl IntoView {
     }
 }
 
+/// One step on the path; a step after the break (`reached` false) shows only that it is not reached.
 #[component]
-fn FlowStep(node: FlowNode) -> impl IntoView {
+fn FlowStep(node: FlowNode, reached: bool, breaks: &'static str) -> impl IntoView {
     let FlowNode { id, status, reason, evidence, fix } = node;
+    let shown = Shown::of(status, !reached);
+    let head = view! {
+        <h3>
+            {id.title()}
+            " "
+            <span class=format!("badge step-{}", shown.key())>{shown.word(id)}</span>
+        </h3>
+    };
+    if !reached {
+        return view! {
+            <li class="flow-step not-reached" data-testid=format!("flow-step-{}", id.key()) data-status=shown.key()>
+                {head}
+                <p class="reason">{format!("The login never gets here: the path breaks at \"{breaks}\".")}</p>
+            </li>
+        }
+        .into_any();
+    }
     view! {
-        <li class=format!("flow-step {}", status.key()) data-testid=format!("flow-step-{}", id.key()) data-status=status.key()>
-            <h3>
-                {id.title()}
-                " "
-                <span class=format!("badge step-{}", status.key())>{status_word(id, status)}</span>
-            </h3>
+        <li class=format!("flow-step {}", status.key()) data-testid=format!("flow-step-{}", id.key()) data-status=shown.key()>
+            {head}
             <p class="reason">{reason}</p>
             {(!evidence.is_empty())
                 .then(|| {
@@ -474,6 +544,7 @@ fn FlowStep(node: FlowNode) -> impl IntoView {
             {fix.map(|f| view! { <p class="fix">{format!("Fix: {f}")}</p> })}
         </li>
     }
+    .into_any()
 }
 
 /// One remote agent's phone on the board.
@@ -511,6 +582,8 @@ pub struct RemoteAgentsView {
     pub server: Option<String>,
     /// The group filter.
     pub group: Option<String>,
+    /// The verdict filter (the counts are of every phone the other filters keep).
+    pub verdict: Option<Verdict>,
 }
 
 /// The remote agents' phones (EXTERNAL and webphones) with their verdicts, worst first.
@@ -520,13 +593,21 @@ pub async fn get_remote_agents(
     server: String,
     /// Only this user group (empty: all).
     group: String,
+    /// Only this verdict's key (`ready`, `silence`, `unknown`; empty: all).
+    verdict: String,
     /// The page (from 1; past the end shows the last).
     page: usize,
 ) -> Result<RemoteAgentsView, AppError> {
     use super::ssr;
     ssr::require_viewer()?;
     let state = ssr::state()?;
-    server::remote_agents_view(&state, server, group, page).await
+    let verdict = match verdict.as_str() {
+        "" => None,
+        key => Some(Verdict::ALL.into_iter().find(|v| v.key() == key).ok_or_else(|| {
+            AppError::BadRequest("verdict: verdict must be one of ready, silence, unknown".to_string())
+        })?),
+    };
+    server::remote_agents_view(&state, server, group, verdict, page).await
 }
 
 /// `/remote-agents`: every EXTERNAL and webphone phone with its verdict, counts on top.
@@ -536,9 +617,14 @@ pub fn RemoteAgentsPage() -> impl IntoView {
     let filters = move || {
         let q = query.read();
         let page = q.get("page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(1);
-        (q.get("server").unwrap_or_default(), q.get("group").unwrap_or_default(), page)
+        (
+            q.get("server").unwrap_or_default(),
+            q.get("group").unwrap_or_default(),
+            q.get("verdict").unwrap_or_default(),
+            page,
+        )
     };
-    let data = Resource::new(filters, |(server, group, page)| get_remote_agents(server, group, page));
+    let data = Resource::new(filters, |(server, group, verdict, page)| get_remote_agents(server, group, verdict, page));
     view! {
         <PageTitle text="Remote agents" />
         <h1>"Remote agents"</h1>
@@ -563,12 +649,52 @@ pub fn RemoteAgentsPage() -> impl IntoView {
 
 #[component]
 fn RemoteAgents(view: RemoteAgentsView) -> impl IntoView {
-    let RemoteAgentsView { rows, page, pages, counts: (ready, silence, unknown), servers, groups, server, group } =
-        view;
+    let RemoteAgentsView {
+        rows,
+        page,
+        pages,
+        counts: (ready, silence, unknown),
+        servers,
+        groups,
+        server,
+        group,
+        verdict,
+    } = view;
+    let verdict_key = verdict.map(Verdict::key).unwrap_or_default();
+    // A board address with the server and group filters kept and `verdict` (a key, empty: any).
+    let board_href = {
+        let (server, group) = (server.clone().unwrap_or_default(), group.clone().unwrap_or_default());
+        move |verdict: &str| {
+            let q = form_urlencoded_pairs(&[("server", &server), ("group", &group), ("verdict", verdict)]);
+            if q.is_empty() {
+                "/remote-agents".to_string()
+            } else {
+                format!("/remote-agents?{}", q.join("&"))
+            }
+        }
+    };
+    let count = {
+        let board_href = board_href.clone();
+        move |v: Verdict, n: usize| {
+            let current = (verdict == Some(v)).then_some("true");
+            // The link of the verdict shown goes back to every verdict.
+            let href = if verdict == Some(v) { board_href("") } else { board_href(v.key()) };
+            let title = if verdict == Some(v) { "Show every verdict" } else { "Show only these" };
+            view! {
+                <li class=format!("verdict-{}", v.key()) data-testid=format!("count-{}", v.key())>
+                    <a href=href aria-current=current title=title>
+                        <strong>{n}</strong>
+                        {format!(" {}", v.label())}
+                    </a>
+                </li>
+            }
+        }
+    };
     let link = {
         let (server, group) = (server.clone().unwrap_or_default(), group.clone().unwrap_or_default());
+        let verdict_key = verdict_key.to_string();
         move |label: &'static str, target: usize, enabled: bool| {
-            let mut q = form_urlencoded_pairs(&[("server", &server), ("group", &group)]);
+            let mut q = form_urlencoded_pairs(&[("server", &server), ("group", &group), ("verdict", &verdict_key)]);
             if target > 1 {
                 q.push(format!("page={target}"));
             }
@@ -602,7 +728,22 @@ fn RemoteAgents(view: RemoteAgentsView) -> impl IntoView {
             })
             .collect_view()
     };
-    let body = if rows.is_empty() {
+    let verdict_options = std::iter::once((String::new(), "Any".to_string()))
+        .chain(Verdict::ALL.iter().map(|v| (v.key().to_string(), v.label().to_string())))
+        .map(|(value, text)| {
+            let selected = (value == verdict_key).then_some("selected");
+            view! { <option value=value selected=selected>{text}</option> }
+        })
+        .collect_view();
+    let body = if rows.is_empty() && verdict.is_some() {
+        view! {
+            <p class="empty" role="status">
+                {format!("No remote agent's phone here comes to \"{}\". ", verdict.map(Verdict::label).unwrap_or_default())}
+                <a href=board_href("")>"Show every verdict"</a>
+            </p>
+        }
+        .into_any()
+    } else if rows.is_empty() {
         view! {
             <p class="empty" role="status">
                 "No remote agents' phones here. EXTERNAL phones (home or mobile numbers) and browser webphones \
@@ -637,17 +778,26 @@ fn RemoteAgents(view: RemoteAgentsView) -> impl IntoView {
                                     .unwrap_or_else(|| super::phone_page::details::NOT_SET.to_string());
                                 view! {
                                     <tr class="clickable" data-testid=format!("agent-{}", r.subject.extension)>
-                                        <td>
+                                        <td data-label="VERDICT">
                                             <span class=format!("badge verdict-{}", r.verdict.key())>{r.verdict.label()}</span>
                                         </td>
-                                        <td>
+                                        <td data-label="EXTEN">
                                             <a class="row-link" href=href>{r.subject.extension.clone()}</a>
                                         </td>
-                                        <td>{r.subject.full_name}</td>
-                                        <td>{r.subject.protocol}</td>
-                                        <td>{r.subject.server_ip}</td>
-                                        <td>{r.user_group}</td>
-                                        <td class="problem">{problem}</td>
+                                        <td data-label="NAME" class="name">
+                                            {r.subject.full_name}
+                                            {(!r.subject.active)
+                                                .then(|| {
+                                                    view! {
+                                                        " "
+                                                        <span class="badge inactive">"inactive"</span>
+                                                    }
+                                                })}
+                                        </td>
+                                        <td data-label="PROTO">{r.subject.protocol}</td>
+                                        <td data-label="SERVER">{r.subject.server_ip}</td>
+                                        <td data-label="GROUP">{r.user_group}</td>
+                                        <td data-label="FIRST PROBLEM" class="problem">{problem}</td>
                                     </tr>
                                 }
                             })
@@ -659,19 +809,10 @@ fn RemoteAgents(view: RemoteAgentsView) -> impl IntoView {
         .into_any()
     };
     view! {
-        <ul class="counts" aria-label="Counts">
-            <li class="verdict-silence" data-testid="count-silence">
-                <strong>{silence}</strong>
-                " will hear silence"
-            </li>
-            <li class="verdict-unknown" data-testid="count-unknown">
-                <strong>{unknown}</strong>
-                " unknown"
-            </li>
-            <li class="verdict-ready" data-testid="count-ready">
-                <strong>{ready}</strong>
-                " ready"
-            </li>
+        <ul class="counts" aria-label="Counts by verdict">
+            {count(Verdict::WillHearSilence, silence)}
+            {count(Verdict::Unknown, unknown)}
+            {count(Verdict::Ready, ready)}
         </ul>
         <form class="filters" method="get" action="/remote-agents">
             <div class="field">
@@ -681,6 +822,10 @@ fn RemoteAgents(view: RemoteAgentsView) -> impl IntoView {
             <div class="field">
                 <label for="ra-group">"Group"</label>
                 <select id="ra-group" name="group">{options(groups, group)}</select>
+            </div>
+            <div class="field">
+                <label for="ra-verdict">"Verdict"</label>
+                <select id="ra-verdict" name="verdict">{verdict_options}</select>
             </div>
             <button type="submit">"Filter"</button>
         </form>
@@ -713,7 +858,7 @@ pub mod server {
     use super::{FlowPageView, FlowSubject, RemoteAgentRow, RemoteAgentsView};
     use crate::app::{ssr, AppError};
     use crate::domain::access::Viewer;
-    use crate::domain::decision_flow::LoginAttempt;
+    use crate::domain::decision_flow::{LoginAttempt, Verdict};
     use crate::domain::limits::{wait_words, LOGIN_CHECK_PER_USER};
     use crate::service::flow::{self, CheckTarget, LoginCheck, PhoneFlow};
     use crate::service::{sessions, Actor};
@@ -731,6 +876,8 @@ pub mod server {
             full_name: f.full_name.clone(),
             login: f.login.clone(),
             protocol: if f.webphone { format!("{} (w)", f.protocol) } else { f.protocol.clone() },
+            status: f.status.clone(),
+            active: f.active,
         }
     }
 
@@ -797,6 +944,7 @@ pub mod server {
         state: &AppState,
         server: String,
         group: String,
+        verdict: Option<Verdict>,
         page: usize,
     ) -> Result<RemoteAgentsView, AppError> {
         let server = (!server.is_empty()).then_some(server);
@@ -805,6 +953,7 @@ pub mod server {
             .await
             .map_err(ssr::db_error)?;
         let counts = flow::verdict_counts(&flows);
+        let flows: Vec<_> = flows.into_iter().filter(|a| verdict.is_none_or(|v| a.verdict == v)).collect();
         let (servers, groups) = {
             let mut conn = state.db.reader().acquire().await.map_err(ssr::db_error)?;
             let servers = crate::storage::servers::list_server_records(&mut conn)
@@ -825,6 +974,9 @@ pub mod server {
             .map(|a| RemoteAgentRow {
                 subject: FlowSubject {
                     protocol: if a.webphone { format!("{} (w)", a.protocol) } else { a.protocol },
+                    // The board does not show the status; an inactive phone is marked.
+                    status: String::new(),
+                    active: a.active,
                     extension: a.extension,
                     server_ip: a.server_ip,
                     full_name: a.full_name,
@@ -835,7 +987,7 @@ pub mod server {
                 problem: a.problem,
             })
             .collect();
-        Ok(RemoteAgentsView { rows, page, pages, counts, servers, groups, server, group })
+        Ok(RemoteAgentsView { rows, page, pages, counts, servers, groups, server, group, verdict })
     }
 
     #[derive(serde::Deserialize)]

@@ -7,11 +7,12 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::app::{AppError, PageTitle};
+use crate::domain::decision_flow::Verdict;
 use crate::domain::phone_list::{PhoneListPage, PhoneListQuery, SortColumn, PAGE_SIZES, REGISTRATION_STATES};
 use crate::domain::{PhoneStatus, Protocol};
 
 /// The URL parameters the list reads.
-const PARAMS: [&str; 9] = ["q", "proto", "server", "status", "reg", "sort", "dir", "page", "per"];
+const PARAMS: [&str; 10] = ["q", "proto", "server", "status", "reg", "verdict", "sort", "dir", "page", "per"];
 
 /// A server in the list's filter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,7 +47,9 @@ pub async fn get_phone_list(params: Vec<(String, String)>) -> Result<PhoneListVi
         .map(|s| ServerChoice { server_ip: s.server_ip, server_id: s.server_id })
         .collect();
     let page = match PhoneListQuery::from_params(params.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
-        Ok(query) => Ok(crate::service::phone_list::list_phones(&state.db, query).await.map_err(ssr::db_error)?),
+        Ok(query) => {
+            Ok(crate::service::phone_list::list_phones(&state.db, &state.ami, query).await.map_err(ssr::db_error)?)
+        }
         Err(e) => Err(e.to_string()),
     };
     Ok(PhoneListView { page, servers, can_add: viewer.can_manage_phones() })
@@ -169,6 +172,7 @@ fn Filters(query: PhoneListQuery, servers: Vec<ServerChoice>) -> impl IntoView {
         std::iter::once(any()).chain(PhoneStatus::ALL.iter().map(|s| (s.as_str().into(), s.as_str().into())));
     let registrations =
         std::iter::once(any()).chain(REGISTRATION_STATES.iter().map(|r| (r.to_string(), r.to_string())));
+    let verdicts = std::iter::once(any()).chain(Verdict::ALL.iter().map(|v| (v.key().into(), v.label().into())));
     let sizes = PAGE_SIZES.iter().map(|n| (n.to_string(), n.to_string()));
     view! {
         <form
@@ -189,7 +193,7 @@ fn Filters(query: PhoneListQuery, servers: Vec<ServerChoice>) -> impl IntoView {
                     name="q"
                     type="search"
                     maxlength="100"
-                    placeholder="Extension, login, name or dialplan number"
+                    placeholder="Extension, login, name or number"
                     value=query.search.clone()
                     on:input=move |ev| form.update(|q| q.search = event_target_value(&ev).trim().to_string())
                 />
@@ -198,6 +202,7 @@ fn Filters(query: PhoneListQuery, servers: Vec<ServerChoice>) -> impl IntoView {
             <FilterSelect param="server" label="Server" options=server_options.collect() current=current("server") pick />
             <FilterSelect param="status" label="Status" options=statuses.collect() current=current("status") pick />
             <FilterSelect param="reg" label="Registration" options=registrations.collect() current=current("reg") pick />
+            <FilterSelect param="verdict" label="Verdict" options=verdicts.collect() current=current("verdict") pick />
             <FilterSelect
                 param="per"
                 label="Rows per page"
@@ -277,8 +282,13 @@ fn PhoneTable(page: PhoneListPage) -> impl IntoView {
                 <caption class="visually-hidden">"Phones"</caption>
                 <thead>
                     <tr>
-                        {SortColumn::ALL.into_iter().map(heading).collect_view()}
+                        {SortColumn::ALL
+                            .into_iter()
+                            .filter(|c| *c != SortColumn::Verdict)
+                            .map(heading.clone())
+                            .collect_view()}
                         <th scope="col">"CONF"</th>
+                        {heading(SortColumn::Verdict)}
                         <th scope="col">"LOGIN PATH"</th>
                     </tr>
                 </thead>
@@ -288,27 +298,39 @@ fn PhoneTable(page: PhoneListPage) -> impl IntoView {
                         .map(|r| {
                             view! {
                                 <tr class="clickable">
-                                    <td>
+                                    <td data-label="EXTEN">
                                         <a class="row-link" href=r.href()>{r.extension.clone()}</a>
                                     </td>
-                                    <td>{r.proto_cell()}</td>
-                                    <td>{r.server_ip.clone()}</td>
-                                    <td>{r.dialplan_number.clone()}</td>
-                                    <td>{r.voicemail_id.clone()}</td>
-                                    <td>{r.status.clone()}</td>
-                                    <td>{r.fullname.clone()}</td>
-                                    <td>{r.user_group.clone()}</td>
-                                    <td>
+                                    <td data-label="PROTO">{r.proto_cell()}</td>
+                                    <td data-label="SERVER">{r.server_ip.clone()}</td>
+                                    <td data-label="DIAL PLAN">{r.dialplan_number.clone()}</td>
+                                    <td data-label="VMAIL">{r.voicemail_id.clone()}</td>
+                                    <td data-label="STATUS" data-testid="status-cell">
+                                        {r.status.clone()}
+                                        {(!r.active)
+                                            .then(|| {
+                                                view! {
+                                                    " "
+                                                    <span class="badge inactive">"inactive"</span>
+                                                }
+                                            })}
+                                    </td>
+                                    <td data-label="NAME" class="name">{r.fullname.clone()}</td>
+                                    <td data-label="GROUP">{r.user_group.clone()}</td>
+                                    <td data-label="REGISTRATION" class="reg">
                                         <span class=format!("badge reg-{}", r.registration.to_lowercase())>
                                             {r.registration.clone()}
                                         </span>
                                     </td>
-                                    <td>
+                                    <td data-label="CONF">
                                         <span class=format!("badge conf-{}", r.conf_state.replace(' ', "-"))>
                                             {r.conf_state.clone()}
                                         </span>
                                     </td>
-                                    <td>
+                                    <td data-label="VERDICT" data-testid="verdict-cell">
+                                        <span class=format!("badge verdict-{}", r.verdict.key())>{r.verdict.label()}</span>
+                                    </td>
+                                    <td data-label="LOGIN PATH">
                                         <a
                                             class="over-row"
                                             href=crate::app::flow::flow_href(&r.server_ip, &r.extension)
@@ -324,7 +346,7 @@ fn PhoneTable(page: PhoneListPage) -> impl IntoView {
                 </tbody>
             </table>
         </div>
-        <Pager query pages />
+        {(pages > 1).then(|| view! { <Pager query pages /> })}
     }
 }
 

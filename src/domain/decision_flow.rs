@@ -379,6 +379,9 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Every verdict, worst first.
+    pub const ALL: [Verdict; 3] = [Verdict::WillHearSilence, Verdict::Unknown, Verdict::Ready];
+
     /// Words for people.
     pub fn label(self) -> &'static str {
         match self {
@@ -445,6 +448,26 @@ impl FlowReport {
         ids.retain(|id| self.node(*id).is_some_and(|n| n.status != NodeStatus::Skipped));
         ids.push(if self.verdict == Verdict::WillHearSilence { NodeId::Silence } else { NodeId::Bridged });
         ids
+    }
+
+    /// The nodes the login actually reaches, in order: the path up to the node where it breaks, then
+    /// silence; the whole path when nothing fails.
+    pub fn reached(&self) -> Vec<NodeId> {
+        let mut ids = self.path();
+        if let Some(at) = self.breaks_at {
+            if let Some(i) = ids.iter().position(|id| *id == at) {
+                ids.truncate(i + 1);
+                ids.push(NodeId::Silence);
+            }
+        }
+        ids
+    }
+
+    /// The nodes on the path after the node where it breaks (before the end): the login never gets
+    /// there, so whatever they would say is not shown as passing.
+    pub fn not_reached(&self) -> Vec<NodeId> {
+        let reached = self.reached();
+        self.path().into_iter().filter(|id| !reached.contains(id) && *id != NodeId::Bridged).collect()
     }
 
     /// The first node that does not pass (fail, else unknown, else warning), for one-line summaries.
@@ -1200,7 +1223,8 @@ fn end_silence(nodes: &[FlowNode], breaks_at: Option<NodeId>, verdict: Verdict) 
             None => "The agent hears silence".into(),
         },
         evidence: Vec::new(),
-        fix: cause.and_then(|n| n.fix.clone()),
+        // The fix is the failing node's: shown there and in the verdict, not a third time here.
+        fix: None,
     }
 }
 
@@ -1278,10 +1302,35 @@ pub struct Arrow {
     pub to: NodeId,
     /// The points of the line, start to end.
     pub points: Vec<(i32, i32)>,
-    /// A label (the protocol choice).
-    pub label: Option<&'static str>,
+    /// A label (the protocol choice, found / not found), placed clear of every line and box.
+    pub label: Option<ArrowLabel>,
     /// The path taken runs along it.
     pub on_path: bool,
+}
+
+/// Where an arrow's label is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArrowLabel {
+    /// The words.
+    pub text: &'static str,
+    /// The baseline's anchor point.
+    pub x: i32,
+    /// The baseline.
+    pub y: i32,
+    /// The text ends at `x` (`text-anchor: end`) rather than starting there.
+    pub end: bool,
+}
+
+impl ArrowLabel {
+    /// Font size of a label, in diagram units (the page's CSS draws them at this size).
+    pub const SIZE: i32 = 11;
+
+    /// The box the text takes (left, top, right, bottom), from a generous average glyph width.
+    pub fn bounds(&self) -> (i32, i32, i32, i32) {
+        let width = i32::try_from(self.text.chars().count()).unwrap_or(i32::MAX / 8) * 7;
+        let (left, right) = if self.end { (self.x - width, self.x) } else { (self.x, self.x + width) };
+        (left, self.y - Self::SIZE + 2, right, self.y + 3)
+    }
 }
 
 /// The diagram: a fixed layout 380 units wide (fits a 390 px screen at one unit per pixel).
@@ -1329,14 +1378,31 @@ pub fn layout(report: &FlowReport) -> Diagram {
         at(NodeId::Bridged, RIGHT, 5, false),
     ];
     let mut d = Diagram { width: RIGHT + W + LEFT, height: row(6) - GAP + 8, nodes, arrows: Vec::new() };
-    let path = report.path();
+    // Only what the login reaches is drawn as taken: nothing after the node where it breaks.
+    let path = report.reached();
     let taken = |from: NodeId, to: NodeId| {
         path.windows(2).any(|w| w[0] == from && w[1] == to) || (to == NodeId::Silence && report.breaks_at == Some(from))
+    };
+    // A label sits beside the arrow's last vertical run (right of it, below its corner) for a straight
+    // arrow; for one that turns, above its horizontal run, on the side away from the start's vertical
+    // (so it crosses neither).
+    let label_for = |text: &'static str, points: &[(i32, i32)]| -> ArrowLabel {
+        match points {
+            [s, _, (ex, ey), _] if *ex < s.0 => ArrowLabel { text, x: s.0 - 8, y: ey - 4, end: true },
+            [s, _, (_, ey), _] => ArrowLabel { text, x: s.0 + 8, y: *ey - 4, end: false },
+            _ => {
+                // Left of a straight arrow: the arrow from the registration to the bridged audio turns
+                // right just below its start.
+                let (x, y) = points.first().copied().unwrap_or((0, 0));
+                ArrowLabel { text, x: x - 6, y: y + GAP / 2 + 4, end: true }
+            }
+        }
     };
     let straight = |d: &Diagram, from: NodeId, to: NodeId, label: Option<&'static str>| -> Option<Arrow> {
         let (a, b) = (d.place(from)?, d.place(to)?);
         let (s, e) = (a.bottom(), b.top());
         let points = if s.0 == e.0 { vec![s, e] } else { vec![s, (s.0, s.1 + GAP / 2), (e.0, s.1 + GAP / 2), e] };
+        let label = label.map(|text| label_for(text, &points));
         Some(Arrow { from, to, points, label, on_path: taken(from, to) })
     };
     let mut arrows = Vec::new();
@@ -1355,14 +1421,17 @@ pub fn layout(report: &FlowReport) -> Diagram {
     }
     arrows.extend(straight(&d, NodeId::Registration, NodeId::Bridged, Some("found")));
     arrows.extend(straight(&d, NodeId::Answer, NodeId::Bridged, None));
-    // The webphone box is skipped for other phones: the path runs past it.
-    if report.node(NodeId::Webphone).is_some_and(|n| n.status == NodeStatus::Skipped) {
-        for a in arrows.iter_mut() {
-            if (a.from, a.to) == (NodeId::Peer, NodeId::Webphone)
-                || (a.from, a.to) == (NodeId::Webphone, NodeId::Registration)
-            {
-                a.on_path = path.contains(&NodeId::Peer) && path.contains(&NodeId::Registration);
-            }
+    // A registering phone that is not a webphone skips the webphone box: its path goes round it, in the
+    // gap between the columns (no break arrow runs there on this branch: the right column is EXTERNAL's),
+    // from the peer's right side to the registration's.
+    let webphone_skipped = report.node(NodeId::Webphone).is_some_and(|n| n.status == NodeStatus::Skipped);
+    if report.branch == Branch::Registers && webphone_skipped {
+        if let (Some(a), Some(b)) = (d.place(NodeId::Peer), d.place(NodeId::Registration)) {
+            let gap = LEFT + W + 14;
+            let (start, end) = ((a.x + a.w, a.y + a.h / 2), (b.x + b.w, b.y + b.h / 2));
+            let points = vec![start, (gap, start.1), (gap, end.1), end];
+            let on_path = path.contains(&NodeId::Peer) && path.contains(&NodeId::Registration);
+            arrows.push(Arrow { from: NodeId::Peer, to: NodeId::Registration, points, label: None, on_path });
         }
     }
     // Where the path breaks elsewhere than at the registration: an arrow to silence that runs in a
@@ -1911,7 +1980,8 @@ mod tests {
         let on: Vec<(NodeId, NodeId)> = d.arrows.iter().filter(|a| a.on_path).map(|a| (a.from, a.to)).collect();
         assert!(on.contains(&(NodeId::Registration, NodeId::Silence)));
         assert!(!on.contains(&(NodeId::Protocol, NodeId::DialplanNumber)));
-        assert!(on.contains(&(NodeId::Peer, NodeId::Webphone)), "the path runs past the skipped webphone box");
+        assert!(!on.contains(&(NodeId::Peer, NodeId::Webphone)), "the path does not run through the grey box");
+        assert!(on.contains(&(NodeId::Peer, NodeId::Registration)), "it goes round it");
         // A break at the login draws its own arrow down to silence.
         let mut i = input(sip_phone());
         i.phone.active = false;
@@ -1919,6 +1989,87 @@ mod tests {
         assert!(d.arrows.iter().any(|a| a.from == NodeId::Login && a.to == NodeId::Silence && a.on_path));
         for p in &d.nodes {
             assert!(p.x >= 0 && p.x + p.w <= d.width && p.y + p.h <= d.height, "{p:?}");
+        }
+    }
+
+    /// Whether the segment `a`-`b` (horizontal or vertical) enters the box (left, top, right, bottom).
+    fn crosses(a: (i32, i32), b: (i32, i32), (l, t, r, btm): (i32, i32, i32, i32)) -> bool {
+        let (x0, x1) = (a.0.min(b.0), a.0.max(b.0));
+        let (y0, y1) = (a.1.min(b.1), a.1.max(b.1));
+        x0 < r && x1 > l && y0 < btm && y1 > t
+    }
+
+    /// Reports of every branch: SIP registered / unregistered / inactive, IAX2, a webphone, EXTERNAL
+    /// ready and broken at the trunk.
+    fn sample_reports() -> Vec<(&'static str, FlowReport)> {
+        let mut unregistered = input(sip_phone());
+        unregistered.registration.peer_status = "UNREGISTERED".into();
+        let inactive = input(FlowPhone { active: false, ..sip_phone() });
+        let iax = input(FlowPhone { protocol: "IAX2".into(), ..sip_phone() });
+        let mut web = input(FlowPhone { is_webphone: "Y".into(), ..sip_phone() });
+        web.server.as_mut().expect("server").web_socket_url = "wss://pbx.example:8089/ws".into();
+        let mut ext = input(external_phone());
+        ext.carriers = vec![carrier("MAIN", true, "exten => _91NXXNXXXXXX,1,Dial(SIP/main/${EXTEN:1})")];
+        let ext_broken = input(external_phone());
+        vec![
+            ("sip", evaluate(&input(sip_phone()))),
+            ("sip unregistered", evaluate(&unregistered)),
+            ("sip inactive", evaluate(&inactive)),
+            ("iax", evaluate(&iax)),
+            ("webphone", evaluate(&web)),
+            ("external", evaluate(&ext)),
+            ("external no trunk", evaluate(&ext_broken)),
+        ]
+    }
+
+    #[test]
+    fn nothing_after_the_break_is_reached_and_the_fix_is_not_repeated_at_the_end() {
+        let r = evaluate(&input(FlowPhone { active: false, ..sip_phone() }));
+        assert_eq!(r.breaks_at, Some(NodeId::Login));
+        assert_eq!(r.reached(), [NodeId::Login, NodeId::Silence]);
+        assert_eq!(r.not_reached(), [NodeId::Protocol, NodeId::Peer, NodeId::Registration]);
+        let d = layout(&r);
+        let on: Vec<(NodeId, NodeId)> = d.arrows.iter().filter(|a| a.on_path).map(|a| (a.from, a.to)).collect();
+        assert_eq!(on, [(NodeId::Login, NodeId::Silence)], "only the arrow to silence is taken");
+        assert!(r.node(NodeId::Login).and_then(|n| n.fix.as_ref()).is_some());
+        assert_eq!(r.node(NodeId::Silence).map(|n| n.fix.clone()), Some(None), "the fix is the failing node's");
+        // Nothing breaks: everything on the path is reached.
+        let ok = evaluate(&input(sip_phone()));
+        assert_eq!((ok.reached(), ok.not_reached()), (ok.path(), vec![]));
+    }
+
+    #[test]
+    fn labels_and_the_path_clear_every_line_and_grey_box() {
+        for (name, r) in sample_reports() {
+            let d = layout(&r);
+            let segments: Vec<((i32, i32), (i32, i32))> =
+                d.arrows.iter().flat_map(|a| a.points.windows(2).map(|w| (w[0], w[1]))).collect();
+            for label in d.arrows.iter().filter_map(|a| a.label) {
+                let b = label.bounds();
+                assert!(b.0 >= 0 && b.2 <= d.width, "{name}: {label:?} inside the diagram");
+                for (s, e) in &segments {
+                    assert!(!crosses(*s, *e, b), "{name}: {label:?} overlaps the line {s:?}-{e:?}");
+                }
+                for p in &d.nodes {
+                    assert!(
+                        !crosses((b.0, b.1), (b.2, b.3), (p.x, p.y, p.x + p.w, p.y + p.h)),
+                        "{name}: {label:?} on {p:?}"
+                    );
+                }
+            }
+            // The taken path never runs through a box it does not reach (a grey or skipped one).
+            let reached = r.reached();
+            for a in d.arrows.iter().filter(|a| a.on_path) {
+                for p in d.nodes.iter().filter(|p| !reached.contains(&p.id)) {
+                    for w in a.points.windows(2) {
+                        assert!(
+                            !crosses(w[0], w[1], (p.x + 1, p.y + 1, p.x + p.w - 1, p.y + p.h - 1)),
+                            "{name}: {a:?} through {:?}",
+                            p.id
+                        );
+                    }
+                }
+            }
         }
     }
 

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::decision_flow::Verdict;
 use super::{PhoneStatus, Protocol};
 
 /// The page sizes offered.
@@ -40,11 +41,13 @@ pub enum SortColumn {
     Group,
     /// Registration (`peer_status`).
     Registration,
+    /// The login path's verdict (worst first ascending: will hear silence, unknown, ready).
+    Verdict,
 }
 
 impl SortColumn {
     /// Every column, in the list's order.
-    pub const ALL: [SortColumn; 9] = [
+    pub const ALL: [SortColumn; 10] = [
         SortColumn::Extension,
         SortColumn::Protocol,
         SortColumn::Server,
@@ -54,6 +57,7 @@ impl SortColumn {
         SortColumn::Name,
         SortColumn::Group,
         SortColumn::Registration,
+        SortColumn::Verdict,
     ];
 
     /// The value in the URL (`sort=`).
@@ -68,6 +72,7 @@ impl SortColumn {
             SortColumn::Name => "name",
             SortColumn::Group => "group",
             SortColumn::Registration => "reg",
+            SortColumn::Verdict => "verdict",
         }
     }
 
@@ -83,6 +88,7 @@ impl SortColumn {
             SortColumn::Name => "NAME",
             SortColumn::Group => "GROUP",
             SortColumn::Registration => "REGISTRATION",
+            SortColumn::Verdict => "VERDICT",
         }
     }
 
@@ -107,6 +113,8 @@ pub struct PhoneListQuery {
     pub status: Option<PhoneStatus>,
     /// Only this registration state (`peer_status`).
     pub registration: Option<String>,
+    /// Only phones whose login path comes to this verdict.
+    pub verdict: Option<Verdict>,
     /// Sort column.
     pub sort: SortColumn,
     /// Descending order.
@@ -125,6 +133,7 @@ impl Default for PhoneListQuery {
             server_ip: None,
             status: None,
             registration: None,
+            verdict: None,
             sort: SortColumn::Extension,
             descending: false,
             page: 1,
@@ -148,7 +157,7 @@ fn refuse(param: &'static str, rule: impl Into<String>) -> ListQueryError {
 }
 
 impl PhoneListQuery {
-    /// Reads the URL's query parameters (`q`, `proto`, `server`, `status`, `reg`, `sort`, `dir`,
+    /// Reads the URL's query parameters (`q`, `proto`, `server`, `status`, `reg`, `verdict`, `sort`, `dir`,
     /// `page`, `per`); empty values mean "not set". Unknown parameters are ignored (links may carry
     /// others); a known one with a value outside its rule is refused.
     pub fn from_params<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, ListQueryError> {
@@ -190,6 +199,14 @@ impl PhoneListQuery {
                         Some(REGISTRATION_STATES.into_iter().find(|s| *s == value).map(str::to_string).ok_or_else(
                             || refuse("reg", format!("registration must be one of {}", REGISTRATION_STATES.join(", "))),
                         )?);
+                }
+                "verdict" => {
+                    q.verdict = Some(
+                        Verdict::ALL
+                            .into_iter()
+                            .find(|v| v.key() == value)
+                            .ok_or_else(|| refuse("verdict", "verdict must be one of ready, silence, unknown"))?,
+                    );
                 }
                 "sort" => {
                     q.sort = SortColumn::parse(value).ok_or_else(|| {
@@ -241,6 +258,9 @@ impl PhoneListQuery {
         }
         if let Some(r) = &self.registration {
             parts.push(("reg", r.clone()));
+        }
+        if let Some(v) = self.verdict {
+            parts.push(("verdict", v.key().to_string()));
         }
         if self.sort != SortColumn::Extension {
             parts.push(("sort", self.sort.key().to_string()));
@@ -302,6 +322,13 @@ impl PhoneListQuery {
             || self.server_ip.is_some()
             || self.status.is_some()
             || self.registration.is_some()
+            || self.verdict.is_some()
+    }
+
+    /// Whether the page needs every matching phone's verdict (to filter or sort by it), not only
+    /// the page's.
+    pub fn needs_all_verdicts(&self) -> bool {
+        self.verdict.is_some() || self.sort == SortColumn::Verdict
     }
 
     /// The first row's offset for `page`.
@@ -382,6 +409,10 @@ pub struct PhoneListItem {
     pub registration: String,
     /// The conf state's label (`pending`, `applied`, `no peer` ...).
     pub conf_state: String,
+    /// `active` is `Y` (an inactive phone cannot log in, whatever its status says).
+    pub active: bool,
+    /// The login path's verdict.
+    pub verdict: Verdict,
 }
 
 impl PhoneListItem {
@@ -391,6 +422,16 @@ impl PhoneListItem {
             format!("{} (w)", self.protocol)
         } else {
             self.protocol.clone()
+        }
+    }
+
+    /// The STATUS cell: the status, and "inactive" after it when the phone is not active, so an
+    /// inactive phone never reads as plainly ACTIVE.
+    pub fn status_cell(&self) -> String {
+        match (self.active, self.status.is_empty()) {
+            (true, _) => self.status.clone(),
+            (false, true) => "inactive".to_string(),
+            (false, false) => format!("{} · inactive", self.status),
         }
     }
 
@@ -464,13 +505,14 @@ mod tests {
             server_ip: Some("10.0.0.1".into()),
             status: Some(PhoneStatus::Suspended),
             registration: Some("LAGGED".into()),
+            verdict: Some(Verdict::WillHearSilence),
             sort: SortColumn::Name,
             descending: true,
             page: 3,
             per_page: 100,
         };
         let qs = q.to_query_string();
-        assert_eq!(qs, "q=Smith%20%26%20co%2F1&proto=IAX2&server=10.0.0.1&status=SUSPENDED&reg=LAGGED&sort=name&dir=desc&page=3&per=100");
+        assert_eq!(qs, "q=Smith%20%26%20co%2F1&proto=IAX2&server=10.0.0.1&status=SUSPENDED&reg=LAGGED&verdict=silence&sort=name&dir=desc&page=3&per=100");
         let pairs: Vec<(String, String)> = qs
             .split('&')
             .map(|kv| {
@@ -505,6 +547,7 @@ mod tests {
             ("server", "10.0.0.1;x", "server must be a server IP"),
             ("status", "GONE", "status must be one of"),
             ("reg", "OK", "registration must be one of"),
+            ("verdict", "fine", "verdict must be one of"),
             ("sort", "pass", "sort must be one of"),
             ("dir", "up", "dir must be asc or desc"),
             ("page", "0", "page must be a whole number"),

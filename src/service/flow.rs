@@ -7,6 +7,7 @@
 //! never leave this module: the reports hold none.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::domain::asterisk_conf::{
     allowed_codecs, conf_state, peer_stanza, ConfPhone, PhoneConfState, ServerConfStatus,
@@ -49,6 +50,10 @@ pub struct PhoneFlow {
     pub webphone: bool,
     /// `dialplan_number`.
     pub dialplan_number: String,
+    /// `status`.
+    pub status: String,
+    /// `active` is `Y`.
+    pub active: bool,
     /// The flow.
     pub report: FlowReport,
 }
@@ -78,6 +83,20 @@ impl Context {
         phones: &[PhoneRow],
         registrations: Option<HashMap<(String, String), RegistrationRow>>,
     ) -> Result<Context, sqlx::Error> {
+        Context::load_with(db, links, Templates::Of(phones), registrations).await
+    }
+
+    /// [`Context::load`], with the templates of `templates`.
+    async fn load_with(
+        db: &Db,
+        links: &AmiLinks,
+        templates: Templates<'_>,
+        registrations: Option<HashMap<(String, String), RegistrationRow>>,
+    ) -> Result<Context, sqlx::Error> {
+        let phones = match templates {
+            Templates::Of(phones) => phones,
+            Templates::All => &[],
+        };
         let mut tx = db.reader().begin().await?;
         let records = list_server_records(&mut tx).await?;
         let confs = conf::all_server_conf(&mut tx).await?;
@@ -105,12 +124,17 @@ impl Context {
                 codecs: allowed_codecs(&row.account_entry),
             });
         }
+        let mut template_ids: Vec<String> = match templates {
+            Templates::Of(phones) => phones.iter().map(|p| p.template_id.clone()).collect(),
+            Templates::All => crate::storage::templates::template_ids(&mut tx).await?,
+        };
+        template_ids.retain(|t| !t.is_empty());
+        template_ids.sort_unstable();
+        template_ids.dedup();
         let mut templates = HashMap::new();
-        for p in phones.iter().filter(|p| !p.template_id.is_empty()) {
-            if !templates.contains_key(&p.template_id) {
-                let contents = conf::template_contents(&mut tx, &p.template_id).await?;
-                templates.insert(p.template_id.clone(), contents);
-            }
+        for id in template_ids {
+            let contents = conf::template_contents(&mut tx, &id).await?;
+            templates.insert(id, contents);
         }
         let registrations = match registrations {
             Some(r) => r,
@@ -155,6 +179,17 @@ impl Context {
 
     /// The engine's input for `row`.
     fn input(&self, row: &PhoneRow, attempt: Option<LoginAttempt>) -> FlowInput {
+        let registration = self.registrations.get(&(row.server_ip.clone(), row.extension.to_ascii_lowercase()));
+        self.input_with(row, registration, attempt)
+    }
+
+    /// The engine's input for `row` with its registration state `registration` (`None`: none stored).
+    fn input_with(
+        &self,
+        row: &PhoneRow,
+        registration: Option<&RegistrationRow>,
+        attempt: Option<LoginAttempt>,
+    ) -> FlowInput {
         let server = self.servers.get(&row.server_ip);
         let phone = FlowPhone {
             extension: row.extension.clone(),
@@ -208,7 +243,7 @@ impl Context {
         FlowInput {
             server: server.map(|(r, _, _)| flow_server(r)),
             carriers: self.carriers.get(&row.server_ip).cloned().unwrap_or_default(),
-            registration: self.registration(row),
+            registration: self.registration(row, registration),
             aliases,
             conf,
             phone,
@@ -217,15 +252,15 @@ impl Context {
         }
     }
 
-    /// The phone's registration as the AMI monitor stored it, and whether that is current.
-    fn registration(&self, row: &PhoneRow) -> FlowRegistration {
+    /// The phone's registration as the AMI monitor stored it (`stored`), and whether that is current.
+    fn registration(&self, row: &PhoneRow, stored: Option<&RegistrationRow>) -> FlowRegistration {
         let source = match self.links.get(&row.server_ip) {
             None | Some(AmiLink::NotConfigured) => RegistrationSource::NotConfigured,
             Some(AmiLink::Connecting { .. }) => RegistrationSource::Connecting,
             Some(AmiLink::Connected { since }) => RegistrationSource::Connected(*since),
             Some(AmiLink::Down { error, .. }) => RegistrationSource::Down(error.clone()),
         };
-        let Some(r) = self.registrations.get(&(row.server_ip.clone(), row.extension.to_ascii_lowercase())) else {
+        let Some(r) = stored else {
             return FlowRegistration { source, ..FlowRegistration::default() };
         };
         FlowRegistration {
@@ -254,9 +289,121 @@ impl Context {
             user_group: row.user_group.clone(),
             webphone: row.is_webphone.starts_with('Y'),
             dialplan_number: row.dialplan_number.clone(),
+            status: row.status.clone(),
+            active: row.active == "Y",
             report: evaluate(&self.input(row, attempt)),
         }
     }
+}
+
+/// Which templates a [`Context`] loads.
+enum Templates<'a> {
+    /// Those these phones use.
+    Of(&'a [PhoneRow]),
+    /// Every template (for phones read after the context).
+    All,
+}
+
+/// The login-path verdicts of many phones at once (the phones list's verdict column, filter and sort):
+/// what every flow shares (servers, conf state, carriers, aliases, templates, the AMI links) is read
+/// once, then `read` hands over the phones one by one with their registration states, on a blocking
+/// thread (it is given the database file's path), and each is evaluated as it comes; `keep` turns a
+/// phone and its verdict into what the caller keeps (`None`: dropped), so the phones themselves are not
+/// all held at once.
+pub async fn each_verdict<T: Send + 'static>(
+    db: &Db,
+    links: &AmiLinks,
+    read: impl FnOnce(&str, &mut dyn FnMut(PhoneRow, RegistrationRow)) -> rusqlite::Result<()> + Send + 'static,
+    mut keep: impl FnMut(PhoneRow, Verdict) -> Option<T> + Send + 'static,
+) -> Result<Vec<T>, sqlx::Error> {
+    let ctx = Context::load_with(db, links, Templates::All, Some(HashMap::new())).await?;
+    let path = db.path().to_string();
+    tokio::task::spawn_blocking(move || {
+        let mut kept = Vec::new();
+        read(&path, &mut |row, registration| {
+            let verdict = evaluate(&ctx.input_with(&row, Some(&registration), None)).verdict;
+            kept.extend(keep(row, verdict));
+        })
+        .map(|()| kept)
+    })
+    .await
+    .map_err(|e| sqlx::Error::Protocol(format!("evaluating the phones' login paths: {e}")))?
+    .map_err(|e| sqlx::Error::Protocol(format!("reading the phones for their login paths: {e}")))
+}
+
+/// Every phone's verdict, by (server IP, lower-case extension).
+pub type VerdictMap = HashMap<(String, String), Verdict>;
+
+/// The last [`all_verdicts`] of one database, and what it was computed from.
+struct CachedVerdicts {
+    /// `PRAGMA data_version` of the watching connection when the computation started.
+    data_version: i64,
+    /// The AMI links then (the registration step reads them).
+    links: HashMap<String, AmiLink>,
+    verdicts: Arc<VerdictMap>,
+}
+
+/// One database's verdict cache: a read-only connection that only watches `PRAGMA data_version`
+/// (it changes whenever any other connection, or process, commits), and the last result.
+struct VerdictCache {
+    watcher: Mutex<rusqlite::Connection>,
+    last: Mutex<Option<CachedVerdicts>>,
+}
+
+/// The verdict caches, by database file (each test's database has its own).
+static VERDICT_CACHES: OnceLock<Mutex<HashMap<String, Arc<VerdictCache>>>> = OnceLock::new();
+
+/// The data version of `cache`'s database as its watching connection sees it.
+fn data_version(cache: &VerdictCache) -> Result<i64, sqlx::Error> {
+    let conn = cache.watcher.lock().unwrap_or_else(|p| p.into_inner());
+    conn.query_row("PRAGMA data_version", [], |r| r.get(0))
+        .map_err(|e| sqlx::Error::Protocol(format!("reading the database's data version: {e}")))
+}
+
+/// Every phone's login-path verdict, by (server IP, lower-case extension): what the phones list needs
+/// to filter or sort by verdict, and the overview to count them. The verdict depends on the database
+/// (phones, registrations, servers, conf state, carriers, aliases, templates, settings) and on the AMI
+/// links, not on the time; the result is kept and given again while neither has changed: any commit to
+/// the database by anyone changes `PRAGMA data_version` on a connection that itself never writes, and
+/// the links are compared whole. A change during a computation is seen by the next call (the version is
+/// read before).
+pub async fn all_verdicts(db: &Db, links: &AmiLinks) -> Result<Arc<VerdictMap>, sqlx::Error> {
+    let path = db.path().to_string();
+    let cache = {
+        let mut caches = VERDICT_CACHES.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
+        match caches.get(&path) {
+            Some(c) => Arc::clone(c),
+            None => {
+                let watcher = crate::storage::conf::open_read_only(&path)
+                    .map_err(|e| sqlx::Error::Protocol(format!("opening the database to watch it: {e}")))?;
+                let c = Arc::new(VerdictCache { watcher: Mutex::new(watcher), last: Mutex::new(None) });
+                caches.insert(path.clone(), Arc::clone(&c));
+                c
+            }
+        }
+    };
+    let version = data_version(&cache)?;
+    let now_links = links.all();
+    {
+        let last = cache.last.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = last.as_ref().filter(|c| c.data_version == version && c.links == now_links) {
+            return Ok(Arc::clone(&c.verdicts));
+        }
+    }
+    let all = crate::domain::phone_list::PhoneListQuery::default();
+    let verdicts: VerdictMap = each_verdict(
+        db,
+        links,
+        move |path, each| crate::storage::phone_list::each_matching(path, &all, each),
+        |row, v| Some(((row.server_ip, row.extension.to_ascii_lowercase()), v)),
+    )
+    .await?
+    .into_iter()
+    .collect();
+    let verdicts = Arc::new(verdicts);
+    *cache.last.lock().unwrap_or_else(|p| p.into_inner()) =
+        Some(CachedVerdicts { data_version: version, links: now_links, verdicts: Arc::clone(&verdicts) });
+    Ok(verdicts)
 }
 
 fn flow_server(r: &ServerRecord) -> FlowServer {
@@ -328,7 +475,7 @@ pub enum CheckTarget<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoginCheck {
     /// Checked: the phone's flow for that attempt (`None`: no such phone).
-    Checked(Option<PhoneFlow>),
+    Checked(Option<Box<PhoneFlow>>),
     /// Not checked: too many login checks by this user or of this phone; the seconds to wait.
     TooMany(i64),
 }
@@ -378,7 +525,7 @@ pub async fn check_login(
     }
     let Some(row) = row else { return Ok(LoginCheck::Checked(None)) };
     let ctx = Context::load(db, links, std::slice::from_ref(&row), None).await?;
-    Ok(LoginCheck::Checked(Some(ctx.flow(&row, Some(attempt)))))
+    Ok(LoginCheck::Checked(Some(Box::new(ctx.flow(&row, Some(attempt))))))
 }
 
 /// One remote agent's phone on the readiness board: who, the verdict and the first node that does
@@ -399,6 +546,8 @@ pub struct RemoteAgent {
     pub user_group: String,
     /// A webphone.
     pub webphone: bool,
+    /// `active` is `Y`.
+    pub active: bool,
     /// The verdict.
     pub verdict: Verdict,
     /// The first node that does not pass, and why.
@@ -435,6 +584,7 @@ pub async fn remote_agents(
                 problem.as_ref().and_then(|(id, _)| NodeId::ALL.iter().position(|x| x == id)).unwrap_or(usize::MAX);
             let agent = RemoteAgent {
                 webphone: row.is_webphone.starts_with('Y'),
+                active: row.active == "Y",
                 extension: row.extension,
                 server_ip: row.server_ip,
                 full_name: row.fullname,

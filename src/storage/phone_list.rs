@@ -8,6 +8,9 @@
 use sqlx::SqliteConnection;
 
 use crate::domain::phone_list::{PhoneListQuery, SortColumn};
+use crate::storage::phones::PhoneRow;
+use crate::storage::registration::RegistrationRow;
+use crate::storage::remote_agents::{phone_with_registration, PHONE_WITH_REGISTRATION};
 
 /// The list's columns of one phone (no secrets).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -108,9 +111,11 @@ fn order_clause(sort: SortColumn, descending: bool) -> String {
         SortColumn::Name => "p.fullname COLLATE NOCASE",
         SortColumn::Group => "p.user_group",
         SortColumn::Registration => "p.peer_status",
+        // The verdict is not stored: the rows come by extension and the caller orders them.
+        SortColumn::Verdict => "p.extension",
     };
     let dir = if descending { "DESC" } else { "ASC" };
-    if sort == SortColumn::Extension {
+    if matches!(sort, SortColumn::Extension | SortColumn::Verdict) {
         format!(" ORDER BY p.extension {dir}, p.server_ip {dir}")
     } else if sort == SortColumn::Server {
         format!(" ORDER BY p.server_ip {dir}, p.extension {dir}")
@@ -162,7 +167,7 @@ pub async fn list_page(conn: &mut SqliteConnection, q: &PhoneListQuery, total: u
     // Sorted by extension, or by a filtered column, a filter's own index already gives the order
     // (`column = ?` then extension, server IP): SQLite picks it when nothing is written `+column`.
     let sorted_column_filtered = match q.sort {
-        SortColumn::Extension => true,
+        SortColumn::Extension | SortColumn::Verdict => true,
         SortColumn::Protocol => q.protocol.is_some(),
         SortColumn::Server => q.server_ip.is_some(),
         SortColumn::Status => q.status.is_some(),
@@ -191,4 +196,113 @@ pub async fn list_page(conn: &mut SqliteConnection, q: &PhoneListQuery, total: u
     }
     let offset = i64::try_from(q.offset()).unwrap_or(i64::MAX);
     query.bind(i64::from(q.per_page)).bind(offset).fetch_all(conn).await
+}
+
+/// Every phone matching `q`'s search and filters (its page and verdict aside), with its registration
+/// state, handed to `each` one at a time (100,000 full rows are not kept), in `q`'s order (by extension
+/// for a verdict sort, which the caller makes). For the list's verdict filter and sort, which need
+/// every match's login path. Blocking, on its own read-only connection: call it from `spawn_blocking`.
+pub fn each_matching(
+    path: &str,
+    q: &PhoneListQuery,
+    each: &mut dyn FnMut(PhoneRow, RegistrationRow),
+) -> rusqlite::Result<()> {
+    let conn = super::conf::open_read_only(path)?;
+    let (filter, binds) = where_clause(q, false);
+    let order = order_clause(q.sort, q.descending);
+    let mut stmt = conn.prepare(&format!("{PHONE_WITH_REGISTRATION}{filter}{order}"))?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(binds))?;
+    while let Some(r) = rows.next()? {
+        let (phone, registration) = phone_with_registration(r)?;
+        each(phone, registration);
+    }
+    Ok(())
+}
+
+/// The phones `(server_ip, extension)` of `keys` (one page's), with their registration states, in no
+/// particular order. Blocking, like [`each_matching`].
+pub fn phones_by_keys(path: &str, keys: &[(String, String)]) -> rusqlite::Result<Vec<(PhoneRow, RegistrationRow)>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let conn = super::conf::open_read_only(path)?;
+    let values = vec!["(?, ?)"; keys.len()].join(", ");
+    let mut stmt =
+        conn.prepare(&format!("{PHONE_WITH_REGISTRATION} WHERE (p.server_ip, p.extension) IN (VALUES {values})"))?;
+    let binds = keys.iter().flat_map(|(ip, ext)| [ip.as_str(), ext.as_str()]);
+    let rows = stmt.query_map(rusqlite::params_from_iter(binds), phone_with_registration)?;
+    rows.collect()
+}
+
+/// How many phones have each value of the list column `column` (`peer_status` or `server_ip`: both
+/// have an index, which the count walks), by value.
+pub async fn count_by(conn: &mut SqliteConnection, column: CountColumn) -> sqlx::Result<Vec<(String, u64)>> {
+    let sql = match column {
+        CountColumn::Registration => "SELECT peer_status, count(*) FROM phones GROUP BY peer_status",
+        CountColumn::Server => "SELECT server_ip, count(*) FROM phones GROUP BY server_ip",
+    };
+    let rows: Vec<(String, i64)> = sqlx::query_as(sql).fetch_all(conn).await?;
+    Ok(rows.into_iter().map(|(v, n)| (v, u64::try_from(n).unwrap_or(0))).collect())
+}
+
+/// A column [`count_by`] groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CountColumn {
+    /// `peer_status`.
+    Registration,
+    /// `server_ip`.
+    Server,
+}
+
+/// The rowid, server IP and extension of every phone matching `q`'s search and filters (its page
+/// aside), handed to `each` in `q`'s order (by extension for a verdict sort), borrowed from the row (no
+/// copy is made: a verdict view walks every match). Blocking, like [`each_matching`].
+pub fn each_matching_key(
+    path: &str,
+    q: &PhoneListQuery,
+    each: &mut dyn FnMut(i64, &str, &str),
+) -> rusqlite::Result<()> {
+    let conn = super::conf::open_read_only(path)?;
+    let (filter, binds) = where_clause(q, false);
+    let order = order_clause(q.sort, q.descending);
+    let mut stmt = conn.prepare(&format!("SELECT p.rowid, p.server_ip, p.extension FROM phones p{filter}{order}"))?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(binds))?;
+    while let Some(r) = rows.next()? {
+        let text = |i: usize| -> rusqlite::Result<&str> {
+            Ok(r.get_ref(i)?
+                .as_str_or_null()
+                .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))?
+                .unwrap_or(""))
+        };
+        each(r.get(0)?, text(1)?, text(2)?);
+    }
+    Ok(())
+}
+
+/// The list's columns of the phones `rowids` (one page's) with their rowids, in the order given (a
+/// phone deleted since is left out).
+pub async fn rows_by_rowid(conn: &mut SqliteConnection, rowids: &[i64]) -> sqlx::Result<Vec<(i64, PhoneListRow)>> {
+    if rowids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; rowids.len()].join(", ");
+    let sql = format!(
+        "SELECT p.rowid, p.extension, p.protocol, p.is_webphone, p.server_ip, p.dialplan_number, p.voicemail_id, \
+         p.status, p.fullname, p.user_group, p.peer_status, p.active FROM phones p WHERE p.rowid IN ({marks})"
+    );
+    let mut query = sqlx::query_as::<_, RowidRow>(sqlx::AssertSqlSafe(sql));
+    for id in rowids {
+        query = query.bind(id);
+    }
+    let mut found: std::collections::HashMap<i64, PhoneListRow> =
+        query.fetch_all(conn).await?.into_iter().map(|r| (r.rowid, r.row)).collect();
+    Ok(rowids.iter().filter_map(|id| found.remove(id).map(|row| (*id, row))).collect())
+}
+
+/// A [`PhoneListRow`] with its rowid.
+#[derive(sqlx::FromRow)]
+struct RowidRow {
+    rowid: i64,
+    #[sqlx(flatten)]
+    row: PhoneListRow,
 }
