@@ -71,7 +71,7 @@ test("pages without an island load no wasm, and the sign-in page none at all", a
 
   const ctx = await coldContext(browser, page);
   const q = await ctx.newPage();
-  for (const path of ["/servers", `/servers/${SERVER}`, "/carriers"]) {
+  for (const path of ["/", "/servers", `/servers/${SERVER}`, "/carriers"]) {
     const r = await transferred(q, path);
     report(`bytes first visit ${path}`, `${r.bytes}`);
     expect(r.urls.filter((u) => u.endsWith(".wasm")), `${path} has no island`).toEqual([]);

@@ -1,16 +1,14 @@
 //! The overview page: the counts that matter to a daily admin (phones by registration state and by
 //! login-path verdict, each server's phones and conf state), each a link to the list or board showing
 //! them; on an empty system, what to do first (add a phone, load the demo data, or import through the
-//! legacy API); and a live check of the extension rule.
+//! legacy API). No island: the page loads no WebAssembly.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppError;
 use crate::domain::decision_flow::Verdict;
-use crate::domain::phone_entry::validate_extension;
 use crate::domain::phone_list::{encode_component, PhoneListQuery};
-use crate::domain::Protocol;
 
 /// One server in the overview.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -152,7 +150,6 @@ pub fn HomePage() -> impl IntoView {
                     })
             }}
         </Suspense>
-        <ExtensionCheck />
     }
 }
 
@@ -336,54 +333,4 @@ fn ServersCard(servers: Vec<ServerSummary>) -> impl IntoView {
         </section>
     }
     .into_any()
-}
-
-/// Checks an extension against the protocol's naming rule as the user types, with the same
-/// `domain` function the server uses (an island: it runs in the browser).
-#[island]
-fn ExtensionCheck() -> impl IntoView {
-    let (protocol, set_protocol) = signal(Protocol::Sip);
-    let (extension, set_extension) = signal(String::new());
-    let verdict = move || {
-        let ext = extension.get();
-        if ext.is_empty() {
-            return String::new();
-        }
-        match validate_extension(&ext, Some(protocol.get())) {
-            Ok(_) => format!("{ext} is a valid {} extension", protocol.get()),
-            Err(e) => e.labelled(),
-        }
-    };
-    view! {
-        <section class="card" aria-labelledby="check-h">
-            <h2 id="check-h">"Check an extension"</h2>
-            <div class="field">
-                <label for="check-protocol">"Client protocol"</label>
-                <select
-                    id="check-protocol"
-                    on:change=move |ev| {
-                        if let Some(p) = Protocol::parse(&event_target_value(&ev)) {
-                            set_protocol.set(p);
-                        }
-                    }
-                >
-                    {Protocol::ALL
-                        .into_iter()
-                        .map(|p| view! { <option value=p.as_str()>{p.as_str()}</option> })
-                        .collect_view()}
-                </select>
-            </div>
-            <div class="field">
-                <label for="check-extension">"Extension"</label>
-                <input
-                    id="check-extension"
-                    type="text"
-                    autocomplete="off"
-                    on:input=move |ev| set_extension.set(event_target_value(&ev))
-                    prop:value=extension
-                />
-            </div>
-            <p role="status" aria-live="polite" data-testid="extension-verdict">{verdict}</p>
-        </section>
-    }
 }
