@@ -185,7 +185,7 @@ async fn an_inactive_phone_says_so_and_a_webphone_reads_sip_w() {
     }
     let page = get(addr, &admin, "/phones/10.10.10.15/pp310").await;
     assert!(page.body.contains("data-testid=\"inactive\""), "no inactive mark");
-    assert!(page.body.contains(">Inactive</span>"), "the mark reads Inactive");
+    assert!(page.body.contains(">inactive</span>"), "the mark reads inactive, as in the list and the board");
     assert!(page.body.contains("Status ACTIVE, but the phone is inactive"), "the status explains itself");
 
     // A webphone's protocol reads as in the list: "SIP (w)".

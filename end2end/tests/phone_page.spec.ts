@@ -160,7 +160,7 @@ test("an inactive phone says so next to its status", async ({ page, request }, t
   expect(await res.text()).toContain("SUCCESS: update_phone");
   await page.reload();
   await settle(page, testInfo);
-  await expect(page.getByTestId("inactive")).toHaveText("Inactive");
+  await expect(page.getByTestId("inactive")).toHaveText("inactive");
   await expect(page.getByText("Status ACTIVE, but the phone is inactive")).toBeVisible();
   await expectNoSeriousAxe(page);
 });

@@ -267,7 +267,7 @@ fn PhoneView(phone: PhoneDetails, can_manage: bool, can_delete: bool, can_reveal
                         .then(|| {
                             view! {
                                 <span class="badge status-inactive" data-testid="inactive">
-                                    "Inactive"
+                                    "inactive"
                                 </span>
                             }
                         })}
