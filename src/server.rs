@@ -116,6 +116,7 @@ pub fn state(db: Db, listen: SocketAddr, conf: ConfSettings) -> anyhow::Result<A
         conf,
         ami: AmiLinks::default(),
         anonymous_calls: Arc::default(),
+        first_gmt: Arc::default(),
         assets,
     })
 }

@@ -6,6 +6,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use crate::server::assets::Assets;
+use crate::service::admin::FirstGmtCache;
 use crate::service::auth::Authenticator;
 use crate::service::call_log::AnonymousBudget;
 use crate::service::conf::ConfSettings;
@@ -29,4 +30,6 @@ pub struct AppState {
     pub anonymous_calls: Arc<AnonymousBudget>,
     /// The browser bundle's files, read once from the site directory.
     pub assets: Arc<Assets>,
+    /// The first active server's GMT offset for the legacy `version` call, read at most once a second.
+    pub first_gmt: Arc<FirstGmtCache>,
 }

@@ -796,6 +796,7 @@ async fn serve(env: &Env) -> (SocketAddr, tokio::task::JoinHandle<()>) {
         conf: ConfSettings::new(env._dir.path().join("asterisk-conf")),
         ami: env.links.clone(),
         anonymous_calls: Default::default(),
+        first_gmt: Default::default(),
         assets: Default::default(),
     };
     let router = dialtone::server::app(state);

@@ -3,7 +3,6 @@
 
 use chrono::{Datelike, Local, Offset, TimeZone};
 
-use crate::service::admin::first_active_gmt;
 use crate::state::AppState;
 
 use super::{Reply, API_VERSION};
@@ -41,7 +40,7 @@ fn is_dst() -> bool {
 pub(super) async fn reply(state: &AppState) -> Reply {
     let now = Local::now();
     let dst = is_dst();
-    let tz = first_active_gmt(&state.db).await.unwrap_or_else(|e| {
+    let tz = state.first_gmt.get(&state.db).await.unwrap_or_else(|e| {
         tracing::error!(error = %e, "version: could not read the server GMT offset");
         None
     });

@@ -298,6 +298,33 @@ pub async fn first_active_gmt(db: &Db) -> Result<Option<String>, sqlx::Error> {
     servers::first_active_gmt(&mut conn).await
 }
 
+/// How long [`FirstGmtCache`] reuses what it read.
+pub const FIRST_GMT_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// [`first_active_gmt`], read at most once per [`FIRST_GMT_TTL`]: `function=version` asks for it on
+/// every call, and the read (a hand-off to a database thread and back) was most of that call's cost.
+/// A server's GMT changed here or elsewhere shows in `version` within the TTL.
+#[derive(Debug, Default)]
+pub struct FirstGmtCache(std::sync::Mutex<Option<(std::time::Instant, Option<String>)>>);
+
+impl FirstGmtCache {
+    /// The first active server's GMT offset, from the last second's read when there was one.
+    pub async fn get(&self, db: &Db) -> Result<Option<String>, sqlx::Error> {
+        if let Ok(kept) = self.0.lock() {
+            if let Some((at, gmt)) = kept.as_ref() {
+                if at.elapsed() < FIRST_GMT_TTL {
+                    return Ok(gmt.clone());
+                }
+            }
+        }
+        let gmt = first_active_gmt(db).await?;
+        if let Ok(mut kept) = self.0.lock() {
+            *kept = Some((std::time::Instant::now(), gmt.clone()));
+        }
+        Ok(gmt)
+    }
+}
+
 /// Records that a server's conf files are current: clears `rebuild_conf_files` (what the conf
 /// generator does after writing the files).
 pub async fn conf_files_built(db: &Db, server_ip: &str) -> Result<(), sqlx::Error> {

@@ -10,7 +10,9 @@
 //! Knows SQL and nothing of HTTP; the SQL text is shared with the sqlx functions of `storage`.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::{params, Connection, OpenFlags};
@@ -68,8 +70,63 @@ struct Job {
 
 enum Message {
     Add(Box<Job>),
+    /// Checkpoint between two batches (see [`PhoneWriter::checkpoint`]).
+    Checkpoint(std::sync::mpsc::Sender<Option<(i64, i64)>>),
     /// Close the connection and stop; answered once closed.
     Stop(oneshot::Sender<()>),
+}
+
+/// Other writers of the database that are waiting for the write lock (the sqlx writer's
+/// transactions): the phone writer lets them go first, pausing between two batches while any waits
+/// (at most [`YIELD_MAX`] at a time).
+#[derive(Debug, Clone, Default)]
+pub struct WriteTurns(Arc<AtomicUsize>);
+
+impl WriteTurns {
+    /// Counts a writer as waiting until the returned guard is dropped.
+    pub fn wait(&self) -> WaitingWriter {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        WaitingWriter(self.0.clone())
+    }
+
+    fn anyone_waiting(&self) -> bool {
+        self.0.load(Ordering::SeqCst) > 0
+    }
+
+    /// Pauses while another writer waits, up to [`YIELD_MAX`].
+    fn let_others_go_first(&self) {
+        let started = std::time::Instant::now();
+        while self.anyone_waiting() && started.elapsed() < YIELD_MAX {
+            std::thread::sleep(BUSY_STEP);
+        }
+    }
+}
+
+/// A writer waiting for the lock; stops counting when dropped.
+#[derive(Debug)]
+pub struct WaitingWriter(Arc<AtomicUsize>);
+
+impl Drop for WaitingWriter {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The longest the phone writer pauses for other writers at a time.
+const YIELD_MAX: Duration = Duration::from_millis(50);
+
+/// How long the writer waits for another connection's write lock, in tries of [`BUSY_STEP`] (10 s).
+const BUSY_TRIES: i32 = 200_000;
+/// The pause between two tries for the write lock.
+const BUSY_STEP: Duration = Duration::from_micros(50);
+
+/// The writer's busy handler: try again after [`BUSY_STEP`], up to [`BUSY_TRIES`] times.
+fn busy_wait(tries: i32) -> bool {
+    if tries >= BUSY_TRIES {
+        return false;
+    }
+    std::thread::sleep(BUSY_STEP);
+    true
 }
 
 /// A handle to the writer thread; cheap to clone.
@@ -80,11 +137,21 @@ pub struct PhoneWriter {
 
 impl PhoneWriter {
     /// Opens a second connection to the database file at `path` and starts the writer thread.
-    pub fn start(path: &str, durability: Durability) -> Result<PhoneWriter, rusqlite::Error> {
+    pub fn start(path: &str, durability: Durability, turns: WriteTurns) -> Result<PhoneWriter, rusqlite::Error> {
         let conn =
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
-        conn.busy_timeout(Duration::from_secs(10))?;
+        // Another connection's write (the web admin's, the conf generator's marks) holds the lock for
+        // well under a millisecond; SQLite's own busy handler sleeps 1, 2, 5, 10 ms... between tries,
+        // which added whole milliseconds to the add_phone behind it. This one looks every 50 µs.
+        conn.busy_handler(Some(busy_wait))?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Statement journals stay in memory (a temporary file was created and removed per commit),
+        // the page cache holds the indexes a batch touches, and the checkpointer thread, not this
+        // one, copies the log back (see `checkpointer`).
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
+        conn.pragma_update(None, "cache_size", -16000)?;
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        conn.pragma_update(None, "journal_size_limit", crate::storage::JOURNAL_SIZE_LIMIT)?;
         conn.pragma_update(
             None,
             "synchronous",
@@ -96,7 +163,7 @@ impl PhoneWriter {
         let (jobs, rx) = sync_channel(QUEUE);
         std::thread::Builder::new()
             .name("phone-writer".into())
-            .spawn(move || run(conn, rx))
+            .spawn(move || run(conn, rx, turns))
             .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
         Ok(PhoneWriter { jobs })
     }
@@ -120,6 +187,15 @@ impl PhoneWriter {
         }
     }
 
+    /// From a plain thread (the checkpointer): asks the writer to checkpoint between two batches and
+    /// waits for it. Returns the log's frames and those copied, `None` when the checkpoint was busy,
+    /// failed, or the writer has stopped.
+    pub fn checkpoint_blocking(&self) -> Option<(i64, i64)> {
+        let (done, answer) = std::sync::mpsc::channel();
+        self.jobs.send(Message::Checkpoint(done)).ok()?;
+        answer.recv().ok().flatten()
+    }
+
     /// Hands a message over without blocking the async runtime (waiting a little when the queue is
     /// full); `false` when the thread has stopped.
     async fn send(&self, mut message: Message) -> bool {
@@ -136,20 +212,29 @@ impl PhoneWriter {
     }
 }
 
-fn run(mut conn: Connection, rx: Receiver<Message>) {
+fn run(mut conn: Connection, rx: Receiver<Message>, turns: WriteTurns) {
     let mut stop = None;
     while stop.is_none() {
         let mut batch = match rx.recv() {
             Ok(Message::Add(job)) => vec![*job],
+            Ok(Message::Checkpoint(done)) => {
+                let _ = done.send(checkpoint(&conn));
+                continue;
+            }
             Ok(Message::Stop(done)) => {
                 stop = Some(done);
                 break;
             }
             Err(_) => break,
         };
+        let mut checkpoint_after = None;
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
                 Ok(Message::Add(job)) => batch.push(*job),
+                Ok(Message::Checkpoint(done)) => {
+                    checkpoint_after = Some(done);
+                    break;
+                }
                 Ok(Message::Stop(done)) => {
                     stop = Some(done);
                     break;
@@ -157,9 +242,13 @@ fn run(mut conn: Connection, rx: Receiver<Message>) {
                 Err(_) => break,
             }
         }
+        turns.let_others_go_first();
         let results = commit_batch(&mut conn, &batch);
         for (job, result) in batch.into_iter().zip(results) {
             let _ = job.reply.send(result);
+        }
+        if let Some(done) = checkpoint_after {
+            let _ = done.send(checkpoint(&conn));
         }
     }
     drop(conn);
@@ -168,123 +257,126 @@ fn run(mut conn: Connection, rx: Receiver<Message>) {
     }
 }
 
-/// Runs one batch in one transaction; returns each job's result (all errors if the commit fails).
-fn commit_batch(conn: &mut Connection, batch: &[Job]) -> Vec<Result<(), AddRefused>> {
-    let tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
-        Ok(tx) => tx,
-        Err(e) => {
-            let msg = e.to_string();
-            tracing::error!(error = %msg, "phone writer: could not begin");
-            return batch.iter().map(|_| Err(AddRefused::Db(msg.clone()))).collect();
-        }
-    };
-    let mut results = Vec::with_capacity(batch.len());
-    let mut servers = BTreeSet::new();
-    for job in batch {
-        let result = add_one(&tx, job);
-        if result.is_ok() {
-            servers.insert(job.entry.server_ip.as_str());
-        }
-        results.push(result);
-    }
-    let finish = || -> Result<(), rusqlite::Error> {
-        for ip in &servers {
-            tx.prepare_cached(MARK_REBUILD)?.execute([ip])?;
-        }
-        Ok(())
-    };
-    if let Err(e) = finish().and_then(|()| tx.commit()) {
-        let msg = e.to_string();
-        tracing::error!(error = %msg, "phone writer: commit failed");
-        return batch.iter().map(|_| Err(AddRefused::Db(msg.clone()))).collect();
-    }
-    results
+/// A passive checkpoint on the writer's own connection, between two batches: it copies what the
+/// checkpointer thread has not yet copied, so the next transaction starts the log from its beginning.
+/// Returns the log's frames and those copied (`None` when busy or failed).
+fn checkpoint(conn: &Connection) -> Option<(i64, i64)> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?)))
+        .ok()
+        .and_then(|(busy, log, copied): (i64, i64, i64)| (busy == 0).then_some((log, copied)))
 }
 
-/// Checks and inserts one phone inside its own savepoint.
-fn add_one(tx: &rusqlite::Transaction<'_>, job: &Job) -> Result<(), AddRefused> {
-    let e = &job.entry;
+/// Runs one batch in one transaction; returns each job's result (all errors if the commit fails).
+///
+/// The checks come before any write, so a refused phone (duplicate, unknown server) leaves nothing
+/// behind and needs no savepoint (a savepoint per phone cost a statement journal of every page it
+/// touched). Should a write itself fail (which the checks make unexpected), the whole batch is rolled
+/// back and its phones are added again one transaction each, so one failure refuses only its phone.
+fn commit_batch(conn: &mut Connection, batch: &[Job]) -> Vec<Result<(), AddRefused>> {
+    match try_batch(conn, batch) {
+        Ok(results) => results,
+        Err(_) if batch.len() > 1 => {
+            tracing::warn!(phones = batch.len(), "phone writer: a batch failed; adding its phones one by one");
+            batch
+                .iter()
+                .flat_map(|job| try_batch(conn, std::slice::from_ref(job)).unwrap_or_else(|e| vec![Err(e)]))
+                .collect()
+        }
+        Err(e) => vec![Err(e)],
+    }
+}
+
+/// One transaction for `batch`: per phone its refusal or `Ok`; `Err` when a write or the commit
+/// failed (the transaction is rolled back: nothing of the batch is stored).
+fn try_batch(conn: &mut Connection, batch: &[Job]) -> Result<Vec<Result<(), AddRefused>>, AddRefused> {
     let db_err = |err: rusqlite::Error| {
         tracing::error!(error = %err, "phone writer: statement failed");
         AddRefused::Db(err.to_string())
     };
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(db_err)?;
+    let mut results = Vec::with_capacity(batch.len());
+    let mut servers = BTreeSet::new();
+    for job in batch {
+        let refusal = check_one(&tx, &job.entry).map_err(db_err)?;
+        if refusal.is_none() {
+            write_one(&tx, job).map_err(db_err)?;
+            servers.insert(job.entry.server_ip.as_str());
+        }
+        results.push(refusal.map_or(Ok(()), Err));
+    }
+    for ip in &servers {
+        tx.prepare_cached(MARK_REBUILD).and_then(|mut s| s.execute([ip])).map_err(db_err)?;
+    }
+    tx.commit().map_err(db_err)?;
+    Ok(results)
+}
+
+/// The database rules for a new phone, in VICIdial's order; `None` when it may be added.
+fn check_one(tx: &rusqlite::Transaction<'_>, e: &PhoneEntry) -> Result<Option<AddRefused>, rusqlite::Error> {
     let (server, ext_taken, login_taken, alias) = tx
-        .prepare_cached(FIND_CONFLICTS)
-        .and_then(|mut s| {
-            s.query_row(params![e.server_ip, e.extension, e.phone_login, "", ""], |r| {
-                Ok((r.get::<_, bool>(0)?, r.get::<_, bool>(1)?, r.get::<_, bool>(2)?, r.get::<_, bool>(3)?))
-            })
-        })
-        .map_err(db_err)?;
-    if !server {
-        return Err(AddRefused::ServerNotFound);
-    }
-    if ext_taken {
-        return Err(AddRefused::ExtensionTaken);
-    }
-    if login_taken {
-        return Err(AddRefused::LoginTaken);
-    }
-    if alias {
-        return Err(AddRefused::LoginIsAlias);
-    }
-    if !e.template_id.is_empty() {
-        let n: i64 = tx
-            .prepare_cached(COUNT_TEMPLATE)
-            .and_then(|mut s| s.query_row([&e.template_id], |r| r.get(0)))
-            .map_err(db_err)?;
-        if n == 0 {
-            return Err(AddRefused::TemplateNotFound);
-        }
-    }
-    tx.execute_batch("SAVEPOINT add_phone").map_err(db_err)?;
-    let write = || -> Result<(), rusqlite::Error> {
-        tx.prepare_cached(INSERT_PHONE)?.execute(params![
-            e.extension,
-            e.dialplan_number,
-            e.voicemail_id,
-            e.phone_login,
-            e.phone_pass,
-            e.server_ip,
-            e.protocol.as_str(),
-            e.registration_password,
-            e.phone_full_name,
-            e.local_gmt,
-            e.outbound_cid,
-            e.email,
-            e.phone_context,
-            e.user_group,
-            e.is_webphone.as_str(),
-            e.webphone_auto_answer.as_str(),
-            e.use_external_server_ip.as_str(),
-            e.on_hook_agent.as_str(),
-            e.template_id,
-            e.status.as_str(),
-            e.active.as_str(),
-            e.phone_type,
-            i64::from(e.phone_ring_timeout),
-            e.outbound_alt_cid,
-            e.delete_vm_after_email.as_str(),
-        ])?;
-        let a = &job.audit;
-        tx.prepare_cached(INSERT_AUDIT)?.execute(params![
-            a.event_date,
-            a.user,
-            a.ip_address,
-            "PHONES",
-            "ADD",
-            e.extension,
-            a.event_code,
-            a.event_diff,
-            format!("phone: {}|{}", e.extension, e.server_ip),
-        ])?;
-        Ok(())
+        .prepare_cached(FIND_CONFLICTS)?
+        .query_row(params![e.server_ip, e.extension, e.phone_login, "", ""], |r| {
+            Ok((r.get::<_, bool>(0)?, r.get::<_, bool>(1)?, r.get::<_, bool>(2)?, r.get::<_, bool>(3)?))
+        })?;
+    let refusal = if !server {
+        Some(AddRefused::ServerNotFound)
+    } else if ext_taken {
+        Some(AddRefused::ExtensionTaken)
+    } else if login_taken {
+        Some(AddRefused::LoginTaken)
+    } else if alias {
+        Some(AddRefused::LoginIsAlias)
+    } else if !e.template_id.is_empty()
+        && tx.prepare_cached(COUNT_TEMPLATE)?.query_row([&e.template_id], |r| r.get::<_, i64>(0))? == 0
+    {
+        Some(AddRefused::TemplateNotFound)
+    } else {
+        None
     };
-    match write() {
-        Ok(()) => tx.execute_batch("RELEASE add_phone").map_err(db_err),
-        Err(err) => {
-            let _ = tx.execute_batch("ROLLBACK TO add_phone; RELEASE add_phone");
-            Err(db_err(err))
-        }
-    }
+    Ok(refusal)
+}
+
+/// Inserts the phone and its audit entry.
+fn write_one(tx: &rusqlite::Transaction<'_>, job: &Job) -> Result<(), rusqlite::Error> {
+    let e = &job.entry;
+    tx.prepare_cached(INSERT_PHONE)?.execute(params![
+        e.extension,
+        e.dialplan_number,
+        e.voicemail_id,
+        e.phone_login,
+        e.phone_pass,
+        e.server_ip,
+        e.protocol.as_str(),
+        e.registration_password,
+        e.phone_full_name,
+        e.local_gmt,
+        e.outbound_cid,
+        e.email,
+        e.phone_context,
+        e.user_group,
+        e.is_webphone.as_str(),
+        e.webphone_auto_answer.as_str(),
+        e.use_external_server_ip.as_str(),
+        e.on_hook_agent.as_str(),
+        e.template_id,
+        e.status.as_str(),
+        e.active.as_str(),
+        e.phone_type,
+        i64::from(e.phone_ring_timeout),
+        e.outbound_alt_cid,
+        e.delete_vm_after_email.as_str(),
+    ])?;
+    let a = &job.audit;
+    tx.prepare_cached(INSERT_AUDIT)?.execute(params![
+        a.event_date,
+        a.user,
+        a.ip_address,
+        "PHONES",
+        "ADD",
+        e.extension,
+        a.event_code,
+        a.event_diff,
+        format!("phone: {}|{}", e.extension, e.server_ip),
+    ])?;
+    Ok(())
 }

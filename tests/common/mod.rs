@@ -169,6 +169,7 @@ pub fn state_for(db: &Db, addr: SocketAddr, dir: &Path) -> AppState {
         conf: ConfSettings::new(dir.join("asterisk-conf")),
         ami: Default::default(),
         anonymous_calls: Default::default(),
+        first_gmt: Default::default(),
         assets: Default::default(),
     }
 }
