@@ -43,8 +43,10 @@ fn wal_frames(path: &str) -> i64 {
 async fn under_a_steady_load_the_log_starts_again_instead_of_growing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (db, path) = open(&dir).await;
-    // One phone per commit writes about 20 frames: keep adding until the log has been filled past the
-    // restart mark three times over, watching its length.
+    // One phone per commit writes about 20 frames: keep adding until six times the restart mark has
+    // been written, watching the log's length. Without a restart the log holds all of it; with one,
+    // at most the mark plus what arrives while the checkpointer catches up (more on a busy machine,
+    // so the bound is half of what was written, not a close one).
     let writing = Arc::new(AtomicBool::new(true));
     let watcher = {
         let (path, writing) = (path.clone(), writing.clone());
@@ -60,7 +62,7 @@ async fn under_a_steady_load_the_log_starts_again_instead_of_growing() {
     let mut written_frames = 0i64;
     let mut n = 0;
     let mut last = wal_frames(&path);
-    while written_frames < 3 * RESTART_FRAMES {
+    while written_frames < 6 * RESTART_FRAMES {
         add(&db, n).await.expect("added");
         n += 1;
         let now = wal_frames(&path);
@@ -70,7 +72,7 @@ async fn under_a_steady_load_the_log_starts_again_instead_of_growing() {
     writing.store(false, Ordering::SeqCst);
     let longest = watcher.join().expect("watcher");
     assert!(
-        longest < 2 * RESTART_FRAMES,
+        longest >= RESTART_FRAMES && longest <= written_frames / 2,
         "the log reached {longest} frames while {written_frames} were written by {n} commits"
     );
     db.close().await;

@@ -69,23 +69,19 @@ fn cycle(conn: &Connection, writer: &PhoneWriter) {
     if log < RESTART_FRAMES {
         return;
     }
-    let mut few_arrived = false;
     for _ in 0..MAX_PASSES {
         let Some((now_log, now_copied)) = checkpoint(conn) else { return };
         let arrived = now_log - copied;
         (log, copied) = (now_log, now_copied);
-        if log < RESTART_FRAMES {
-            return;
-        }
-        // Unless a reader (a list page, the conf generator's read of every phone) still uses older
-        // frames: then neither this thread nor the writer can copy past them now, and asking the
-        // writer would only make it wait; a later pass or cycle tries again.
-        if arrived <= FEW_FRAMES && copied == log {
-            few_arrived = true;
+        if log < RESTART_FRAMES || arrived <= FEW_FRAMES {
             break;
         }
     }
-    if few_arrived {
+    // Unless a reader (a list page, the conf generator's read of every phone) still uses older frames:
+    // then neither this thread nor the writer can copy past them now, and asking the writer would only
+    // make it wait; the next cycle tries again. Otherwise the writer copies the rest (few frames when
+    // the passes caught up, more on a machine too busy for them to), so the log stays bounded.
+    if log >= RESTART_FRAMES && copied == log {
         let _ = writer.checkpoint_blocking();
     }
 }
