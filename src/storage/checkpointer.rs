@@ -65,12 +65,12 @@ impl Checkpointer {
 /// One look at the log: copy it; once it is long, copy again what arrived during the last pass
 /// until little did (each pass is shorter than the one before), then let the writer copy the rest.
 fn cycle(conn: &Connection, writer: &PhoneWriter) {
-    let Some((mut log, mut copied)) = checkpoint(conn) else { return };
+    let Some((mut log, mut copied)) = passive_checkpoint(conn) else { return };
     if log < RESTART_FRAMES {
         return;
     }
     for _ in 0..MAX_PASSES {
-        let Some((now_log, now_copied)) = checkpoint(conn) else { return };
+        let Some((now_log, now_copied)) = passive_checkpoint(conn) else { return };
         let arrived = now_log - copied;
         (log, copied) = (now_log, now_copied);
         if log < RESTART_FRAMES || arrived <= FEW_FRAMES {
@@ -93,7 +93,7 @@ const MAX_PASSES: usize = 12;
 
 /// One passive checkpoint: the log's frames and those copied; `None` when busy (another
 /// checkpointer, e.g. a second process) or failed.
-fn checkpoint(conn: &Connection) -> Option<(i64, i64)> {
+pub(super) fn passive_checkpoint(conn: &Connection) -> Option<(i64, i64)> {
     let result = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
         Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
     });

@@ -20,6 +20,7 @@ use tokio::sync::oneshot;
 
 use crate::domain::PhoneEntry;
 use crate::storage::audit::INSERT_AUDIT;
+use crate::storage::checkpointer::passive_checkpoint;
 use crate::storage::phones::{FIND_CONFLICTS, INSERT_PHONE};
 use crate::storage::servers::MARK_REBUILD;
 use crate::storage::templates::COUNT_TEMPLATE;
@@ -70,7 +71,9 @@ struct Job {
 
 enum Message {
     Add(Box<Job>),
-    /// Checkpoint between two batches (see [`PhoneWriter::checkpoint`]).
+    /// A passive checkpoint on the writer's own connection between two batches: it copies what the
+    /// checkpointer thread has not yet copied, so the next transaction starts the log from its
+    /// beginning (see [`PhoneWriter::checkpoint_blocking`]).
     Checkpoint(std::sync::mpsc::Sender<Option<(i64, i64)>>),
     /// Close the connection and stop; answered once closed.
     Stop(oneshot::Sender<()>),
@@ -218,7 +221,7 @@ fn run(mut conn: Connection, rx: Receiver<Message>, turns: WriteTurns) {
         let mut batch = match rx.recv() {
             Ok(Message::Add(job)) => vec![*job],
             Ok(Message::Checkpoint(done)) => {
-                let _ = done.send(checkpoint(&conn));
+                let _ = done.send(passive_checkpoint(&conn));
                 continue;
             }
             Ok(Message::Stop(done)) => {
@@ -248,22 +251,13 @@ fn run(mut conn: Connection, rx: Receiver<Message>, turns: WriteTurns) {
             let _ = job.reply.send(result);
         }
         if let Some(done) = checkpoint_after {
-            let _ = done.send(checkpoint(&conn));
+            let _ = done.send(passive_checkpoint(&conn));
         }
     }
     drop(conn);
     if let Some(done) = stop {
         let _ = done.send(());
     }
-}
-
-/// A passive checkpoint on the writer's own connection, between two batches: it copies what the
-/// checkpointer thread has not yet copied, so the next transaction starts the log from its beginning.
-/// Returns the log's frames and those copied (`None` when busy or failed).
-fn checkpoint(conn: &Connection) -> Option<(i64, i64)> {
-    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get(2)?)))
-        .ok()
-        .and_then(|(busy, log, copied): (i64, i64, i64)| (busy == 0).then_some((log, copied)))
 }
 
 /// Runs one batch in one transaction; returns each job's result (all errors if the commit fails).
