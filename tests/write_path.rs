@@ -1,6 +1,7 @@
 //! The `add_phone` write path under a steady load, on a real SQLite file: the write-ahead log is copied
 //! back and started again by the checkpointer (it neither grows without bound nor is checkpointed
-//! inside a request), other writers get their turn, and a batch's duplicates are refused one by one.
+//! inside a request), other writers get their turn, a batch's duplicates are refused one by one, and
+//! every phone of a batch is indexed for search although the writer runs without triggers.
 
 mod common;
 
@@ -155,4 +156,49 @@ async fn duplicates_in_one_batch_are_refused_and_the_rest_stored() {
         )
         .expect("count");
     assert_eq!((phones, audits), (16, 16));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn phones_added_in_batches_are_each_found_by_search_and_the_index_is_sound() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (db, path) = open(&dir).await;
+    // The writer runs without triggers and indexes each batch in one statement.
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move { add(&db, 1000 + i).await }));
+    }
+    for task in tasks {
+        task.await.expect("task").expect("added");
+    }
+    db.close().await;
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    // FTS5 compares its index with the phones table, row by row, and fails on any difference.
+    conn.execute("INSERT INTO phones_search (phones_search) VALUES ('integrity-check')", []).expect("index sound");
+    for i in 0..40 {
+        let found: Vec<String> = conn
+            .prepare("SELECT p.extension FROM phones_search s JOIN phones p ON p.rowid = s.rowid WHERE phones_search MATCH ?")
+            .expect("prepare")
+            .query_map([format!("\"w{}\"", 1000 + i)], |r| r.get(0))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        assert_eq!(found, vec![format!("w{}", 1000 + i)]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_writer_refuses_to_start_beside_a_trigger_whose_work_it_would_skip() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (db, path) = open(&dir).await;
+    db.close().await;
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    conn.execute_batch(
+        "CREATE TABLE phone_count (n INTEGER); \
+         CREATE TRIGGER count_phones AFTER INSERT ON phones BEGIN UPDATE phone_count SET n = n + 1; END;",
+    )
+    .expect("trigger");
+    drop(conn);
+    let err = Db::open(&path, Durability::Process).await.expect_err("the writer must not start");
+    assert!(err.to_string().contains("count_phones"), "{err}");
 }
