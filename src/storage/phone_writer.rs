@@ -125,7 +125,7 @@ const BUSY_TRIES: i32 = 200_000;
 /// The pause between two tries for the write lock.
 const BUSY_STEP: Duration = Duration::from_micros(50);
 
-/// The triggers on the tables the writer changes (phones: insert; vicidial_admin_log: insert; servers:
+/// The triggers on the tables the writer changes (phones: insert; `vicidial_admin_log`: insert; servers:
 /// the rebuild mark). The writer runs with triggers off, so a trigger added by a later migration that
 /// it does not know would be skipped silently; it refuses to start instead, naming the trigger.
 const KNOWN_TRIGGERS: [&str; 5] = [
