@@ -193,7 +193,7 @@ async fn build_and_write(db: &Db, row: &ServerConfRow, dir: PathBuf) -> Result<B
 /// Runs `work` on a new thread with the idle scheduling policy (Linux `SCHED_IDLE`: it gets a core only
 /// when no other thread wants it) and awaits its result. Measured at 8 connections adding phones to a
 /// server with 120,000 phones, a build at normal priority took a core for about half a second each time
-/// and cut add_phone's throughput by a fifth, with a p99 of 154 ms instead of 58 ms. Where the policy
+/// and cut `add_phone`'s throughput by a fifth, with a p99 of 154 ms instead of 58 ms. Where the policy
 /// cannot be set, the build runs at normal priority (logged once per build).
 async fn in_background<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
     use thread_priority::unix::{
