@@ -51,6 +51,14 @@ curl -s -o /dev/null -c "$work/jar" -H "Origin: $base" --data "user=bench&pass=b
 grep -q dialtone_session "$work/jar" || { echo "sign-in failed" >&2; exit 1; }
 # Let the conf generator finish its first pass over the three servers before measuring.
 sleep 3
+# Peak resident memory split by kind, sampled every 100 ms: anonymous (heap, SQLite's page caches, the
+# verdict cache) and file-backed (the database file mapped by the readers: the kernel's page cache,
+# shared and reclaimable, the same pages a read() would have cached).
+( a=0; f=0; while kill -0 "$pid" 2>/dev/null; do
+    read -r ca cf < <(awk '/^RssAnon/{a=$2} /^RssFile/{f=$2} END{print a, f}' "/proc/$pid/status" 2>/dev/null || echo "0 0")
+    [ "${ca:-0}" -gt "$a" ] && a=$ca; [ "${cf:-0}" -gt "$f" ] && f=$cf
+    { echo "$a $f" >"$work/rss"; } 2>/dev/null; sleep 0.1
+  done ) &
 
 views=(
   ""
@@ -105,5 +113,6 @@ for view in "${views[@]}"; do
   awk '{printf "%.6f\n", $1 - $2}' "$work/fn_raw" >"$work/fn"
   report "fn    ${view:-(default view)}" "$work/fn"
 done
-echo "peak RSS of the server: $(grep VmHWM "/proc/$pid/status" | awk '{print int($2 / 1024)}') MB"
+echo "peak RSS of the server: $(grep VmHWM "/proc/$pid/status" | awk '{print int($2 / 1024)}') MB" \
+  "(peaks by kind: anonymous $(awk '{print int($1 / 1024)}' "$work/rss") MB, file-backed $(awk '{print int($2 / 1024)}' "$work/rss") MB)"
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
