@@ -14,6 +14,7 @@ pub mod carriers;
 pub mod conf;
 pub mod demo;
 pub mod flow;
+pub mod list_index;
 pub mod phone_list;
 pub mod phones;
 pub mod registration;

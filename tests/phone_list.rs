@@ -522,3 +522,63 @@ async fn an_empty_overview_says_what_to_do_first() {
     assert!(page.body.contains("No phones yet") && page.body.contains("ask an administrator"));
     assert!(!page.body.contains("href=\"/phones/new\"") && !page.body.contains("Load demo data"));
 }
+
+/// The in-memory index answers every view it takes exactly as SQL does (count, clamped page, rows,
+/// verdicts), leaves searches of one or two characters to SQL, and follows a change at once.
+#[tokio::test]
+async fn the_in_memory_index_answers_every_view_as_sql_does() {
+    use dialtone::service::phone_list::{list_phones_through_index, list_phones_through_sql};
+    let server = demo_server().await;
+    add_phones(&server, 70).await;
+    let mut tx = server.db.write().await.expect("write");
+    sqlx::query(
+        "UPDATE phones SET peer_status = CASE rowid % 3 WHEN 0 THEN 'REGISTERED' WHEN 1 THEN 'LAGGED' \
+         ELSE peer_status END WHERE server_ip = '10.10.10.15'",
+    )
+    .execute(&mut *tx)
+    .await
+    .expect("registration states");
+    tx.commit().await.expect("commit");
+    let links = AmiLinks::default();
+    let base = PhoneListQuery { per_page: 25, ..PhoneListQuery::default() };
+    let filters: Vec<PhoneListQuery> = vec![
+        base.clone(),
+        PhoneListQuery { protocol: Some(Protocol::Iax2), ..base.clone() },
+        PhoneListQuery { protocol: Some(Protocol::Zap), ..base.clone() },
+        PhoneListQuery { status: Some(PhoneStatus::Suspended), registration: Some("LAGGED".into()), ..base.clone() },
+        PhoneListQuery { server_ip: Some(demo::DEMO_SERVER.into()), ..base.clone() },
+        PhoneListQuery { server_ip: Some("10.9.9.9".into()), ..base.clone() },
+        PhoneListQuery { registration: Some("NOPE".into()), ..base.clone() },
+        PhoneListQuery { search: "SMITH".into(), ..base.clone() },
+        PhoneListQuery { search: "smith".into(), protocol: Some(Protocol::Sip), ..base.clone() },
+        PhoneListQuery { search: "lg01".into(), ..base.clone() },
+        PhoneListQuery { search: "no such text".into(), ..base.clone() },
+        PhoneListQuery { verdict: Some(Verdict::WillHearSilence), ..base.clone() },
+        PhoneListQuery { verdict: Some(Verdict::Ready), protocol: Some(Protocol::Sip), ..base.clone() },
+        PhoneListQuery { verdict: Some(Verdict::Unknown), search: "demo".into(), ..base.clone() },
+    ];
+    for filter in filters {
+        for column in SortColumn::ALL {
+            for descending in [false, true] {
+                for page in [1, 2, 4, 99] {
+                    let q = PhoneListQuery { sort: column, descending, page, ..filter.clone() };
+                    let sql = list_phones_through_sql(&server.db, &links, q.clone()).await.expect("sql");
+                    let indexed = list_phones_through_index(&server.db, &links, q.clone()).await.expect("index");
+                    assert_eq!(indexed.as_ref(), Some(&sql), "{q:?}");
+                }
+            }
+        }
+    }
+    // One or two characters: a prefix match, left to SQL.
+    assert!(list_phones_through_index(&server.db, &links, search("70")).await.expect("index").is_none());
+    // A change is seen by the next view, whichever path answers it.
+    let before = list(&server, search("Quill")).await;
+    assert_eq!(before.total, 0);
+    let mut p = common::phone("7999", "lg999", "10.10.10.15");
+    p.phone_full_name = "Zed Quill".into();
+    phones::add_phone_input(&server.db, &Actor::cli(), &p, ProtocolSet::WebAdmin).await.expect("add phone");
+    assert_eq!(exts(&list(&server, search("Quill")).await), ["7999"]);
+    assert_eq!(exts(&list(&server, search("Quill")).await), ["7999"]);
+    let indexed = list_phones_through_index(&server.db, &links, search("quill")).await.expect("index");
+    assert_eq!(indexed.as_ref().map(exts), Some(vec!["7999"]));
+}

@@ -5,14 +5,19 @@
 //! change), so it is evaluated when the page is asked for: for the page's rows only, unless the view
 //! filters or sorts by it; then every phone's verdict is needed ([`all_verdicts`]: evaluated with what
 //! the flows share read once, and kept until the database or the AMI links change).
+//!
+//! A view is answered from the list's in-memory index ([`list_index`]) while the database has not
+//! changed since it was read, else through SQL; either way only the page's rows are read in full.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::domain::asterisk_conf::{conf_state, ServerConfStatus};
 use crate::domain::decision_flow::Verdict;
 use crate::domain::phone_list::{PhoneListItem, PhoneListPage, PhoneListQuery, SortColumn};
 use crate::service::conf::status_of;
-use crate::service::flow::{all_verdicts, each_verdict};
+use crate::service::flow::{all_verdicts, each_verdict, VerdictMap};
+use crate::service::list_index::{self, Build};
 use crate::service::registration::AmiLinks;
 use crate::storage::phone_list::{
     count_matching, each_matching_key, list_page, phones_by_keys, rows_by_rowid, PhoneListRow,
@@ -20,11 +25,88 @@ use crate::storage::phone_list::{
 use crate::storage::{conf, Db};
 
 /// One page of the phones list for `query`, each phone with its verdict (`links`: the AMI monitors'
-/// links, which the registration step reads). A page past the end shows the last page.
+/// links, which the registration step reads). A page past the end shows the last page. Answered from
+/// the in-memory index ([`crate::service::list_index`]) when it is current, else through SQL.
 pub async fn list_phones(db: &Db, links: &AmiLinks, query: PhoneListQuery) -> Result<PhoneListPage, sqlx::Error> {
-    if query.needs_all_verdicts() {
-        return list_by_verdict(db, links, query).await;
+    let verdicts = if query.needs_all_verdicts() { Some(all_verdicts(db, links).await?) } else { None };
+    if let Some(page) = list_from_index(db, links, &query, verdicts.as_ref(), Build::OnSecondView).await? {
+        return Ok(page);
     }
+    match verdicts {
+        Some(verdicts) => list_by_verdict(db, verdicts, query).await,
+        None => list_through_sql(db, links, query).await,
+    }
+}
+
+/// [`list_phones`] from the in-memory index alone, built now if it is stale; `None` when it cannot
+/// answer this view (a search of one or two characters, or a commit while it was read). Tests compare
+/// it with [`list_phones_through_sql`].
+pub async fn list_phones_through_index(
+    db: &Db,
+    links: &AmiLinks,
+    query: PhoneListQuery,
+) -> Result<Option<PhoneListPage>, sqlx::Error> {
+    let verdicts = if query.needs_all_verdicts() { Some(all_verdicts(db, links).await?) } else { None };
+    list_from_index(db, links, &query, verdicts.as_ref(), Build::Now).await
+}
+
+/// [`list_phones`] through SQL alone, never the in-memory index (what it answers while the index is
+/// stale). Tests compare it with [`list_phones_through_index`].
+pub async fn list_phones_through_sql(
+    db: &Db,
+    links: &AmiLinks,
+    query: PhoneListQuery,
+) -> Result<PhoneListPage, sqlx::Error> {
+    if query.needs_all_verdicts() {
+        let verdicts = all_verdicts(db, links).await?;
+        return list_by_verdict(db, verdicts, query).await;
+    }
+    list_through_sql(db, links, query).await
+}
+
+/// The view from the index (see [`list_index::page`]), then the page's rows read by rowid.
+async fn list_from_index(
+    db: &Db,
+    links: &AmiLinks,
+    query: &PhoneListQuery,
+    verdicts: Option<&Arc<VerdictMap>>,
+    build: Build,
+) -> Result<Option<PhoneListPage>, sqlx::Error> {
+    let (path, q, all) = (db.path().to_string(), query.clone(), verdicts.cloned());
+    let hit = tokio::task::spawn_blocking(move || list_index::page(&path, &q, all.as_ref(), build))
+        .await
+        .map_err(|e| sqlx::Error::Protocol(format!("reading the phones list's index: {e}")))?
+        .map_err(|e| sqlx::Error::Protocol(format!("reading the phones list's index: {e}")))?;
+    let Some(hit) = hit else { return Ok(None) };
+    let mut query = query.clone();
+    query.page = hit.page;
+    let rowids: Vec<i64> = hit.rows.iter().map(|(id, _)| *id).collect();
+    let (rows, servers) = {
+        let mut tx = db.reader().begin().await?;
+        let rows = rows_by_rowid(&mut tx, &rowids).await?;
+        let servers = conf::all_server_conf(&mut tx).await?;
+        tx.commit().await?;
+        (rows, servers)
+    };
+    let statuses = conf_statuses(&servers);
+    let rows = if verdicts.is_some() {
+        let by_rowid: HashMap<i64, Verdict> = hit.rows.iter().filter_map(|(id, v)| v.map(|v| (*id, v))).collect();
+        rows.into_iter()
+            .map(|(id, row)| {
+                let verdict = by_rowid.get(&id).copied().unwrap_or(Verdict::Unknown);
+                item(row, verdict, &statuses)
+            })
+            .collect()
+    } else {
+        let rows: Vec<PhoneListRow> = rows.into_iter().map(|(_, row)| row).collect();
+        with_page_verdicts(db, links, rows, &statuses).await?
+    };
+    Ok(Some(PhoneListPage { query, total: hit.total, rows }))
+}
+
+/// A view that needs no verdict but its page's, through SQL: the number matching, the page, the
+/// servers' conf states, in one snapshot.
+async fn list_through_sql(db: &Db, links: &AmiLinks, query: PhoneListQuery) -> Result<PhoneListPage, sqlx::Error> {
     let mut query = query;
     let mut tx = db.reader().begin().await?;
     let total = count_matching(&mut tx, &query).await?;
@@ -33,6 +115,18 @@ pub async fn list_phones(db: &Db, links: &AmiLinks, query: PhoneListQuery) -> Re
     let rows = list_page(&mut tx, &query, total).await?;
     let servers = conf::all_server_conf(&mut tx).await?;
     tx.commit().await?;
+    let statuses = conf_statuses(&servers);
+    let rows = with_page_verdicts(db, links, rows, &statuses).await?;
+    Ok(PhoneListPage { query, total, rows })
+}
+
+/// The page's rows as list items, each with its own verdict (evaluated for these rows only).
+async fn with_page_verdicts(
+    db: &Db,
+    links: &AmiLinks,
+    rows: Vec<PhoneListRow>,
+    statuses: &HashMap<&str, (ServerConfStatus, &str)>,
+) -> Result<Vec<PhoneListItem>, sqlx::Error> {
     let keys: Vec<(String, String)> = rows.iter().map(|r| (r.server_ip.clone(), r.extension.clone())).collect();
     let verdicts: HashMap<(String, String), Verdict> = each_verdict(
         db,
@@ -48,17 +142,15 @@ pub async fn list_phones(db: &Db, links: &AmiLinks, query: PhoneListQuery) -> Re
     .await?
     .into_iter()
     .collect();
-    let statuses = conf_statuses(&servers);
-    let rows = rows
+    Ok(rows
         .into_iter()
         .map(|row| {
             // A phone deleted between the two reads has no verdict: unknown.
             let verdict =
                 verdicts.get(&(row.server_ip.clone(), row.extension.clone())).copied().unwrap_or(Verdict::Unknown);
-            item(row, verdict, &statuses)
+            item(row, verdict, statuses)
         })
-        .collect();
-    Ok(PhoneListPage { query, total, rows })
+        .collect())
 }
 
 /// How many phones match `query`'s search and filters: the total the list shows for that view.
@@ -79,8 +171,11 @@ pub async fn phones_per_server(db: &Db) -> Result<HashMap<String, u64>, sqlx::Er
 /// extension for a verdict sort), those of the verdict kept, sorted by verdict when asked (worst first
 /// ascending; the sort is stable), and only the page's rows read. (A phone added between the two reads
 /// shows as unknown until the next page load.)
-async fn list_by_verdict(db: &Db, links: &AmiLinks, mut query: PhoneListQuery) -> Result<PhoneListPage, sqlx::Error> {
-    let verdicts = all_verdicts(db, links).await?;
+async fn list_by_verdict(
+    db: &Db,
+    verdicts: Arc<VerdictMap>,
+    mut query: PhoneListQuery,
+) -> Result<PhoneListPage, sqlx::Error> {
     let wanted = query.verdict;
     let filter = query.clone();
     let path = db.path().to_string();

@@ -3,7 +3,8 @@
 //! Every value is a bound parameter; the SQL text is assembled only from the fixed fragments below (the
 //! sort column comes from an enum). Search of three characters or more goes through the trigram index
 //! `phones_search`; shorter text falls back to `LIKE` over the four columns. Nothing loads more than a
-//! page of rows. Knows nothing of HTTP or the UI.
+//! page of rows, but the reads of the list's in-memory index (every phone's rowid and filter values,
+//! the rowids in a sort order, a text search's rowids). Knows nothing of HTTP or the UI.
 
 use sqlx::SqliteConnection;
 
@@ -57,8 +58,7 @@ fn where_clause(q: &PhoneListQuery, walk_sort_index: bool) -> (String, Vec<Strin
     if !q.search.is_empty() {
         if q.search.chars().count() >= 3 {
             terms.push("p.rowid IN (SELECT rowid FROM phones_search WHERE phones_search MATCH ?)");
-            // One FTS5 string token: the text quoted, inner quotes doubled; matched anywhere in a column.
-            binds.push(format!("\"{}\"", q.search.replace('"', "\"\"")));
+            binds.push(fts_phrase(&q.search));
         } else {
             // One or two characters: too short for the trigram index, and "anywhere" would match most
             // phones. They match the start of the four values, through their indexes (NOCASE for
@@ -97,6 +97,12 @@ fn where_clause(q: &PhoneListQuery, walk_sort_index: bool) -> (String, Vec<Strin
         sql.push_str(t);
     }
     (sql, binds)
+}
+
+/// `text` as one FTS5 string token: quoted, inner quotes doubled; the trigram index matches it anywhere
+/// in a column.
+fn fts_phrase(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
 }
 
 /// The ORDER BY clause: the chosen column, then extension and server IP so pages are stable.
@@ -305,4 +311,42 @@ struct RowidRow {
     rowid: i64,
     #[sqlx(flatten)]
     row: PhoneListRow,
+}
+
+/// Every phone's rowid and list filter values (server IP, extension, protocol, status, registration
+/// state), handed to `each` in no particular order (from the covering `phones_server_ip` index): the
+/// base of the list's in-memory index. Blocking; `conn` is the caller's (one snapshot for every read).
+pub fn each_list_key(conn: &rusqlite::Connection, each: &mut dyn FnMut(i64, [&str; 5])) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.rowid, p.server_ip, p.extension, p.protocol, p.status, p.peer_status FROM phones p",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let text = |i: usize| -> rusqlite::Result<&str> {
+            Ok(r.get_ref(i)?
+                .as_str_or_null()
+                .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))?
+                .unwrap_or(""))
+        };
+        each(r.get(0)?, [text(1)?, text(2)?, text(3)?, text(4)?, text(5)?]);
+    }
+    Ok(())
+}
+
+/// Every phone's rowid in `sort`'s ascending order, exactly as [`list_page`] orders (the column, then
+/// extension and server IP; by extension for the verdict, which the caller orders): walked from the
+/// column's index. Blocking, like [`each_list_key`].
+pub fn rowids_in_order(conn: &rusqlite::Connection, sort: SortColumn) -> rusqlite::Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(&format!("SELECT p.rowid FROM phones p{}", order_clause(sort, false)))?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    rows.collect()
+}
+
+/// The rowids of the phones whose extension, login, name or dialplan number contain `text` (three
+/// characters or more, case-insensitive: the trigram index), in no particular order. Blocking, like
+/// [`each_list_key`].
+pub fn search_rowids(conn: &rusqlite::Connection, text: &str) -> rusqlite::Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached("SELECT rowid FROM phones_search WHERE phones_search MATCH ?1")?;
+    let rows = stmt.query_map([fts_phrase(text)], |r| r.get(0))?;
+    rows.collect()
 }
