@@ -23,8 +23,12 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::phone_writer::PhoneWriter;
 
-/// How often the log is looked at.
-pub const INTERVAL: Duration = Duration::from_millis(100);
+/// How often the log is looked at. Each pass `fsync`s the log and the database file, and a commit that
+/// meets a large write-back waits for it: every 100 ms, one `add_phone` in a hundred waited 30-40 ms at
+/// one connection (p99 33-39 ms); every 25 ms the write-backs are a quarter of the size (p99 10-12 ms;
+/// at 8 connections p99 28 ms instead of 55 and 4,345 requests/s instead of 4,076); every 10 ms gained
+/// nothing more. With no checkpoint at all the p99 was 4 ms: the rest is the kernel's own write-back.
+pub const INTERVAL: Duration = Duration::from_millis(25);
 /// From this many frames in the log (64 MiB of 4 KiB pages), the phone writer is asked to copy the
 /// last frames itself between two batches, so that its next transaction starts the log again.
 pub const RESTART_FRAMES: i64 = 16384;

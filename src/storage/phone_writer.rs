@@ -185,10 +185,13 @@ impl PhoneWriter {
         check_triggers(&conn)?;
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false)?;
         // Statement journals stay in memory (a temporary file was created and removed per commit),
-        // the page cache holds the indexes a batch touches, and the checkpointer thread, not this
-        // one, copies the log back (see `checkpointer`).
+        // and the checkpointer thread, not this one, copies the log back (see `checkpointer`).
         conn.pragma_update(None, "temp_store", "MEMORY")?;
-        conn.pragma_update(None, "cache_size", -16000)?;
+        // A small page cache: SQLite walks the cache's hash table at the end of every write
+        // transaction (`pcache1TruncateUnsafe`, 11.5% of this thread's samples at 120,000 phones with
+        // 16 MB); with 2 MB a phone costs ~185 µs of this thread instead of ~218, and the pages a batch
+        // touches (the right-hand edges of the indexes) still fit.
+        conn.pragma_update(None, "cache_size", -2000)?;
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         conn.pragma_update(None, "journal_size_limit", crate::storage::JOURNAL_SIZE_LIMIT)?;
         conn.pragma_update(
