@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
+use std::sync::mpsc::{sync_channel, Receiver};
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
@@ -132,7 +133,10 @@ async fn build_and_write(db: &Db, row: &ServerConfRow, dir: PathBuf) -> Result<B
         let mut conn = db.reader().acquire().await?;
         conf::templates_by_id(&mut conn).await?
     };
-    let (path, ip) = (db.path().to_string(), row.server_ip.clone());
+    // The rows are read on a thread at normal priority, a chunk ahead of the build: each chunk's read
+    // transaction takes a millisecond or two, while the idle-priority build may wait seconds for a core
+    // and must not hold a snapshot meanwhile (see `ConfPhoneChunks`).
+    let chunks = read_ahead(db.path(), &row.server_ip)?;
     in_background(move || {
         let started = Instant::now();
         let mut write_time = Duration::ZERO;
@@ -147,24 +151,25 @@ async fn build_and_write(db: &Db, row: &ServerConfRow, dir: PathBuf) -> Result<B
         }
         let mut builder = ConfBuilder::new(&server);
         let mut failure = None;
-        conf::for_each_conf_phone(&path, &ip, |phone| {
-            let template = if phone.template_id.len() > 1 {
-                templates.get(&phone.template_id.to_ascii_lowercase()).map(String::as_str)
-            } else {
-                None
-            };
-            builder.push(&phone, template);
-            for (file, out) in &mut staged {
-                if failure.is_none() && builder.buffered(*file) >= 64 * 1024 {
-                    let t = Instant::now();
-                    if let Err(e) = out.write(&builder.drain(*file)) {
-                        failure = Some(write_error(*file, e));
+        for chunk in chunks {
+            for phone in chunk.map_err(|e| ConfError::Read(e.to_string()))? {
+                let template = if phone.template_id.len() > 1 {
+                    templates.get(&phone.template_id.to_ascii_lowercase()).map(String::as_str)
+                } else {
+                    None
+                };
+                builder.push(&phone, template);
+                for (file, out) in &mut staged {
+                    if failure.is_none() && builder.buffered(*file) >= 64 * 1024 {
+                        let t = Instant::now();
+                        if let Err(e) = out.write(&builder.drain(*file)) {
+                            failure = Some(write_error(*file, e));
+                        }
+                        write_time += t.elapsed();
                     }
-                    write_time += t.elapsed();
                 }
             }
-        })
-        .map_err(|e| ConfError::Read(e.to_string()))?;
+        }
         if let Some(e) = failure {
             return Err(e);
         }
@@ -188,6 +193,39 @@ async fn build_and_write(db: &Db, row: &ServerConfRow, dir: PathBuf) -> Result<B
     })
     .await
     .unwrap_or_else(|e| Err(ConfError::Read(e)))
+}
+
+/// Starts a thread (at the caller's priority) that reads the phones of `server_ip` chunk by chunk
+/// ([`conf::ConfPhoneChunks`]) and hands each over, at most two ahead of the build; it stops when the
+/// receiver is dropped.
+fn read_ahead(path: &str, server_ip: &str) -> Result<Receiver<rusqlite::Result<Vec<ConfPhone>>>, ConfError> {
+    let (send, chunks) = sync_channel(2);
+    let (path, ip) = (path.to_string(), server_ip.to_string());
+    std::thread::Builder::new()
+        .name("conf-read".into())
+        .spawn(move || {
+            let mut reader = match conf::ConfPhoneChunks::open(&path, &ip) {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = send.send(Err(e));
+                    return;
+                }
+            };
+            loop {
+                let next = reader.next_chunk();
+                let last = !matches!(next, Ok(Some(_)));
+                if let Some(chunk) = next.transpose() {
+                    if send.send(chunk).is_err() {
+                        return;
+                    }
+                }
+                if last {
+                    return;
+                }
+            }
+        })
+        .map_err(|e| ConfError::Read(format!("could not start the reading thread: {e}")))?;
+    Ok(chunks)
 }
 
 /// Runs `work` on a new thread with the idle scheduling policy (Linux `SCHED_IDLE`: it gets a core only

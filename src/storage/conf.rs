@@ -130,48 +130,70 @@ const CONF_PHONE_COLUMNS: &str = "SELECT extension, dialplan_number, voicemail_i
      codecs_with_template, voicemail_instructions, unavail_dialplan_fwd_exten, unavail_dialplan_fwd_context, \
      conf_qualify, mohsuggest FROM phones";
 
-/// Rows read per read transaction by [`for_each_conf_phone`].
+/// Rows read per read transaction by [`ConfPhoneChunks`].
 const CONF_CHUNK: i64 = 1000;
 
-/// Streams the active phones of a server that have a peer (the rows VICIdial's keepalive reads) to
-/// `each`, in the order it writes them: IAX2, SIP, then PJSIP, each by extension. Read with `rusqlite`
-/// on the calling (blocking) thread from a read-only connection of its own, 1,000 rows per read
-/// transaction: tens of thousands of rows are never held at once, and a slow build (it runs at idle
-/// priority under load) never holds an old snapshot for long, which would stop the write-ahead log
-/// from starting again (measured: 662 MB of log in 10 s at 8 connections with 120,000 phones).
-/// A phone changed during the build may be seen before or after its change (a renamed one in both
-/// places or in neither); its change marked the server again after the build claimed it, so the next
-/// build, a debounce later, is exact.
-pub fn for_each_conf_phone(path: &str, server_ip: &str, mut each: impl FnMut(ConfPhone)) -> rusqlite::Result<()> {
-    let conn = open_read_only(path)?;
-    let select = |after: &str| {
-        format!(
-            "{CONF_PHONE_COLUMNS} WHERE server_ip = ?1 AND protocol = ?2 AND active = 'Y' {after} \
-             ORDER BY extension LIMIT {CONF_CHUNK}"
-        )
-    };
-    let mut first = conn.prepare(&select(""))?;
-    let mut next = conn.prepare(&select("AND extension > ?3"))?;
-    for protocol in ["IAX2", "SIP", "PJSIP"] {
-        let mut after: Option<String> = None;
-        loop {
-            let mut rows = match &after {
-                None => first.query(rusqlite::params![server_ip, protocol])?,
-                Some(last) => next.query(rusqlite::params![server_ip, protocol, last])?,
+/// The active phones of a server that have a peer (the rows VICIdial's keepalive reads), in the order
+/// the generator writes them: IAX2, SIP, then PJSIP, each by extension; read with `rusqlite` from a
+/// read-only connection of its own, [`CONF_CHUNK`] rows per call of [`Self::next_chunk`], each in a read
+/// transaction that has ended when the call returns. Tens of thousands of rows are never held at once,
+/// and no snapshot is held while the rows are built into conf: the build runs at idle priority and can
+/// wait seconds for a core under load, and a snapshot held that long stops the write-ahead log from
+/// starting again (measured: 662 MB of log in 10 s at 8 connections with 120,000 phones). A phone
+/// changed during a build may be seen before or after its change (a renamed one in both places or in
+/// neither); its change marked the server again after the build claimed it, so the next build, a
+/// debounce later, is exact. Blocking.
+pub struct ConfPhoneChunks {
+    conn: rusqlite::Connection,
+    server_ip: String,
+    /// Index in [`CONF_PROTOCOLS`] of the protocol being read; past the end when done.
+    protocol: usize,
+    /// The last extension read of that protocol.
+    after: Option<String>,
+}
+
+/// The protocols with a peer, in the generator's order.
+const CONF_PROTOCOLS: [&str; 3] = ["IAX2", "SIP", "PJSIP"];
+
+impl ConfPhoneChunks {
+    /// Opens the database file at `path` to read the phones of `server_ip`.
+    pub fn open(path: &str, server_ip: &str) -> rusqlite::Result<ConfPhoneChunks> {
+        Ok(ConfPhoneChunks { conn: open_read_only(path)?, server_ip: server_ip.to_string(), protocol: 0, after: None })
+    }
+
+    /// The next rows, at most [`CONF_CHUNK`]; `None` once every phone was read.
+    pub fn next_chunk(&mut self) -> rusqlite::Result<Option<Vec<ConfPhone>>> {
+        let select = |after: &str| {
+            format!(
+                "{CONF_PHONE_COLUMNS} WHERE server_ip = ?1 AND protocol = ?2 AND active = 'Y' {after} \
+                 ORDER BY extension LIMIT {CONF_CHUNK}"
+            )
+        };
+        while let Some(protocol) = CONF_PROTOCOLS.get(self.protocol) {
+            let chunk = match &self.after {
+                None => self
+                    .conn
+                    .prepare_cached(&select(""))?
+                    .query_map(rusqlite::params![self.server_ip, protocol], conf_phone_from_row)?
+                    .collect::<rusqlite::Result<Vec<_>>>()?,
+                Some(last) => self
+                    .conn
+                    .prepare_cached(&select("AND extension > ?3"))?
+                    .query_map(rusqlite::params![self.server_ip, protocol, last], conf_phone_from_row)?
+                    .collect::<rusqlite::Result<Vec<_>>>()?,
             };
-            let mut read = 0;
-            while let Some(r) = rows.next()? {
-                let phone = conf_phone_from_row(r)?;
-                after = Some(phone.extension.clone());
-                each(phone);
-                read += 1;
+            if i64::try_from(chunk.len()).unwrap_or(i64::MAX) < CONF_CHUNK {
+                self.protocol += 1;
+                self.after = None;
+            } else {
+                self.after = chunk.last().map(|p| p.extension.clone());
             }
-            if read < CONF_CHUNK {
-                break;
+            if !chunk.is_empty() {
+                return Ok(Some(chunk));
             }
         }
+        Ok(None)
     }
-    Ok(())
 }
 
 fn conf_phone_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConfPhone> {
@@ -206,7 +228,7 @@ pub(crate) fn open_read_only(path: &str) -> rusqlite::Result<rusqlite::Connectio
     Ok(conn)
 }
 
-/// One phone's generator columns (any protocol, active or not). Blocking, like [`for_each_conf_phone`].
+/// One phone's generator columns (any protocol, active or not). Blocking, like [`ConfPhoneChunks`].
 pub fn conf_phone(path: &str, extension: &str, server_ip: &str) -> rusqlite::Result<Option<ConfPhone>> {
     use rusqlite::OptionalExtension;
     open_read_only(path)?
