@@ -52,8 +52,8 @@ grep -q dialtone_session "$work/jar" || { echo "sign-in failed" >&2; exit 1; }
 # Let the conf generator finish its first pass over the three servers before measuring.
 sleep 3
 # Peak resident memory split by kind, sampled every 100 ms: anonymous (heap, SQLite's page caches, the
-# verdict cache) and file-backed (the database file mapped by the readers: the kernel's page cache,
-# shared and reclaimable, the same pages a read() would have cached).
+# verdict cache, the list's index) and file-backed (the binary's pages, and any mapped file: the
+# kernel's page cache, shared and reclaimable).
 ( a=0; f=0; while kill -0 "$pid" 2>/dev/null; do
     read -r ca cf < <(awk '/^RssAnon/{a=$2} /^RssFile/{f=$2} END{print a, f}' "/proc/$pid/status" 2>/dev/null || echo "0 0")
     [ "${ca:-0}" -gt "$a" ] && a=$ca; [ "${cf:-0}" -gt "$f" ] && f=$cf
