@@ -80,26 +80,14 @@ async fn list_from_index(
     let Some(hit) = hit else { return Ok(None) };
     let mut query = query.clone();
     query.page = hit.page;
-    let rowids: Vec<i64> = hit.rows.iter().map(|(id, _)| *id).collect();
-    let (rows, servers) = {
-        let mut tx = db.reader().begin().await?;
-        let rows = rows_by_rowid(&mut tx, &rowids).await?;
-        let servers = conf::all_server_conf(&mut tx).await?;
-        tx.commit().await?;
-        (rows, servers)
-    };
-    let statuses = conf_statuses(&servers);
     let rows = if verdicts.is_some() {
-        let by_rowid: HashMap<i64, Verdict> = hit.rows.iter().filter_map(|(id, v)| v.map(|v| (*id, v))).collect();
-        rows.into_iter()
-            .map(|(id, row)| {
-                let verdict = by_rowid.get(&id).copied().unwrap_or(Verdict::Unknown);
-                item(row, verdict, &statuses)
-            })
-            .collect()
+        let page: Vec<(i64, Verdict)> = hit.rows.iter().filter_map(|(id, v)| v.map(|v| (*id, v))).collect();
+        items_by_rowid(db, &page).await?
     } else {
+        let rowids: Vec<i64> = hit.rows.iter().map(|(id, _)| *id).collect();
+        let (rows, servers) = rows_and_servers(db, &rowids).await?;
         let rows: Vec<PhoneListRow> = rows.into_iter().map(|(_, row)| row).collect();
-        with_page_verdicts(db, links, rows, &statuses).await?
+        with_page_verdicts(db, links, rows, &conf_statuses(&servers)).await?
     };
     Ok(Some(PhoneListPage { query, total: hit.total, rows }))
 }
@@ -211,24 +199,36 @@ async fn list_by_verdict(
     let offset = usize::try_from(query.offset()).unwrap_or(usize::MAX);
     let per_page = usize::try_from(query.per_page).unwrap_or(usize::MAX);
     let page: Vec<(i64, Verdict)> = matching.into_iter().skip(offset).take(per_page).collect();
+    let rows = items_by_rowid(db, &page).await?;
+    Ok(PhoneListPage { query, total, rows })
+}
+
+/// The phones `rowids` (one page's, in that order; a phone deleted since is left out) and every
+/// server's conf state, read in one snapshot.
+async fn rows_and_servers(
+    db: &Db,
+    rowids: &[i64],
+) -> Result<(Vec<(i64, PhoneListRow)>, Vec<conf::ServerConfRow>), sqlx::Error> {
+    let mut tx = db.reader().begin().await?;
+    let rows = rows_by_rowid(&mut tx, rowids).await?;
+    let servers = conf::all_server_conf(&mut tx).await?;
+    tx.commit().await?;
+    Ok((rows, servers))
+}
+
+/// The page's phones (rowid and the verdict already known, in order) as list items.
+async fn items_by_rowid(db: &Db, page: &[(i64, Verdict)]) -> Result<Vec<PhoneListItem>, sqlx::Error> {
     let rowids: Vec<i64> = page.iter().map(|(id, _)| *id).collect();
-    let (rows, servers) = {
-        let mut tx = db.reader().begin().await?;
-        let rows = rows_by_rowid(&mut tx, &rowids).await?;
-        let servers = conf::all_server_conf(&mut tx).await?;
-        tx.commit().await?;
-        (rows, servers)
-    };
+    let (rows, servers) = rows_and_servers(db, &rowids).await?;
     let statuses = conf_statuses(&servers);
-    let by_rowid: HashMap<i64, Verdict> = page.into_iter().collect();
-    let rows = rows
+    let by_rowid: HashMap<i64, Verdict> = page.iter().copied().collect();
+    Ok(rows
         .into_iter()
         .map(|(id, row)| {
             let verdict = by_rowid.get(&id).copied().unwrap_or(Verdict::Unknown);
             item(row, verdict, &statuses)
         })
-        .collect();
-    Ok(PhoneListPage { query, total, rows })
+        .collect())
 }
 
 /// Each server's conf status and the phones its last conf refused, by server IP.

@@ -274,15 +274,18 @@ pub fn each_matching_key(
     let mut stmt = conn.prepare(&format!("SELECT p.rowid, p.server_ip, p.extension FROM phones p{filter}{order}"))?;
     let mut rows = stmt.query(rusqlite::params_from_iter(binds))?;
     while let Some(r) = rows.next()? {
-        let text = |i: usize| -> rusqlite::Result<&str> {
-            Ok(r.get_ref(i)?
-                .as_str_or_null()
-                .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))?
-                .unwrap_or(""))
-        };
+        let text = |i: usize| text_at(r, i);
         each(r.get(0)?, text(1)?, text(2)?);
     }
     Ok(())
+}
+
+/// Column `i` of `r` as text borrowed from the row (NULL as empty).
+fn text_at<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
+    Ok(r.get_ref(i)?
+        .as_str_or_null()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))?
+        .unwrap_or(""))
 }
 
 /// The list's columns of the phones `rowids` (one page's) with their rowids, in the order given (a
@@ -322,12 +325,7 @@ pub fn each_list_key(conn: &rusqlite::Connection, each: &mut dyn FnMut(i64, [&st
     )?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
-        let text = |i: usize| -> rusqlite::Result<&str> {
-            Ok(r.get_ref(i)?
-                .as_str_or_null()
-                .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))?
-                .unwrap_or(""))
-        };
+        let text = |i: usize| text_at(r, i);
         each(r.get(0)?, [text(1)?, text(2)?, text(3)?, text(4)?, text(5)?]);
     }
     Ok(())
