@@ -553,6 +553,8 @@ async fn the_in_memory_index_answers_every_view_as_sql_does() {
         PhoneListQuery { search: "smith".into(), protocol: Some(Protocol::Sip), ..base.clone() },
         PhoneListQuery { search: "lg01".into(), ..base.clone() },
         PhoneListQuery { search: "no such text".into(), ..base.clone() },
+        PhoneListQuery { search: "O'Hara".into(), ..base.clone() },
+        PhoneListQuery { search: "\"OR\" NEAR(".into(), ..base.clone() },
         PhoneListQuery { verdict: Some(Verdict::WillHearSilence), ..base.clone() },
         PhoneListQuery { verdict: Some(Verdict::Ready), protocol: Some(Protocol::Sip), ..base.clone() },
         PhoneListQuery { verdict: Some(Verdict::Unknown), search: "demo".into(), ..base.clone() },

@@ -204,24 +204,18 @@ fn read_ahead(path: &str, server_ip: &str) -> Result<Receiver<rusqlite::Result<V
     std::thread::Builder::new()
         .name("conf-read".into())
         .spawn(move || {
-            let mut reader = match conf::ConfPhoneChunks::open(&path, &ip) {
-                Ok(r) => r,
-                Err(e) => {
-                    let _ = send.send(Err(e));
-                    return;
-                }
-            };
-            loop {
-                let next = reader.next_chunk();
-                let last = !matches!(next, Ok(Some(_)));
-                if let Some(chunk) = next.transpose() {
-                    if send.send(chunk).is_err() {
-                        return;
+            // Every chunk is handed over; the first error is handed over and ends the reading.
+            let read = || -> rusqlite::Result<()> {
+                let mut reader = conf::ConfPhoneChunks::open(&path, &ip)?;
+                while let Some(chunk) = reader.next_chunk()? {
+                    if send.send(Ok(chunk)).is_err() {
+                        break;
                     }
                 }
-                if last {
-                    return;
-                }
+                Ok(())
+            };
+            if let Err(e) = read() {
+                let _ = send.send(Err(e));
             }
         })
         .map_err(|e| ConfError::Read(format!("could not start the reading thread: {e}")))?;

@@ -356,7 +356,7 @@ static VERDICT_CACHES: OnceLock<Mutex<HashMap<String, Arc<VerdictCache>>>> = Onc
 /// The data version of `cache`'s database as its watching connection sees it.
 fn data_version(cache: &VerdictCache) -> Result<i64, sqlx::Error> {
     let conn = cache.watcher.lock().unwrap_or_else(|p| p.into_inner());
-    conn.query_row("PRAGMA data_version", [], |r| r.get(0))
+    crate::storage::conf::data_version(&conn)
         .map_err(|e| sqlx::Error::Protocol(format!("reading the database's data version: {e}")))
 }
 

@@ -24,6 +24,7 @@ use rusqlite::Connection;
 use crate::domain::decision_flow::Verdict;
 use crate::domain::phone_list::{PhoneListPage, PhoneListQuery, SortColumn};
 use crate::service::flow::VerdictMap;
+use crate::storage::conf::data_version;
 use crate::storage::phone_list::{each_list_key, rowids_in_order, search_rowids};
 
 /// When a stale index may be built.
@@ -134,12 +135,6 @@ fn cache_of(path: &str) -> rusqlite::Result<Arc<IndexCache>> {
     let c = Arc::new(IndexCache { conn: Mutex::new(conn), state: Mutex::default() });
     caches.insert(path.to_string(), Arc::clone(&c));
     Ok(c)
-}
-
-/// `PRAGMA data_version` of `conn`: it changes when anyone else commits. Inside a read transaction it
-/// is the version of the transaction's snapshot.
-fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row("PRAGMA data_version", [], |r| r.get(0))
 }
 
 /// `read` in one read transaction on `conn`, kept only when its snapshot is at `version` (no commit

@@ -228,6 +228,12 @@ pub(crate) fn open_read_only(path: &str) -> rusqlite::Result<rusqlite::Connectio
     Ok(conn)
 }
 
+/// `PRAGMA data_version` of `conn`: it changes when any other connection, or process, commits. Inside a
+/// read transaction it is the version of the transaction's snapshot.
+pub(crate) fn data_version(conn: &rusqlite::Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA data_version", [], |r| r.get(0))
+}
+
 /// One phone's generator columns (any protocol, active or not). Blocking, like [`ConfPhoneChunks`].
 pub fn conf_phone(path: &str, extension: &str, server_ip: &str) -> rusqlite::Result<Option<ConfPhone>> {
     use rusqlite::OptionalExtension;
